@@ -1,0 +1,57 @@
+"""Export a zoo model's endpoints as SavedModel (TF Serving), ONNX and LiteRT, each verified on write.
+
+The exporter knows nothing about model families: it sees `model.endpoints()` only.
+
+    from export import export_model
+    report = export_model(model, "exports", "dcgan-mnist", formats=("savedmodel", "onnx", "litert"))
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from export import writers
+from export.verify import TOLERANCE, ExportError, ParityError
+
+FORMATS = ("savedmodel", "onnx", "litert")
+__all__ = ["export_model", "FORMATS", "ExportError", "ParityError", "TOLERANCE"]
+
+
+def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
+    """Write and verify `formats` of `model` under `out_dir`; returns (and writes) a JSON report.
+
+    Layout: out_dir/name/<version>/ (SavedModel), out_dir/name.<endpoint>.onnx, out_dir/name.tflite,
+    out_dir/name.export.json. Parity is checked on `batch` fixed inputs drawn with `seed`.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ExportError(f"unknown export format(s) {unknown}; choose from {', '.join(FORMATS)} or all")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(out_dir, os.W_OK):
+        raise ExportError(f"cannot write to {out_dir}")
+    endpoints = model.endpoints()
+    examples = {}
+    for key, endpoint in endpoints.items():
+        inputs = endpoint.example_inputs(batch=batch, seed=seed)
+        examples[key] = (inputs, endpoint(**inputs))
+
+    report = {"name": name, "tolerance": TOLERANCE, "endpoints": {k: {"inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}, "doc": e.doc} for k, e in endpoints.items()}}
+    with tempfile.TemporaryDirectory() as scratch:
+        savedmodel_dir = None
+        if "savedmodel" in formats:
+            report["savedmodel"] = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
+            savedmodel_dir = report["savedmodel"]["path"]
+        if "onnx" in formats:
+            report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
+        if "litert" in formats:
+            if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
+                savedmodel_dir = writers.write_savedmodel(model, endpoints, examples, scratch, name)["path"]
+            report["litert"] = writers.write_litert(savedmodel_dir, endpoints, examples, out_dir, name)
+    path = out_dir / f"{name}.export.json"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(tmp, path)
+    return report

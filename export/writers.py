@@ -1,0 +1,107 @@
+"""Writers for the three formats. Each writes to a temporary path, verifies the artifact in its own
+runtime against the Keras endpoints, and only then moves it into place: a failed or interrupted
+export never leaves a half-written or unverified file where a server or app would pick it up."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from export import verify
+
+
+def serving_function(endpoint):
+    """The endpoint as a tf.function with a named input signature (positional, as TF requires)."""
+    import tensorflow as tf
+
+    keys = list(endpoint.inputs)
+
+    def call(*args):
+        return endpoint.fn(**dict(zip(keys, args)))
+
+    return tf.function(call, input_signature=endpoint.tensor_specs(), autograph=False)
+
+
+def _parity(runtime, endpoints, examples, run):
+    return {
+        name: verify.compare(runtime, name, examples[name][1], run(name, examples[name][0]))
+        for name in endpoints
+    }
+
+
+def next_version(model_dir):
+    versions = [int(p.name) for p in Path(model_dir).glob("*") if p.is_dir() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def write_savedmodel(model, endpoints, examples, base_dir, name):
+    """TF Serving layout `base_dir/name/<version>/`; the first endpoint is also `serving_default`."""
+    import keras
+
+    model_dir = Path(base_dir) / name
+    model_dir.mkdir(parents=True, exist_ok=True)
+    version = next_version(model_dir)
+    tmp = model_dir / f".tmp-{version}-{os.getpid()}"
+    try:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        for endpoint_name, endpoint in endpoints.items():
+            archive.add_endpoint(endpoint_name, serving_function(endpoint))
+        archive.write_out(str(tmp), verbose=False)
+        parity = _parity("savedmodel", endpoints, examples, lambda ep, x: verify.run_savedmodel(tmp, ep, x))
+        final = model_dir / str(version)
+        os.rename(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"path": str(final), "version": version, "signatures": ["serving_default", *endpoints], "parity": parity}
+
+
+def _place(tmp, final):
+    os.replace(tmp, final)
+    return {"path": str(final), "bytes": os.path.getsize(final)}
+
+
+def write_onnx(endpoints, examples, out_dir, name, opset=17):
+    """One `name.<endpoint>.onnx` per endpoint, inputs and outputs named as the endpoint's."""
+    import tf2onnx
+
+    files = {}
+    for endpoint_name, endpoint in endpoints.items():
+        final = Path(out_dir) / f"{name}.{endpoint_name}.onnx"
+        tmp = final.with_name(final.name + f".tmp{os.getpid()}")
+        try:
+            tf2onnx.convert.from_function(
+                serving_function(endpoint), input_signature=endpoint.tensor_specs(), opset=opset, output_path=str(tmp)
+            )
+            parity = _parity("onnx", {endpoint_name: endpoint}, examples, lambda ep, x: verify.run_onnx(tmp, x))
+            files[endpoint_name] = {**_place(tmp, final), "opset": opset, "parity": parity[endpoint_name]}
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    return files
+
+
+def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):
+    """One `name.tflite` holding a signature per endpoint, builtin ops only (no Flex / Select-TF)."""
+    import tensorflow as tf
+
+    final = Path(out_dir) / f"{name}.tflite"
+    tmp = final.with_name(final.name + f".tmp{os.getpid()}")
+    try:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(savedmodel_dir), signature_keys=list(endpoints))
+        # Builtins only: an op the standalone interpreter cannot run fails here, not on the phone.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        try:
+            flatbuffer = converter.convert()
+        except Exception as exc:
+            raise verify.ExportError(f"litert: conversion with builtin ops only failed: {str(exc).strip().splitlines()[0]}") from None
+        tmp.write_bytes(flatbuffer)
+        ops = verify.litert_ops(tmp)
+        flex = [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
+        if flex:
+            raise verify.ExportError(f"litert: the converted model needs non-builtin ops {flex}")
+        parity = _parity("litert", endpoints, examples, lambda ep, x: verify.run_litert(tmp, ep, x))
+        return {**_place(tmp, final), "ops": ops, "signatures": list(endpoints), "parity": parity}
+    finally:
+        if tmp.exists():
+            tmp.unlink()

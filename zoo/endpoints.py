@@ -1,0 +1,103 @@
+"""Endpoints: the deployable functions a model declares, with named, typed inputs.
+
+A model's `endpoints()` returns `{name: Endpoint}`. The exporter turns each endpoint into a
+SavedModel signature, an ONNX graph and a LiteRT signature, and checks them against `fn`. Randomness
+never lives inside `fn`: latents and noise are inputs, so every runtime computes the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from zoo.errors import InputError, UnknownNameError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Input:
+    """One named input: shape with None for free dimensions (the first is the batch), a dtype,
+    and how to draw a realistic example (for parity checks and warm-up requests)."""
+
+    shape: tuple
+    dtype: str = "float32"
+    example: Optional[Callable] = None  # (np.random.Generator, shape) -> array
+    low: Optional[float] = None  # inclusive bounds checked on every call, if given
+    high: Optional[float] = None
+
+    def draw(self, rng, batch):
+        shape = (batch,) + tuple(8 if d is None else d for d in self.shape[1:])
+        if self.example is not None:
+            return np.asarray(self.example(rng, shape), dtype=self.dtype)
+        if np.issubdtype(np.dtype(self.dtype), np.integer):
+            return rng.integers(self.low or 0, (self.high or 1) + 1, size=shape).astype(self.dtype)
+        return rng.standard_normal(shape).astype(self.dtype)
+
+
+def unit_interval(rng, shape):
+    """Example draw for image inputs in [0, 1]."""
+    return rng.random(shape, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A named, deployable function: `fn(**inputs) -> {output_name: tensor}`."""
+
+    name: str
+    fn: Callable
+    inputs: dict
+    doc: str = ""
+    outputs: tuple = field(default=())  # output names, for documentation and checks
+
+    def tensor_specs(self):
+        import tensorflow as tf
+
+        return [tf.TensorSpec(spec.shape, spec.dtype, name=key) for key, spec in self.inputs.items()]
+
+    def example_inputs(self, batch=4, seed=0):
+        rng = np.random.default_rng(seed)
+        return {key: spec.draw(rng, batch) for key, spec in self.inputs.items()}
+
+    def validate(self, inputs):
+        """Check names, dtypes, shapes and values; return the inputs as arrays of the declared dtype."""
+        unknown = set(inputs) - set(self.inputs)
+        missing = set(self.inputs) - set(inputs)
+        if unknown or missing:
+            raise InputError(
+                f"endpoint '{self.name}' takes inputs {sorted(self.inputs)}; "
+                f"got {sorted(inputs)}" + (f" (missing {sorted(missing)})" if missing else "")
+            )
+        out = {}
+        for key, spec in self.inputs.items():
+            value = np.asarray(inputs[key])
+            where = f"endpoint '{self.name}' input '{key}'"
+            want_int = np.issubdtype(np.dtype(spec.dtype), np.integer)
+            if want_int and not np.issubdtype(value.dtype, np.integer):
+                raise InputError(f"{where} must be integer ({spec.dtype}), got {value.dtype}")
+            if not want_int and not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)):
+                raise InputError(f"{where} must be numeric ({spec.dtype}), got {value.dtype}")
+            if value.ndim != len(spec.shape) or any(
+                want is not None and got != want for got, want in zip(value.shape, spec.shape)
+            ):
+                pretty = "[" + ", ".join("N" if d is None else str(d) for d in spec.shape) + "]"
+                raise InputError(f"{where} must have shape {pretty}, got {list(value.shape)}")
+            if value.shape[0] == 0:
+                raise InputError(f"{where} is an empty batch")
+            if not want_int and not np.all(np.isfinite(value)):
+                raise InputError(f"{where} contains NaN or infinite values")
+            if spec.low is not None and value.min() < spec.low or spec.high is not None and value.max() > spec.high:
+                raise InputError(f"{where} must lie in [{spec.low}, {spec.high}], got [{value.min()}, {value.max()}]")
+            out[key] = value.astype(spec.dtype)
+        return out
+
+    def __call__(self, **inputs):
+        """Validate, run eagerly, return `{output_name: np.ndarray}`."""
+        result = self.fn(**self.validate(inputs))
+        return {k: np.asarray(v) for k, v in result.items()}
+
+
+def get_endpoint(model, name):
+    endpoints = model.endpoints()
+    if name not in endpoints:
+        raise UnknownNameError(f"model has no endpoint '{name}'{did_you_mean(name, endpoints)}; it has {', '.join(endpoints)}")
+    return endpoints[name]

@@ -1,0 +1,126 @@
+"""What every GAN in the zoo shares: two networks, two optimizers, loss trackers, latents, endpoints.
+
+A concrete GAN builds `self.generator` and `self.discriminator` in `__init__` and writes its own
+`train_step`; this base gives it the discriminator update for any adversarial loss, sampling with
+a fixed seed, and the `sample` endpoint that the exporter turns into files.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.endpoints import Endpoint, Input
+from zoo.errors import InputError
+from zoo.images import to_uint8
+from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
+
+
+class GAN(keras.Model):
+    """Base of the zoo's GANs. Images are float32 in [0, 1], shape `image_shape` (H, W, C)."""
+
+    tracked = ("d_loss", "g_loss", "d_accuracy")
+
+    def __init__(self, latent_dim=128, image_shape=(28, 28, 1), loss="non-saturating", seed=1337, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = int(latent_dim)
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.loss_name = loss
+        self.adversarial = adversarial_loss(loss)
+        self.seed = int(seed)
+        self.noise = keras.random.SeedGenerator(seed)  # latents and α inside train_step
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
+        if self.adversarial.gradient_penalty_weight:
+            self.trackers["gradient_penalty"] = keras.metrics.Mean(name="gradient_penalty")
+
+    # --- configuration -------------------------------------------------------------------------
+    def get_config(self):
+        return {
+            "latent_dim": self.latent_dim,
+            "image_shape": list(self.image_shape),
+            "loss": self.loss_name,
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Two optimizers; the defaults follow the loss (Adam(2e-4, β1=0.5), or β=(0, 0.9) for WGAN-GP)."""
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer or self.default_optimizer()
+        self.d_optimizer = d_optimizer or self.default_optimizer()
+        # Build the optimizer slots now, so a checkpoint can be restored into them before fit().
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def default_optimizer(self, learning_rate=2e-4):
+        if self.adversarial.gradient_penalty_weight:
+            return keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.9)
+        return keras.optimizers.Adam(learning_rate, beta_1=0.5)
+
+    @property
+    def optimizers(self):
+        """Named optimizers: saved and restored by the full-state checkpoint."""
+        return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # --- the shared half of a GAN step ------------------------------------------------------------
+    def draw_latents(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.noise)
+
+    def discriminator_step(self, real, fake):
+        """One discriminator update on real and (already detached) fake images; returns its logs."""
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            per_example = self.adversarial.discriminator(real_logits, fake_logits)
+            logs = {}
+            if self.adversarial.gradient_penalty_weight:
+                alpha = keras.random.uniform((batch,), seed=self.noise)  # one α per example, U[0, 1]
+                penalty = gradient_penalty(self.discriminator, real, fake, alpha)
+                per_example += self.adversarial.gradient_penalty_weight * penalty
+                logs["gradient_penalty"] = batch_mean(penalty)
+            d_loss = batch_mean(per_example)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        threshold = self.adversarial.decision_threshold
+        correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
+        logs.update(d_loss=d_loss, d_accuracy=tf.reduce_mean(tf.cast(correct, tf.float32)))
+        return logs
+
+    def record(self, logs):
+        for key, value in logs.items():
+            self.trackers[key].update_state(value)
+        return {key: tracker.result() for key, tracker in self.trackers.items()}
+
+    # --- using a trained generator ----------------------------------------------------------------
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def latents(self, n, seed=0):
+        """`[n, latent_dim]` standard-normal latents from a NumPy generator seeded with `seed`."""
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+            raise InputError(f"number of samples must be a positive integer, got {n!r}")
+        return np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype(np.float32)
+
+    def sample(self, n=16, seed=0):
+        """`n` images as float32 `[n, H, W, C]` in [0, 1], reproducible for a given `seed`."""
+        return self.endpoints()["sample"](z=self.latents(n, seed))["images"]
+
+    def endpoints(self):
+        def sample(z):
+            images = self.generator(z, training=False)
+            return {"images": images, "images_uint8": to_uint8(images)}
+
+        return {
+            "sample": Endpoint(
+                "sample",
+                sample,
+                {"z": Input((None, self.latent_dim), "float32")},
+                doc="latents z ~ N(0, I) -> images in [0, 1] (float32) and [0, 255] (uint8)",
+                outputs=("images", "images_uint8"),
+            )
+        }
