@@ -7,8 +7,28 @@
     model.endpoints()               # deployable functions, as `python -m export` writes them
 """
 import os as _os
+import sys as _sys
 
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide C++ INFO/WARNING/cuInit noise on CPU hosts
+
+
+def _import_tensorflow_quietly():
+    """TensorFlow's C++ runtime prints absl/CUDA-probe lines to fd 2 while it loads, before any
+    log level applies; on a CPU host they are noise in front of every CLI message. Load it with
+    fd 2 pointed at /dev/null (a failed import still raises, with its message, after restoring)."""
+    if "tensorflow" in _sys.modules:
+        return
+    saved, null = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
+    try:
+        _os.dup2(null, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        _os.dup2(saved, 2)
+        _os.close(saved)
+        _os.close(null)
+
+
+_import_tensorflow_quietly()
 
 from zoo.errors import (  # noqa: E402
     CheckpointError,

@@ -91,12 +91,24 @@ def weights_path(name, entry=None):
 def load(name):
     """The pretrained model `name`, built from its card and loaded with its verified weights.
 
-    The card is attached as `model.card`. Raises UnknownNameError or WeightsError.
+    `name` may also be a training output folder (holding card.json and model.weights.h5, as
+    `python -m train.<model>` leaves it). The card is attached as `model.card`.
+    Raises UnknownNameError or WeightsError.
     """
     import zoo  # noqa: F401  (importing the package registers every architecture)
 
-    entry = card(name)
-    path = weights_path(name, entry)
+    folder = Path(str(name))
+    if not _card_path(name).is_file() and (folder / "card.json").is_file():
+        try:
+            entry = json.loads((folder / "card.json").read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise WeightsError(f"{folder / 'card.json'} is unreadable ({exc})") from None
+        path = folder / "model.weights.h5"
+        if not path.is_file():
+            raise WeightsError(f"no weights in {folder} (model.weights.h5 is missing)")
+    else:
+        entry = card(name)
+        path = weights_path(name, entry)
     model = build(entry["architecture"], entry["config"])
     try:
         model.load_weights(str(path))

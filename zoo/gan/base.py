@@ -43,11 +43,11 @@ class GAN(keras.Model):
             "name": self.name,
         }
 
-    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
-        """Two optimizers; the defaults follow the loss (Adam(2e-4, β1=0.5), or β=(0, 0.9) for WGAN-GP)."""
+    def compile(self, g_optimizer=None, d_optimizer=None, learning_rate=2e-4, **kwargs):
+        """Two optimizers; the defaults follow the loss: Adam(lr, β1=0.5), or β=(0, 0.9) for WGAN-GP."""
         super().compile(**kwargs)
-        self.g_optimizer = g_optimizer or self.default_optimizer()
-        self.d_optimizer = d_optimizer or self.default_optimizer()
+        self.g_optimizer = g_optimizer or self.default_optimizer(learning_rate)
+        self.d_optimizer = d_optimizer or self.default_optimizer(learning_rate)
         # Build the optimizer slots now, so a checkpoint can be restored into them before fit().
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -109,6 +109,10 @@ class GAN(keras.Model):
     def sample(self, n=16, seed=0):
         """`n` images as float32 `[n, H, W, C]` in [0, 1], reproducible for a given `seed`."""
         return self.endpoints()["sample"](z=self.latents(n, seed))["images"]
+
+    def preview(self):
+        """The images the training callbacks show each epoch: 64 samples from fixed latents."""
+        return self.sample(64, seed=self.seed)
 
     def endpoints(self):
         def sample(z):

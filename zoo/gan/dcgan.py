@@ -100,13 +100,14 @@ class DCGAN(GAN):
     def get_config(self):
         return {**super().get_config(), "width": self.width, "upsample": self.upsample, "dropout": self.dropout}
 
-    def train_step(self, real):
+    def train_step(self, data):
         """Algorithm 1 of Goodfellow et al. (2014), one discriminator step per generator step.
 
         The generator step reuses this step's fake batch against the just-updated discriminator
         (as the PyTorch DCGAN reference does) instead of drawing and generating a second batch:
         the same update in expectation, one generator forward pass cheaper.
         """
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         z = self.draw_latents(tf.shape(real)[0])
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)

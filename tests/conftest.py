@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+
+import zoo  # noqa: E402  (loads TensorFlow quietly once for the whole session)
+
+
+def tiny_dcgan(**overrides):
+    config = dict(latent_dim=8, image_shape=(8, 8, 1), width=4, seed=1)
+    config.update(overrides)
+    return zoo.DCGAN(**config)
+
+
+@pytest.fixture
+def tiny():
+    return tiny_dcgan
+
+
+def run_cli(*args, timeout=600):
+    """Run `python -m ...` from the repo root; returns CompletedProcess with text output."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,22 @@
+"""python -m train.dcgan: train a DCGAN (offline on MNIST-5k by default). See --help."""
+from zoo.gan.dcgan import DCGAN
+from zoo.losses import ADVERSARIAL_LOSSES
+from train import harness
+
+
+def add_arguments(parser):
+    parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
+    parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
+    parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
+
+
+def build(args, image_shape):
+    return DCGAN(latent_dim=args.latent_dim, image_shape=image_shape, loss=args.loss, width=args.width, seed=args.seed)
+
+
+def main(argv=None):
+    return harness.main("dcgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=64, name="dcgan-mnist")
+
+
+if __name__ == "__main__":
+    main()

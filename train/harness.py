@@ -1,0 +1,202 @@
+"""The one training harness behind every `python -m train.<model>`.
+
+A trainer module declares what differs about its model (extra flags, how to build it from the
+flags and the data) and calls `main`. Everything else is here: the shared flags, the output folder
+and its checks, seeding, data, `model.fit` with the shared callbacks, resume, the final weights
+and card, and the verified export.
+
+Output folder (--out):
+  checkpoint.npz          full state after the last completed epoch (what --resume reads)
+  samples/epoch_NNN.png   fixed-seed sample grid per epoch
+  tensorboard/            scalars (losses per epoch) and the sample images
+  log.csv                 one row per epoch
+  model.weights.h5        final weights;   card.json   how they were made
+  export/                 SavedModel (TF Serving layout), ONNX, LiteRT, parity report
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import zoo  # noqa: F401  (quiet TF logging before TensorFlow loads; registers architectures)
+from zoo import checkpoint
+from zoo.data import available as offline_datasets
+from zoo.data import load_images, training_batches
+from zoo.errors import ZooError
+
+
+class UsageError(ZooError):
+    """A flag combination or output folder that cannot be used."""
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got '{text}'") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def parser(model, description, epochs, batch_size, lr, name):
+    p = argparse.ArgumentParser(
+        prog=f"python -m train.{model}",
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--dataset", default="mnist5k",
+                   help=f"offline dataset ({', '.join(offline_datasets())}) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
+    p.add_argument("--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)")
+    p.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch size")
+    p.add_argument("--lr", type=positive_float, default=lr, help="learning rate of every optimizer")
+    p.add_argument("--seed", type=int, default=0, help="seeds weights, data order and noise")
+    p.add_argument("--out", default=f"runs/{model}", help="output folder (refuses to overwrite another run)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--name", default=name, help="name of the trained entry (in card.json and export file names)")
+    p.add_argument("--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)")
+    p.add_argument("--no-jit", dest="jit", action="store_false", help="run train_step without XLA compilation")
+    p.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel/ONNX/LiteRT export")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def prepare_out(out, resume):
+    """Check the output folder before any work: writable, and never clobbering another run."""
+    out = Path(out)
+    ckpt = out / "checkpoint.npz"
+    if resume and not ckpt.is_file():
+        raise UsageError(f"--resume: no checkpoint in {out} (nothing to resume)")
+    if not resume and ckpt.exists():
+        raise UsageError(f"{out} already holds a run ({ckpt}); pass --resume to continue it, or choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to --out {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def command_line(model, argv):
+    return " ".join(["python", "-m", f"train.{model}", *map(shlex.quote, argv)])
+
+
+def write_json(path, record):
+    tmp = Path(f"{path}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def train(model_name, args, build, argv):
+    """Run one training job described by parsed `args`; `build(args, image_shape)` makes the model."""
+    import keras
+
+    out = prepare_out(args.out, args.resume)
+    ckpt = out / "checkpoint.npz"
+    previous = checkpoint.read_meta(ckpt) if args.resume else None
+    if previous and previous.get("args", {}).get("seed") != args.seed:
+        raise UsageError(f"--resume with --seed {args.seed}, but the run in {out} used --seed {previous['args']['seed']}")
+
+    keras.utils.set_random_seed(args.seed)
+    data = load_images(args.dataset, "train")
+    pixels = data.images[: args.limit] if args.limit else data.images
+
+    model = build(args, data.image_shape)
+    model.compile(learning_rate=args.lr, jit_compile=args.jit)
+    initial_epoch = 0
+    commands = [command_line(model_name, argv)]
+    meta = {"args": vars(args), "dataset": {"name": data.name, "split": data.split, "examples": len(pixels)}}
+    if previous:
+        restored = checkpoint.restore(ckpt, model)
+        initial_epoch = restored["epoch"]
+        commands = restored.get("commands", []) + commands
+        meta["history"] = restored.get("history", [])
+        if args.epochs <= initial_epoch:
+            raise UsageError(f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to continue")
+    meta["commands"] = commands
+
+    batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs)
+    from train.callbacks import FullStateCheckpoint, NonFiniteGuard, SampleGrid
+
+    callbacks = [
+        NonFiniteGuard(),
+        SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")),
+        keras.callbacks.CSVLogger(str(out / "log.csv"), append=args.resume),
+        keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
+        FullStateCheckpoint(str(ckpt), **meta),  # last: it records what the others logged
+    ]
+    started = time.time()
+    model.fit(batches, epochs=args.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+              callbacks=callbacks, verbose=0 if args.quiet else 1, shuffle=False)
+    seconds = time.time() - started
+
+    weights = out / "model.weights.h5"
+    tmp = out / f"model.tmp{os.getpid()}.weights.h5"
+    model.save_weights(str(tmp))
+    os.replace(tmp, weights)
+    history = callbacks[-1].meta["history"]
+    card = {
+        "name": args.name,
+        "architecture": model.architecture,
+        "config": model.get_config(),
+        "data": meta["dataset"],
+        "training": {
+            "commands": commands,
+            "seed": args.seed,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "final_epoch_logs": history[-1] if history else {},
+            "seconds_last_session": round(seconds, 1),
+            "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {_tf_version()}",
+        },
+    }
+    write_json(out / "card.json", card)
+    if args.export:
+        from export import export_model
+
+        export_model(model, out / "export", args.name)
+    return model, card
+
+
+def _tf_version():
+    import tensorflow as tf
+
+    return tf.__version__
+
+
+def main(model_name, description, build, add_arguments=None, argv=None, epochs=10, batch_size=64, lr=2e-4, name=None):
+    """Parse flags, train, report. Errors print one line on stderr and exit with status 2 (bad input)
+    or 1 (training diverged)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = parser(model_name, description, epochs, batch_size, lr, name or f"{model_name}-run")
+    if add_arguments:
+        add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        _, card = train(model_name, args, build, argv)
+    except ZooError as exc:
+        from zoo.errors import TrainingDiverged
+
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1 if isinstance(exc, TrainingDiverged) else 2)
+    print(f"done: {args.out} (weights, card.json, samples/, tensorboard/, log.csv{', export/' if args.export else ''})")
+    return card
