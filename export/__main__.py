@@ -10,7 +10,7 @@ import sys
 
 import zoo
 from export import FORMATS, export_model
-from zoo.errors import ZooError
+from zoo.errors import ZooError, cli_parser
 
 
 def parse_formats(text):
@@ -27,8 +27,7 @@ def parse_formats(text):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m export", description=__doc__.split("\n\n")[1],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = cli_parser(prog="python -m export", description=__doc__.split("\n\n")[1])
     p.add_argument("name", help="pretrained entry name or training output folder")
     p.add_argument("--format", type=parse_formats, default=FORMATS, help="all, or a comma list of " + ", ".join(FORMATS))
     p.add_argument("--out", default="exports", help="output folder")

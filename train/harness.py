@@ -28,7 +28,7 @@ import zoo  # noqa: F401  (quiet TF logging before TensorFlow loads; registers a
 from zoo import checkpoint
 from zoo.data import available as offline_datasets
 from zoo.data import load_images, training_batches
-from zoo.errors import ZooError
+from zoo.errors import ZooError, cli_parser
 
 
 class UsageError(ZooError):
@@ -56,11 +56,7 @@ def positive_float(text):
 
 
 def parser(model, description, epochs, batch_size, lr, name):
-    p = argparse.ArgumentParser(
-        prog=f"python -m train.{model}",
-        description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = cli_parser(prog=f"python -m train.{model}", description=description)
     p.add_argument("--dataset", default="mnist5k",
                    help=f"offline dataset ({', '.join(offline_datasets())}) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
     p.add_argument("--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)")
@@ -109,6 +105,8 @@ def train(model_name, args, build, argv):
     """Run one training job described by parsed `args`; `build(args, image_shape)` makes the model."""
     import keras
 
+    data = load_images(args.dataset, "train")  # first: a bad --dataset must not leave a folder
+    pixels = data.images[: args.limit] if args.limit else data.images
     out = prepare_out(args.out, args.resume)
     ckpt = out / "checkpoint.npz"
     previous = checkpoint.read_meta(ckpt) if args.resume else None
@@ -116,8 +114,6 @@ def train(model_name, args, build, argv):
         raise UsageError(f"--resume with --seed {args.seed}, but the run in {out} used --seed {previous['args']['seed']}")
 
     keras.utils.set_random_seed(args.seed)
-    data = load_images(args.dataset, "train")
-    pixels = data.images[: args.limit] if args.limit else data.images
 
     model = build(args, data.image_shape)
     model.compile(learning_rate=args.lr, jit_compile=args.jit)

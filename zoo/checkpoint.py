@@ -67,10 +67,14 @@ def _open(path):
 def restore(path, model):
     """Load a checkpoint written by `save` into `model` (built and compiled); returns its metadata."""
     arrays, meta = _open(path)
-    if meta["class"] != type(model).__name__ or meta["config"] != model.get_config():
+    if meta["class"] != type(model).__name__:
+        raise CheckpointError(f"checkpoint {path} holds a {meta['class']}, not a {type(model).__name__}")
+    mine, stored = model.get_config(), meta["config"]
+    differ = sorted(k for k in set(mine) | set(stored) if k != "name" and mine.get(k) != stored.get(k))
+    if differ:
         raise CheckpointError(
-            f"checkpoint {path} holds a {meta['class']} with config {meta['config']}, "
-            f"not this {type(model).__name__} with config {model.get_config()}"
+            f"checkpoint {path} is for another config: "
+            + ", ".join(f"{k}={stored.get(k)!r} (model has {mine.get(k)!r})" for k in differ)
         )
     plan = []
     for group, variables in _groups(model).items():

@@ -92,14 +92,18 @@ def _tfds(name, split):
 
     tfds_split = {"all": "train+test"}.get(split, split)
     try:
-        data = tfds.load(name, split=tfds_split, as_supervised=True, batch_size=-1)
+        data = tfds.load(name, split=tfds_split, as_supervised=True)
     except Exception as exc:  # tfds raises many kinds (network, registration, checksum)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"could not load TFDS dataset '{name}' ({type(exc).__name__}: {first}); "
             f"offline, use --dataset mnist5k instead"
         ) from None
-    images, labels = tfds.as_numpy(data)
+    chunks = list(tfds.as_numpy(data.batch(4096)))
+    if not chunks:
+        raise DataError(f"TFDS dataset '{name}' split '{tfds_split}' is empty")
+    images = np.concatenate([c[0] for c in chunks])
+    labels = np.concatenate([c[1] for c in chunks])
     if images.dtype != np.uint8 or images.ndim != 4:
         raise DataError(f"TFDS dataset '{name}' is not an image dataset of uint8 [N, H, W, C] pixels")
     return images, labels.astype(np.int32)

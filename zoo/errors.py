@@ -35,3 +35,14 @@ def did_you_mean(name, choices):
 
     close = difflib.get_close_matches(str(name), list(choices), n=3, cutoff=0.5)
     return f" (did you mean: {', '.join(close)}?)" if close else ""
+
+
+def cli_parser(**kwargs):
+    """An argparse parser whose usage errors are one line on stderr and exit status 2."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    return Parser(formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)

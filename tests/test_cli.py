@@ -1,0 +1,138 @@
+"""The command lines a user types: train, resume after a kill, export, and their errors."""
+import csv
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT, run_cli
+from train.callbacks import NonFiniteGuard
+from zoo.errors import TrainingDiverged
+
+TINY = ["--limit", "256", "--batch-size", "32", "--width", "4", "--latent-dim", "8", "--quiet"]
+
+
+def one_error_line(result):
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_help_documents_the_flags():
+    result = run_cli("train.dcgan", "--help")
+    assert result.returncode == 0
+    for flag in ("--dataset", "--epochs", "--batch-size", "--loss", "--latent-dim", "--lr", "--seed", "--out", "--resume"):
+        assert flag in result.stdout
+    assert "wgan-gp" in result.stdout and "tfds:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epochs", "0"], "--epochs: must be a positive integer"),
+        (["--batch-size", "-4"], "--batch-size: must be a positive integer"),
+        (["--lr", "nan"], "--lr: must be a positive finite number"),
+        (["--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+        (["--dataset", "mnist4k"], "unknown dataset 'mnist4k' (did you mean: mnist5k?)"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
+    line = one_error_line(run_cli("train.dcgan", *args, "--out", str(tmp_path / "run")))
+    assert message in line
+    assert not (tmp_path / "run").exists()
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = one_error_line(run_cli("train.dcgan", *TINY, "--out", str(blocker / "run")))
+    assert "cannot write to --out" in line
+
+
+def weights(path):
+    with h5py.File(path) as f:
+        found = {}
+        f.visititems(lambda name, obj: found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+        return found
+
+
+def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train.dcgan", *TINY, "--epochs", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert [r["epoch"] for r in rows] == ["0", "1"] and all(np.isfinite(float(r["d_loss"])) for r in rows)
+    assert list((out / "tensorboard" / "train").glob("events.*")) and list((out / "tensorboard" / "samples").glob("events.*"))
+    for name in ("checkpoint.npz", "model.weights.h5", "card.json", "export/dcgan-mnist/1/saved_model.pb",
+                 "export/dcgan-mnist.sample.onnx", "export/dcgan-mnist.tflite", "export/dcgan-mnist.export.json"):
+        assert (out / name).is_file(), name
+    # A second run into the same folder must not touch the first.
+    before = hashlib.sha256((out / "checkpoint.npz").read_bytes()).hexdigest()
+    line = one_error_line(run_cli("train.dcgan", *TINY, "--epochs", "2", "--out", str(out)))
+    assert "already holds a run" in line and "--resume" in line
+    assert hashlib.sha256((out / "checkpoint.npz").read_bytes()).hexdigest() == before
+    # ... and the run folder exports through the export command, too.
+    exported = run_cli("export", str(out), "--format", "onnx", "--out", str(tmp_path / "exp"))
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "exp" / "dcgan-mnist.sample.onnx").is_file()
+
+
+def test_killed_run_resumes_to_identical_weights(tmp_path):
+    # Slow enough epochs (about a second) that the kill lands mid-run.
+    args = ["--limit", "2048", "--batch-size", "8", "--width", "8", "--latent-dim", "8", "--quiet", "--no-export", "--epochs", "5"]
+    straight = run_cli("train.dcgan", *args, "--out", str(tmp_path / "straight"))
+    assert straight.returncode == 0, straight.stderr
+
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "train.dcgan", *args, "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = out / "checkpoint.npz"
+    deadline = time.time() + 300
+    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    from zoo import checkpoint
+
+    done = checkpoint.read_meta(ckpt)["epoch"]
+    assert 1 <= done < 5, "the kill should interrupt the run"
+    assert not (out / "model.weights.h5").exists()
+
+    resumed = run_cli("train.dcgan", *args, "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = weights(tmp_path / "straight" / "model.weights.h5"), weights(out / "model.weights.h5")
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert [r["epoch"] for r in rows][-1] == "4"
+
+
+def test_resume_needs_a_checkpoint(tmp_path):
+    line = one_error_line(run_cli("train.dcgan", *TINY, "--out", str(tmp_path), "--resume"))
+    assert "no checkpoint" in line
+
+
+def test_nan_guard_stops_with_a_clear_message():
+    guard = NonFiniteGuard()
+    guard.on_epoch_begin(2)
+    guard.on_train_batch_end(0, {"d_loss": 0.7})
+    with pytest.raises(TrainingDiverged, match=r"'g_loss' became nan at epoch 3, step 6"):
+        guard.on_train_batch_end(5, {"d_loss": 0.7, "g_loss": float("nan")})
+
+
+def test_export_unknown_name_exits_2_with_suggestion():
+    from zoo import available
+
+    line = one_error_line(run_cli("export", "dcgan-mnits"))
+    assert "no pretrained model 'dcgan-mnits'" in line
+    if "dcgan-mnist" in available():
+        assert "did you mean: dcgan-mnist" in line

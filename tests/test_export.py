@@ -1,0 +1,134 @@
+"""Export: three formats written, named, builtin-only, and verified against Keras on write."""
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import tiny_dcgan
+from export import ParityError, export_model, verify
+from export.writers import next_version
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exports")
+    model = tiny_dcgan()
+    report = export_model(model, out, "tiny")
+    return model, out, report
+
+
+def test_report_records_parity_within_tolerance_for_every_format(exported):
+    _, out, report = exported
+    assert json.loads((out / "tiny.export.json").read_text()) == json.loads(json.dumps(report))
+    diffs = [report["savedmodel"]["parity"]["sample"], report["onnx"]["sample"]["parity"], report["litert"]["parity"]["sample"]]
+    for d in diffs:
+        assert set(d) == {"images", "images_uint8"} and max(d.values()) <= 1e-4
+
+
+def test_savedmodel_has_tf_serving_layout_and_named_signatures(exported):
+    model, out, _ = exported
+    import tensorflow as tf
+
+    assert (out / "tiny" / "1" / "saved_model.pb").is_file()
+    loaded = tf.saved_model.load(str(out / "tiny" / "1"))
+    assert set(loaded.signatures) == {"serving_default", "sample"}
+    fn = loaded.signatures["serving_default"]
+    assert list(fn.structured_input_signature[1]) == ["z"]
+    z = model.latents(5, seed=4)
+    got = fn(z=tf.constant(z))
+    assert got["images_uint8"].dtype == tf.uint8
+    np.testing.assert_allclose(got["images"].numpy(), model.sample(5, seed=4), atol=1e-5)
+
+
+def test_saved_model_cli_sees_the_serving_signature(exported):
+    _, out, _ = exported
+    cli = shutil.which("saved_model_cli")
+    if cli is None:
+        pytest.skip("saved_model_cli not on PATH")
+    shown = subprocess.run([cli, "show", "--dir", str(out / "tiny" / "1"), "--tag_set", "serve",
+                            "--signature_def", "serving_default"], capture_output=True, text=True, check=True).stdout
+    assert "inputs['z']" in shown and "outputs['images_uint8']" in shown and "DT_UINT8" in shown
+
+
+def test_onnx_names_and_opset(exported):
+    _, out, _ = exported
+    proto = onnx.load(str(out / "tiny.sample.onnx"))
+    onnx.checker.check_model(proto)
+    assert [i.name for i in proto.graph.input] == ["z"]
+    assert sorted(o.name for o in proto.graph.output) == ["images", "images_uint8"]
+    assert max(op.version for op in proto.opset_import if op.domain in ("", "ai.onnx")) <= 18
+
+
+def test_litert_is_builtin_only_and_runs_another_batch_size(exported):
+    model, out, _ = exported
+    ops = verify.litert_ops(out / "tiny.tflite")
+    assert ops and not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
+    got = verify.run_litert(out / "tiny.tflite", "sample", {"z": model.latents(7, seed=1)})
+    np.testing.assert_allclose(got["images"], model.sample(7, seed=1), atol=1e-4)
+
+
+def test_versions_count_up_and_nothing_half_written_stays(tmp_path):
+    model = tiny_dcgan()
+    export_model(model, tmp_path, "m", formats=("savedmodel",))
+    export_model(model, tmp_path, "m", formats=("savedmodel",))
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["1", "2"]
+    assert next_version(tmp_path / "m") == 3
+
+
+def test_parity_failure_names_output_and_size_and_leaves_no_file(tmp_path, monkeypatch):
+    real = verify.run_onnx
+
+    def off_by_a_little(path, inputs):
+        result = real(path, inputs)
+        result["images"] = result["images"] + 3e-3
+        return result
+
+    monkeypatch.setattr(verify, "run_onnx", off_by_a_little)
+    with pytest.raises(ParityError, match=r"onnx: endpoint 'sample' output 'images' differs from Keras by max abs 0\.003"):
+        export_model(tiny_dcgan(), tmp_path, "bad", formats=("onnx",))
+    assert not list(tmp_path.glob("bad*.onnx*"))
+
+
+def test_compare_allows_one_step_on_integer_outputs_only():
+    want = {"f": np.zeros(3, np.float32), "u": np.array([1, 2, 3], np.uint8)}
+    assert verify.compare("x", "e", want, {"f": np.full(3, 5e-5, np.float32), "u": np.array([2, 2, 3], np.uint8)})["u"] == 1
+    with pytest.raises(ParityError, match="'u'"):
+        verify.compare("x", "e", want, {"f": want["f"], "u": np.array([3, 2, 3], np.uint8)})
+    with pytest.raises(ParityError, match="'f'"):
+        verify.compare("x", "e", want, {"f": np.full(3, np.nan, np.float32), "u": want["u"]})
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_real_tf_serving_answers_like_keras(exported):
+    server = shutil.which("tensorflow_model_server")
+    if server is None:
+        pytest.skip("tensorflow_model_server is not on PATH (TF Serving ships as a Docker image / apt repo only)")
+    model, out, _ = exported
+    port = _free_port()
+    proc = subprocess.Popen([server, f"--rest_api_port={port}", "--port=0", "--model_name=tiny",
+                             f"--model_base_path={out / 'tiny'}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/v1/models/tiny"
+        for _ in range(100):
+            try:
+                if b"AVAILABLE" in urllib.request.urlopen(url, timeout=1).read():
+                    break
+            except OSError:
+                time.sleep(0.2)
+        z = model.latents(2, seed=3)
+        body = json.dumps({"signature_name": "serving_default", "inputs": {"z": z.tolist()}}).encode()
+        reply = json.loads(urllib.request.urlopen(url + ":predict", data=body, timeout=30).read())
+        np.testing.assert_allclose(np.array(reply["outputs"]["images"]), model.sample(2, seed=3), atol=1e-4)
+    finally:
+        proc.kill()
