@@ -10,8 +10,8 @@ def add_arguments(parser):
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
 
 
-def build(args, image_shape):
-    return DCGAN(latent_dim=args.latent_dim, image_shape=image_shape, loss=args.loss, width=args.width, seed=args.seed)
+def build(args, data):
+    return DCGAN(latent_dim=args.latent_dim, image_shape=data.image_shape, loss=args.loss, width=args.width, seed=args.seed)
 
 
 def main(argv=None):

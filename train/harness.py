@@ -102,11 +102,13 @@ def write_json(path, record):
 
 
 def train(model_name, args, build, argv):
-    """Run one training job described by parsed `args`; `build(args, image_shape)` makes the model."""
+    """Run one training job described by parsed `args`; `build(args, data)` makes the model for the
+    training ImageSet `data`."""
     import keras
 
     data = load_images(args.dataset, "train")  # first: a bad --dataset must not leave a folder
     pixels = data.images[: args.limit] if args.limit else data.images
+    labels = data.labels[: len(pixels)]
     out = prepare_out(args.out, args.resume)
     ckpt = out / "checkpoint.npz"
     previous = checkpoint.read_meta(ckpt) if args.resume else None
@@ -115,7 +117,7 @@ def train(model_name, args, build, argv):
 
     keras.utils.set_random_seed(args.seed)
 
-    model = build(args, data.image_shape)
+    model = build(args, data)
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
@@ -129,12 +131,14 @@ def train(model_name, args, build, argv):
             raise UsageError(f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to continue")
     meta["commands"] = commands
 
-    batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs)
+    batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
+                                      labels=labels if getattr(model, "uses_labels", False) else None)
     from train.callbacks import FullStateCheckpoint, NonFiniteGuard, SampleGrid
 
-    callbacks = [
-        NonFiniteGuard(),
-        SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")),
+    callbacks = [NonFiniteGuard()]
+    if hasattr(model, "preview"):
+        callbacks.append(SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")))
+    callbacks += [
         keras.callbacks.CSVLogger(str(out / "log.csv"), append=args.resume),
         keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         FullStateCheckpoint(str(ckpt), **meta),  # last: it records what the others logged
@@ -163,14 +167,32 @@ def train(model_name, args, build, argv):
             "final_epoch_logs": history[-1] if history else {},
             "seconds_last_session": round(seconds, 1),
             "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {_tf_version()}",
+            "code_revision": _code_revision(),
         },
     }
+    if hasattr(model, "held_out_metrics"):
+        card["metrics"] = model.held_out_metrics(load_images(args.dataset, "test"))
     write_json(out / "card.json", card)
     if args.export:
         from export import export_model
 
         export_model(model, out / "export", args.name)
     return model, card
+
+
+def _code_revision():
+    """The git commit the code was run from (+ "-dirty" with uncommitted changes), if known."""
+    import subprocess
+
+    here = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 def _tf_version():

@@ -40,10 +40,11 @@ from zoo.errors import (  # noqa: E402
     ZooError,
 )
 from zoo.registry import available, build, card, load  # noqa: E402
-from zoo.gan.dcgan import DCGAN  # noqa: E402  (registers the architecture)
+from zoo.gan.dcgan import DCGAN  # noqa: E402  (importing registers the architecture)
+from zoo.classifier import Classifier  # noqa: E402
 
 __all__ = [
-    "available", "load", "card", "build", "DCGAN",
+    "available", "load", "card", "build", "DCGAN", "Classifier",
     "ZooError", "UnknownNameError", "WeightsError", "DataError", "InputError", "CheckpointError", "TrainingDiverged",
 ]
 __version__ = "0.1.0"

