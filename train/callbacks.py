@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 
 import keras
 import numpy as np
@@ -69,3 +70,61 @@ class NonFiniteGuard(keras.callbacks.Callback):
                     f"'{key}' became {value} at epoch {self.epoch + 1}, step {batch + 1}; "
                     f"the last checkpoint is intact: try a lower --lr, then --resume"
                 )
+
+
+class CollapseMonitor(keras.callbacks.Callback):
+    """Training-health alarms for any GAN (anything with `sample(n, seed)` and a discriminator).
+
+    Every `every` epochs it draws a fixed batch of samples and logs, to the epoch logs (so the CSV
+    and TensorBoard get them):
+      label_entropy       entropy of the classifier's label histogram / log(classes) (needs a
+                          classifier for the image shape; 1 = all classes equally often)
+      duplicate_fraction  share of samples with a near-identical other sample
+    It warns once when these indicate mode collapse, and once when the discriminator's accuracy
+    has sat at 0 or 1 for `pinned_steps` consecutive steps (the generator's gradients vanish).
+    """
+
+    def __init__(self, classifier=None, every=1, samples=256, entropy_floor=0.5, duplicate_ceiling=0.2,
+                 pinned_steps=200, seed=12345):
+        super().__init__()
+        self.classifier, self.every, self.samples, self.seed = classifier, every, samples, seed
+        self.entropy_floor, self.duplicate_ceiling, self.pinned_steps = entropy_floor, duplicate_ceiling, pinned_steps
+        self.pinned = 0
+        self.warnings = []  # the messages given, for callers and tests
+
+    def warn(self, kind, message):
+        if kind not in {k for k, _ in self.warnings}:
+            self.warnings.append((kind, message))
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Keras logs hold the running epoch mean; a mean of exactly 0 or 1 means every step was.
+        accuracy = (logs or {}).get("d_accuracy")
+        if accuracy is None:
+            return
+        accuracy = float(np.asarray(accuracy))
+        self.pinned = self.pinned + 1 if (accuracy >= 0.999 or accuracy <= 0.001) else 0
+        if self.pinned >= self.pinned_steps:
+            self.warn("pinned", f"discriminator accuracy has been {accuracy:.0%} for {self.pinned} steps: "
+                                f"the generator's gradients are vanishing (try another --loss or a lower --lr)")
+
+    def measure(self, images):
+        from zoo import metrics
+
+        result = {"duplicate_fraction": metrics.duplicate_fraction(images)}
+        shape = getattr(self.classifier, "image_shape", None)
+        if self.classifier is not None and tuple(images.shape[1:]) == tuple(shape):
+            result["label_entropy"] = metrics.label_entropy(self.classifier.probabilities(images))
+        return result
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        found = self.measure(self.model.sample(self.samples, seed=self.seed))
+        if logs is not None:
+            logs.update(found)
+        entropy, duplicates = found.get("label_entropy"), found["duplicate_fraction"]
+        if (entropy is not None and entropy < self.entropy_floor) or duplicates > self.duplicate_ceiling:
+            shown = f"label entropy {entropy:.2f} (alarm below {self.entropy_floor}), " if entropy is not None else ""
+            self.warn("collapse", f"possible mode collapse at epoch {epoch + 1}: {shown}"
+                                  f"{duplicates:.0%} near-duplicate samples (alarm above {self.duplicate_ceiling:.0%})")

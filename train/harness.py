@@ -133,11 +133,13 @@ def train(model_name, args, build, argv):
 
     batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
                                       labels=labels if getattr(model, "uses_labels", False) else None)
-    from train.callbacks import FullStateCheckpoint, NonFiniteGuard, SampleGrid
+    from train.callbacks import CollapseMonitor, FullStateCheckpoint, NonFiniteGuard, SampleGrid
 
     callbacks = [NonFiniteGuard()]
     if hasattr(model, "preview"):
         callbacks.append(SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")))
+    if hasattr(model, "discriminator"):
+        callbacks.append(CollapseMonitor(classifier=_feature_classifier()))
     callbacks += [
         keras.callbacks.CSVLogger(str(out / "log.csv"), append=args.resume),
         keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
@@ -178,6 +180,15 @@ def train(model_name, args, build, argv):
 
         export_model(model, out / "export", args.name)
     return model, card
+
+
+def _feature_classifier():
+    """The shipped digit classifier for the collapse monitor, or None where it is not installed."""
+    from zoo import registry
+
+    if "classifier-mnist" not in registry.available():
+        return None
+    return registry.load("classifier-mnist")
 
 
 def _code_revision():

@@ -1,0 +1,144 @@
+"""FID/KID/IS/precision-recall against hand values, the sanity checks on real digits, and the alarms."""
+import numpy as np
+import pytest
+
+from zoo import metrics, registry
+
+rng = np.random.default_rng(0)
+A = rng.standard_normal((400, 6)) @ rng.standard_normal((6, 6))  # correlated features
+
+
+def test_fid_hand_values():
+    assert metrics.frechet_distance(A, A) == pytest.approx(0.0, abs=1e-6)
+    shift = np.arange(6.0)
+    assert metrics.frechet_distance(A, A + shift) == pytest.approx(float(shift @ shift), rel=1e-6)
+    # b = 2a: S_b = 4 S, sqrt(S 4S) = 2S  ->  |mu|^2 + Tr(S + 4S - 4S) = |mu|^2 + Tr(S)
+    mu, cov = A.mean(0), np.cov(A, rowvar=False)
+    assert metrics.frechet_distance(A, 2 * A) == pytest.approx(float(mu @ mu + np.trace(cov)), rel=1e-5)
+
+
+def test_kid_matches_a_direct_computation():
+    x, y = A[:5], A[5:10] + 0.5
+    k = lambda u, v: (u @ v / 6 + 1) ** 3  # noqa: E731
+    m = 5
+    xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    xy = sum(k(x[i], y[j]) for i in range(m) for j in range(m)) / (m * m)
+    mean, se = metrics.kernel_inception_distance(x, y, subsets=3, subset_size=5)
+    assert mean == pytest.approx(xx + yy - 2 * xy, rel=1e-9) and se == pytest.approx(0.0, abs=1e-9)
+
+
+def test_inception_score_extremes():
+    confident_uniform = np.eye(10)[np.arange(100) % 10]
+    assert metrics.inception_score(confident_uniform, splits=1)[0] == pytest.approx(10.0, rel=1e-6)
+    one_class = np.eye(10)[np.zeros(100, int)]
+    assert metrics.inception_score(one_class, splits=1)[0] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_precision_recall_and_entropy_and_duplicates_on_toy_sets():
+    assert metrics.precision_recall(A, A) == (1.0, 1.0)
+    collapsed = np.repeat(A[:1], 100, axis=0)
+    precision, recall = metrics.precision_recall(A, collapsed)
+    assert precision == 1.0 and recall < 0.05  # on the manifold, but covers almost none of it
+    assert metrics.label_entropy(np.eye(10)[np.arange(50) % 10]) == pytest.approx(1.0)
+    assert metrics.label_entropy(np.eye(10)[np.zeros(50, int)]) == 0.0
+    images = rng.random((10, 4, 4, 1))
+    assert metrics.duplicate_fraction(images) == 0.0
+    assert metrics.duplicate_fraction(np.concatenate([images, images[:2] + 0.001])) == pytest.approx(4 / 12)
+
+
+needs_classifier = pytest.mark.skipif("classifier-mnist" not in registry.available(), reason="classifier-mnist not shipped")
+
+
+@pytest.fixture(scope="module")
+def judge():
+    from zoo.evaluate import reference_images
+
+    return registry.load("classifier-mnist"), reference_images()
+
+
+@needs_classifier
+def test_real_digits_against_themselves_score_zero(judge):
+    from zoo.evaluate import image_metrics
+
+    classifier, reference = judge
+    scores = image_metrics(reference, reference, classifier)
+    assert scores["fid"] == pytest.approx(0.0, abs=1e-3)
+    assert scores["precision"] == 1.0 and scores["recall"] == 1.0
+    # KID is unbiased for independent sets: two disjoint halves of real digits score ~0 (within
+    # a few standard errors), far below the same digits with a little noise.
+    half_a, half_b = classifier.features(reference[::2]), classifier.features(reference[1::2])
+    kid, se = metrics.kernel_inception_distance(half_a, half_b, subset_size=250)
+    noisy = np.clip(reference[1::2] + 0.2 * np.random.default_rng(0).standard_normal(reference[1::2].shape), 0, 1)
+    kid_noisy, _ = metrics.kernel_inception_distance(half_a, classifier.features(noisy.astype(np.float32)), subset_size=250)
+    assert abs(kid) < 4 * se + 0.05 * kid_noisy
+
+
+@needs_classifier
+def test_fid_grows_monotonically_with_noise(judge):
+    classifier, reference = judge
+    real = classifier.features(reference[:500])
+    noise = np.random.default_rng(1).standard_normal(reference[500:].shape).astype(np.float32)
+    fids = [metrics.frechet_distance(real, classifier.features(np.clip(reference[500:] + s * noise, 0, 1)))
+            for s in (0.0, 0.1, 0.2, 0.4, 0.8)]
+    assert all(a < b for a, b in zip(fids, fids[1:])), fids
+
+
+@needs_classifier
+def test_one_repeated_image_is_flagged(judge):
+    from zoo.evaluate import image_metrics
+
+    classifier, reference = judge
+    collapsed = np.repeat(reference[:1], 500, axis=0)
+    scores = image_metrics(collapsed, reference, classifier)
+    assert scores["recall"] < 0.01 and scores["duplicate_fraction"] == 1.0 and scores["label_entropy"] == 0.0
+
+
+class Collapsed:
+    """A 'GAN' whose generator returns one image whatever the latent."""
+
+    def __init__(self, image):
+        self.image = image
+
+    def sample(self, n, seed=0):
+        return np.repeat(self.image[None], n, axis=0)
+
+
+@needs_classifier
+def test_collapse_alarm_fires_once_on_a_collapsed_generator(judge, capsys):
+    from train.callbacks import CollapseMonitor
+
+    classifier, reference = judge
+    monitor = CollapseMonitor(classifier=classifier, samples=64)
+    monitor.set_model(Collapsed(reference[0]))
+    logs = {}
+    monitor.on_epoch_end(0, logs)
+    monitor.on_epoch_end(1, {})
+    assert logs["label_entropy"] == 0.0 and logs["duplicate_fraction"] == 1.0
+    assert [kind for kind, _ in monitor.warnings] == ["collapse"]
+    assert capsys.readouterr().err.count("possible mode collapse") == 1
+
+
+def test_pinned_discriminator_alarm():
+    from train.callbacks import CollapseMonitor
+
+    monitor = CollapseMonitor(pinned_steps=5)
+    for step in range(4):
+        monitor.on_train_batch_end(step, {"d_accuracy": 1.0})
+    monitor.on_train_batch_end(4, {"d_accuracy": 0.7})  # interrupted: the count starts again
+    assert not monitor.warnings
+    for step in range(5):
+        monitor.on_train_batch_end(step, {"d_accuracy": 1.0})
+    assert [kind for kind, _ in monitor.warnings] == ["pinned"]
+
+
+@pytest.mark.skipif(not {"classifier-mnist", "dcgan-mnist"} <= set(registry.available()), reason="pretrained models not shipped")
+def test_alarm_stays_silent_on_the_shipped_dcgan(judge):
+    from train.callbacks import CollapseMonitor
+
+    classifier, _ = judge
+    monitor = CollapseMonitor(classifier=classifier)
+    monitor.set_model(registry.load("dcgan-mnist"))
+    logs = {}
+    monitor.on_epoch_end(0, logs)
+    assert not monitor.warnings and logs["label_entropy"] > 0.9 and logs["duplicate_fraction"] < 0.05

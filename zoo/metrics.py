@@ -1,0 +1,101 @@
+"""Sample-quality metrics on feature vectors (NumPy in, floats out).
+
+  frechet_distance      FID (Heusel et al. 2017) between Gaussians fitted to two feature sets
+  kernel_inception_distance
+                        KID (Binkowski et al. 2018): unbiased MMD^2, cubic polynomial kernel,
+                        mean and standard error over random subsets
+  inception_score       IS (Salimans et al. 2016) from class probabilities, mean and std over splits
+  precision_recall      improved precision / recall (Kynkaanniemi et al. 2019), k-NN manifolds
+  label_entropy         entropy of the predicted-label histogram / log(classes): 1 = all classes equally
+  duplicate_fraction    share of samples with a near-identical other sample (RMS pixel difference)
+Which features, how many samples and which reference set make a number comparable: see
+zoo.evaluate.PROTOCOL, which is stored next to every number it produces.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import linalg
+
+
+def _moments(features):
+    features = np.asarray(features, np.float64)
+    return features.mean(0), np.cov(features, rowvar=False)
+
+
+def frechet_distance(features_a, features_b):
+    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))."""
+    mu_a, s_a = _moments(features_a)
+    mu_b, s_b = _moments(features_b)
+    with warnings.catch_warnings():  # dead ReLU features make covariances singular: expected
+        warnings.simplefilter("ignore")
+        root, _ = linalg.sqrtm(s_a @ s_b, disp=False)
+        if not np.all(np.isfinite(root)):  # regularise, as the reference implementation does
+            eps = np.eye(len(s_a)) * 1e-6
+            root, _ = linalg.sqrtm((s_a + eps) @ (s_b + eps), disp=False)
+    value = np.sum((mu_a - mu_b) ** 2) + np.trace(s_a + s_b - 2.0 * np.real(root))
+    return float(max(value, 0.0))
+
+
+def kernel_inception_distance(features_a, features_b, subsets=10, subset_size=500, seed=0):
+    """(mean, standard error) of the unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3."""
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    m = min(subset_size, len(a), len(b))
+    rng = np.random.default_rng(seed)
+    d = a.shape[1]
+    values = []
+    for _ in range(subsets):
+        x = a[rng.choice(len(a), m, replace=False)]
+        y = b[rng.choice(len(b), m, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T) / d + 1) ** 3, ((y @ y.T) / d + 1) ** 3, ((x @ y.T) / d + 1) ** 3
+        off = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        values.append(off - 2 * kxy.mean())
+    values = np.array(values)
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0)
+
+
+def inception_score(probabilities, splits=10):
+    """(mean, std) over splits of exp(E_x KL(p(y|x) || p(y)))."""
+    p = np.asarray(probabilities, np.float64)
+    scores = []
+    for part in np.array_split(p, splits):
+        marginal = part.mean(0, keepdims=True)
+        kl = np.sum(part * (np.log(part + 1e-12) - np.log(marginal + 1e-12)), axis=1)
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def _pairwise(a, b):
+    sq = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def _coverage(points, centres, k):
+    """Share of `points` inside at least one ball around `centres` with radius = k-th NN distance."""
+    radii = np.sort(_pairwise(centres, centres), axis=1)[:, k]  # column 0 is the centre itself
+    return float(np.mean((_pairwise(points, centres) <= radii[None, :]).any(axis=1)))
+
+
+def precision_recall(real_features, fake_features, k=3):
+    """Precision: share of fakes on the real manifold; recall: share of reals on the fake manifold."""
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    return _coverage(fake, real, k), _coverage(real, fake, k)
+
+
+def label_entropy(probabilities):
+    """Entropy of the histogram of arg-max labels, divided by log(classes): 1 = uniform, 0 = one class."""
+    p = np.asarray(probabilities)
+    counts = np.bincount(p.argmax(1), minlength=p.shape[1]).astype(np.float64)
+    q = counts / counts.sum()
+    q = q[q > 0]
+    return float(-(q * np.log(q)).sum() / np.log(p.shape[1]))
+
+
+def duplicate_fraction(images, threshold=0.02):
+    """Share of images whose nearest other image differs by less than `threshold` RMS per pixel."""
+    flat = np.asarray(images, np.float64).reshape(len(images), -1)
+    distances = _pairwise(flat, flat) / np.sqrt(flat.shape[1])
+    np.fill_diagonal(distances, np.inf)
+    return float(np.mean(distances.min(1) < threshold))
