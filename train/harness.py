@@ -167,6 +167,7 @@ def train(model_name, args, build, argv):
             "batch_size": args.batch_size,
             "learning_rate": args.lr,
             "final_epoch_logs": history[-1] if history else {},
+            "history": history,
             "seconds_last_session": round(seconds, 1),
             "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {_tf_version()}",
             "code_revision": _code_revision(),

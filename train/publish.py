@@ -36,6 +36,13 @@ def publish(run_dir, name=None, summary=""):
     shutil.copyfile(run_dir / "model.weights.h5", tmp)
     os.replace(tmp, weights)
     card.update(name=name, weights={"file": weights.name, "sha256": registry.sha256(weights)})
+    if not card["training"].get("history") and (run_dir / "log.csv").is_file():
+        from zoo.vis import history
+
+        series = history(run_dir)
+        card["training"]["history"] = [
+            {"epoch": i + 1, **{k: v[i] for k, v in series.items()}} for i in range(len(next(iter(series.values()))))
+        ]
     if summary:
         card["summary"] = summary
     card_path = registry.PRETRAINED_DIR / f"{name}.json"

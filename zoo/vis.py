@@ -1,0 +1,232 @@
+"""python -m zoo.vis NAME --kind saliency|gradcam|activation|interpolate|curves --out FILE.png
+
+Visual diagnosis of zoo models:
+  saliency     vanilla saliency and SmoothGrad (tf-keras-vis) of the classifier's decision, or of a
+               GAN discriminator's real/fake score on real digits and on generated ones
+  gradcam      Grad-CAM++ (tf-keras-vis) on the last convolution, same subjects as saliency
+  activation   activation maximisation of each class of a classifier (tf-keras-vis)
+  interpolate  latent walks: rows of images between pairs of seeds (spherical interpolation)
+  curves       training curves from the card's per-epoch history (or a run folder's log.csv)
+Every function below also returns its arrays, so tests can check shapes and contents.
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("saliency", "gradcam", "activation", "interpolate", "curves")
+
+
+def _flat(net):
+    """A flat functional copy (same weights) of a Sequential or of a [body, head] pair.
+
+    tf-keras-vis needs a model whose inputs reach its conv layers directly; layers shared with the
+    original Sequential would carry its graph, so each layer is rebuilt from its config instead."""
+    import keras
+
+    parts = list(net) if isinstance(net, (list, tuple)) else [net]
+    inputs = keras.Input(tuple(parts[0].input_shape[1:]))
+    x, pairs = inputs, []
+    for layer in (layer for part in parts for layer in part.layers):
+        copy = type(layer).from_config(layer.get_config())
+        x = copy(x)
+        pairs.append((copy, layer))
+    for copy, layer in pairs:
+        copy.set_weights(layer.get_weights())
+    return keras.Model(inputs, x)
+
+
+def subject(model):
+    """(functional model, score function, description) for the maps of a classifier or a GAN."""
+    if hasattr(model, "discriminator"):
+        return _flat(model.discriminator), (lambda out: out[:, 0]), "discriminator 'real' logit"
+    return _flat([model.body, model.head]), None, "classifier logit of the predicted class"
+
+
+def _last_conv(functional):
+    import keras
+
+    return [layer.name for layer in functional.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+
+
+def _score(model, functional, score, images):
+    if score is not None:
+        return score
+    predicted = np.asarray(functional(images)).argmax(1)
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    return CategoricalScore(predicted.tolist())
+
+
+def saliency_maps(model, images, smooth_samples=0):
+    """`[N, H, W]` saliency (or SmoothGrad with `smooth_samples` > 0) maps, normalised to [0, 1]."""
+    from tf_keras_vis.saliency import Saliency
+
+    functional, score, _ = subject(model)
+    maps = Saliency(functional, clone=False)(_score(model, functional, score, images), images,
+                                             smooth_samples=smooth_samples, smooth_noise=0.15)
+    return np.asarray(maps)
+
+
+def gradcam_maps(model, images):
+    """`[N, H, W]` Grad-CAM++ maps on the last convolution, normalised to [0, 1]."""
+    from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+
+    functional, score, _ = subject(model)
+    maps = GradcamPlusPlus(functional, clone=False)(_score(model, functional, score, images), images,
+                                                    penultimate_layer=_last_conv(functional))
+    return np.asarray(maps)
+
+
+def class_maximisations(model, classes=range(10), steps=150, seed=0):
+    """`[len(classes), H, W, C]` inputs in [0, 1] that maximise each class logit of a classifier."""
+    import tensorflow as tf
+    from tf_keras_vis.activation_maximization import ActivationMaximization
+    from tf_keras_vis.activation_maximization.callbacks import Progress  # noqa: F401  (import check)
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    if hasattr(model, "discriminator"):
+        raise ValueError("activation maximisation is for classifiers")
+    functional = _flat([model.body, model.head])
+    classes = list(classes)
+    tf.random.set_seed(seed)
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(0.4, 0.6, (len(classes), *model.image_shape)).astype(np.float32)
+    result = ActivationMaximization(functional, clone=False)(
+        CategoricalScore(classes), seed_input=start, input_range=(0.0, 1.0), steps=steps,
+        input_modifiers=[], callbacks=[],
+    )
+    return np.clip(np.asarray(result), 0.0, 1.0)
+
+
+def slerp(a, b, t):
+    """Spherical interpolation between latent vectors (keeps Gaussian latents at typical norms)."""
+    a_n, b_n = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    omega = np.arccos(np.clip(np.dot(a_n, b_n), -1.0, 1.0))
+    if omega < 1e-6:
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+def interpolation_grid(model, pairs=6, steps=10, seed=0):
+    """`[pairs, steps, H, W, C]` images along slerp paths between pairs of seeded latents."""
+    latents = model.latents(2 * pairs, seed=seed)
+    rows = []
+    for i in range(pairs):
+        path = np.stack([slerp(latents[2 * i], latents[2 * i + 1], t) for t in np.linspace(0, 1, steps)])
+        rows.append(model.endpoints()["sample"](z=path.astype(np.float32))["images"])
+    return np.stack(rows)
+
+
+def history(model_or_run):
+    """{metric: [value per epoch]} from a card's training history or a run folder's log.csv."""
+    folder = Path(str(model_or_run))
+    if folder.is_dir() and (folder / "log.csv").is_file():
+        rows = list(csv.DictReader((folder / "log.csv").open()))
+    else:
+        rows = model_or_run.card.get("training", {}).get("history", [])
+    series = {}
+    for row in rows:
+        for key, value in row.items():
+            if key in ("epoch",) or value in ("NA", "", None) or key.startswith("val_"):
+                continue
+            series.setdefault(key, []).append(float(value))
+    return series
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+def _figure_of_rows(rows, titles, path, cmap_rows=()):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.3 * n_cols, 1.4 * n_rows), squeeze=False)
+    for r, (row, title) in enumerate(zip(rows, titles)):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            ax.axis("off")
+            if c < len(row):
+                image = np.squeeze(row[c])
+                ax.imshow(image, cmap="jet" if r in cmap_rows else "gray", vmin=0, vmax=1)
+        axes[r][0].set_title(title, fontsize=7, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _subjects_images(model, n=6):
+    from zoo.data import load_images, scale_images
+
+    real = scale_images(load_images("mnist5k", "test").images[:n])
+    if hasattr(model, "sample"):
+        return np.concatenate([real, model.sample(n, seed=0)]), f"{n} real digits, then {n} generated"
+    return real, f"{n} held-out digits"
+
+
+def render(model, kind, path):
+    if kind in ("saliency", "gradcam"):
+        images, what = _subjects_images(model)
+        _, _, target = subject(model)
+        if kind == "saliency":
+            rows = [images, saliency_maps(model, images), saliency_maps(model, images, smooth_samples=20)]
+            titles = [f"input: {what}", f"saliency of the {target}", "SmoothGrad (20 samples)"]
+        else:
+            rows = [images, gradcam_maps(model, images)]
+            titles = [f"input: {what}", f"Grad-CAM++ of the {target}"]
+        _figure_of_rows(rows, titles, path, cmap_rows=range(1, len(rows)))
+    elif kind == "activation":
+        maxima = class_maximisations(model)
+        _figure_of_rows([maxima], ["activation maximisation of classes 0-9"], path)
+    elif kind == "interpolate":
+        if not hasattr(model, "latents"):
+            raise ValueError("interpolate needs a generator with latents")
+        grid = interpolation_grid(model)
+        _figure_of_rows(list(grid), ["latent walk (slerp) between two seeds"] + [""] * (len(grid) - 1), path)
+    elif kind == "curves":
+        series = history(model)
+        if not series:
+            raise ValueError("no per-epoch history found (card 'training.history' or log.csv)")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(series), figsize=(3 * len(series), 2.6), squeeze=False)
+        for ax, (key, values) in zip(axes[0], sorted(series.items())):
+            ax.plot(range(1, len(values) + 1), values)
+            ax.set_title(key, fontsize=9)
+            ax.set_xlabel("epoch", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    else:
+        raise ValueError(f"unknown kind '{kind}'; choose one of {', '.join(KINDS)}")
+
+
+def main(argv=None):
+    import zoo
+    from zoo.errors import ZooError, cli_parser
+
+    p = cli_parser(prog="python -m zoo.vis", description="Visual diagnosis of a zoo model (see module docstring).")
+    p.add_argument("name", help="pretrained entry or training output folder")
+    p.add_argument("--kind", required=True, choices=KINDS)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    args = p.parse_args(argv)
+    try:
+        model = zoo.load(args.name)
+        if args.kind == "curves" and Path(args.name).is_dir():
+            model = args.name
+        render(model, args.kind, args.out)
+    except (ZooError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
