@@ -109,15 +109,14 @@ def train(model_name, args, build, argv):
     data = load_images(args.dataset, "train")  # first: a bad --dataset must not leave a folder
     pixels = data.images[: args.limit] if args.limit else data.images
     labels = data.labels[: len(pixels)]
+    keras.utils.set_random_seed(args.seed)
+    model = build(args, data)  # before touching --out: a bad flag combination leaves no folder
     out = prepare_out(args.out, args.resume)
     ckpt = out / "checkpoint.npz"
     previous = checkpoint.read_meta(ckpt) if args.resume else None
     if previous and previous.get("args", {}).get("seed") != args.seed:
         raise UsageError(f"--resume with --seed {args.seed}, but the run in {out} used --seed {previous['args']['seed']}")
 
-    keras.utils.set_random_seed(args.seed)
-
-    model = build(args, data)
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]

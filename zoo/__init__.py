@@ -42,9 +42,11 @@ from zoo.errors import (  # noqa: E402
 from zoo.registry import available, build, card, load  # noqa: E402
 from zoo.gan.dcgan import DCGAN  # noqa: E402  (importing registers the architecture)
 from zoo.classifier import Classifier  # noqa: E402
+from zoo.gan.cgan import ConditionalGAN  # noqa: E402
+from zoo.gan.wgan_gp import WGANGP  # noqa: E402
 
 __all__ = [
-    "available", "load", "card", "build", "DCGAN", "Classifier",
+    "available", "load", "card", "build", "DCGAN", "WGANGP", "ConditionalGAN", "Classifier",
     "ZooError", "UnknownNameError", "WeightsError", "DataError", "InputError", "CheckpointError", "TrainingDiverged",
 ]
 __version__ = "0.1.0"

@@ -67,8 +67,12 @@ def evaluate(model, name=None, samples=1000, classifier=None):
         dataset = (getattr(model, "card", None) or {}).get("data", {}).get("name", "mnist5k")
         return model.held_out_metrics(load_images(dataset, "test"))
     classifier = classifier or zoo.load(FEATURE_NETWORK)
-    images = model.sample(samples, seed=0)
-    return {"protocol": PROTOCOL, **image_metrics(images, reference_images(), classifier)}
+    images = model.sample(samples, seed=0)  # conditional models: every class in turn
+    result = {"protocol": PROTOCOL, **image_metrics(images, reference_images(), classifier)}
+    if hasattr(model, "class_accuracy"):  # conditional: are the samples of the requested class?
+        result.update(model.class_accuracy(classifier))
+        result["protocol"] = {**PROTOCOL, "class_accuracy": "classifier-mnist arg-max == requested label, 100 samples per class, seed 0"}
+    return result
 
 
 def format_table(rows):

@@ -31,7 +31,8 @@ class GAN(keras.Model):
         self.noise = keras.random.SeedGenerator(seed)  # latents and α inside train_step
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
         if self.adversarial.gradient_penalty_weight:
-            self.trackers["gradient_penalty"] = keras.metrics.Mean(name="gradient_penalty")
+            for name in ("gradient_penalty", "wasserstein"):
+                self.trackers[name] = keras.metrics.Mean(name=name)
 
     # --- configuration -------------------------------------------------------------------------
     def get_config(self):
@@ -70,19 +71,26 @@ class GAN(keras.Model):
     def draw_latents(self, batch_size):
         return keras.random.normal((batch_size, self.latent_dim), seed=self.noise)
 
-    def discriminator_step(self, real, fake):
+    def critic(self, images, labels=None, training=True):
+        """Discriminator logits of `images` (conditional GANs also take the `labels`)."""
+        return self.discriminator(images, training=training)
+
+    def discriminator_step(self, real, fake, labels=None):
         """One discriminator update on real and (already detached) fake images; returns its logs."""
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            real_logits = self.critic(real, labels)
+            fake_logits = self.critic(fake, labels)
             per_example = self.adversarial.discriminator(real_logits, fake_logits)
             logs = {}
             if self.adversarial.gradient_penalty_weight:
                 alpha = keras.random.uniform((batch,), seed=self.noise)  # one α per example, U[0, 1]
-                penalty = gradient_penalty(self.discriminator, real, fake, alpha)
+                critic = lambda x, training=True: self.critic(x, labels, training)  # noqa: E731
+                penalty = gradient_penalty(critic, real, fake, alpha)
                 per_example += self.adversarial.gradient_penalty_weight * penalty
                 logs["gradient_penalty"] = batch_mean(penalty)
+                # E C(x) - E C(G(z)): the critic's estimate of the Wasserstein-1 distance.
+                logs["wasserstein"] = tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)
             d_loss = batch_mean(per_example)
         grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))

@@ -1,0 +1,24 @@
+"""python -m train.cgan: train a conditional GAN on labelled digits (offline MNIST-5k by default). See --help."""
+from zoo.losses import ADVERSARIAL_LOSSES
+from train import harness
+
+
+def add_arguments(parser):
+    parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
+    parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
+    parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count")
+
+
+def build(args, data):
+    from zoo.gan.cgan import ConditionalGAN
+
+    return ConditionalGAN(num_classes=int(data.labels.max()) + 1, latent_dim=args.latent_dim, image_shape=data.image_shape,
+                          loss=args.loss, width=args.width, seed=args.seed)
+
+
+def main(argv=None):
+    return harness.main("cgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64, name="cgan-mnist")
+
+
+if __name__ == "__main__":
+    main()

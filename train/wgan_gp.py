@@ -1,0 +1,29 @@
+"""python -m train.wgan_gp: train a WGAN-GP (offline on MNIST-5k by default). See --help.
+
+--batch-size counts the real images of one train_step: n_critic critic steps of batch/n_critic each.
+"""
+from train import harness
+
+
+def add_arguments(parser):
+    parser.add_argument("--n-critic", type=harness.positive_int, default=5, help="critic steps per generator step")
+    parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
+    parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count")
+
+
+def build(args, data):
+    from zoo.gan.wgan_gp import WGANGP
+
+    if args.batch_size % args.n_critic:
+        raise harness.UsageError(f"--batch-size {args.batch_size} must be a multiple of --n-critic {args.n_critic}")
+    return WGANGP(n_critic=args.n_critic, latent_dim=args.latent_dim, image_shape=data.image_shape,
+                  width=args.width, seed=args.seed)
+
+
+def main(argv=None):
+    return harness.main("wgan_gp", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=320, lr=1e-4,
+                        name="wgan-gp-mnist")
+
+
+if __name__ == "__main__":
+    main()
