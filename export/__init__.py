@@ -37,6 +37,9 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
     for key, endpoint in endpoints.items():
         inputs = endpoint.example_inputs(batch=batch, seed=seed)
         examples[key] = (inputs, endpoint(**inputs))
+        clash = set(inputs) & set(examples[key][1])
+        if clash:  # ONNX and LiteRT need distinct tensor names
+            raise ExportError(f"endpoint '{key}' uses {sorted(clash)} as both input and output name")
 
     report = {"name": name, "tolerance": TOLERANCE, "endpoints": {k: {"inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}, "doc": e.doc} for k, e in endpoints.items()}}
     with tempfile.TemporaryDirectory() as scratch:

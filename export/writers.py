@@ -70,9 +70,12 @@ def write_onnx(endpoints, examples, out_dir, name, opset=17):
         final = Path(out_dir) / f"{name}.{endpoint_name}.onnx"
         tmp = final.with_name(final.name + f".tmp{os.getpid()}")
         try:
-            tf2onnx.convert.from_function(
-                serving_function(endpoint), input_signature=endpoint.tensor_specs(), opset=opset, output_path=str(tmp)
-            )
+            try:
+                tf2onnx.convert.from_function(
+                    serving_function(endpoint), input_signature=endpoint.tensor_specs(), opset=opset, output_path=str(tmp)
+                )
+            except Exception as exc:  # tf2onnx raises bare ValueErrors and others
+                raise verify.ExportError(f"onnx: converting endpoint '{endpoint_name}' failed: {str(exc).strip().splitlines()[0]}") from None
             parity = _parity("onnx", {endpoint_name: endpoint}, examples, lambda ep, x: verify.run_onnx(tmp, x))
             files[endpoint_name] = {**_place(tmp, final), "opset": opset, "parity": parity[endpoint_name]}
         finally:

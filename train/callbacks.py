@@ -48,6 +48,24 @@ class FullStateCheckpoint(keras.callbacks.Callback):
         checkpoint.save(self.path, self.model, epoch + 1, **self.meta)
 
 
+class LearningRateByEpoch(keras.callbacks.Callback):
+    """Sets every optimizer's learning rate to `model.learning_rate_at(epoch, epochs)` at each
+    epoch's start (a function of the epoch only, so a resumed run gets the same schedule)."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        rate = self.model.learning_rate_at(epoch, self.epochs)
+        for optimizer in self.model.optimizers.values():
+            optimizer.learning_rate.assign(rate)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.learning_rate_at(epoch, self.epochs))
+
+
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops training with TrainingDiverged the first time a logged loss is NaN or infinite.
 

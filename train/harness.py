@@ -101,14 +101,19 @@ def write_json(path, record):
     os.replace(tmp, path)
 
 
-def train(model_name, args, build, argv):
+def default_data(args, split):
+    return load_images(args.dataset, split)
+
+
+def train(model_name, args, build, argv, load_data=default_data):
     """Run one training job described by parsed `args`; `build(args, data)` makes the model for the
-    training ImageSet `data`."""
+    training data `load_data(args, "train")` (an ImageSet, or an Unpaired pair of them)."""
     import keras
 
-    data = load_images(args.dataset, "train")  # first: a bad --dataset must not leave a folder
-    pixels = data.images[: args.limit] if args.limit else data.images
-    labels = data.labels[: len(pixels)]
+    data = load_data(args, "train")  # first: a bad --dataset must not leave a folder
+    cut = (lambda x: x[: args.limit]) if args.limit else (lambda x: x)
+    pixels = tuple(map(cut, data.images)) if isinstance(data.images, tuple) else cut(data.images)
+    labels = cut(data.labels) if data.labels is not None else None
     keras.utils.set_random_seed(args.seed)
     model = build(args, data)  # before touching --out: a bad flag combination leaves no folder
     out = prepare_out(args.out, args.resume)
@@ -120,7 +125,8 @@ def train(model_name, args, build, argv):
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
-    meta = {"args": vars(args), "dataset": {"name": data.name, "split": data.split, "examples": len(pixels)}}
+    examples = [len(p) for p in pixels] if isinstance(pixels, tuple) else len(pixels)
+    meta = {"args": vars(args), "dataset": {"name": data.name, "split": data.split, "examples": examples}}
     if previous:
         restored = checkpoint.restore(ckpt, model)
         initial_epoch = restored["epoch"]
@@ -132,9 +138,11 @@ def train(model_name, args, build, argv):
 
     batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
                                       labels=labels if getattr(model, "uses_labels", False) else None)
-    from train.callbacks import CollapseMonitor, FullStateCheckpoint, NonFiniteGuard, SampleGrid
+    from train.callbacks import CollapseMonitor, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
 
     callbacks = [NonFiniteGuard()]
+    if hasattr(model, "learning_rate_at"):
+        callbacks.append(LearningRateByEpoch(args.epochs))
     if hasattr(model, "preview"):
         callbacks.append(SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")))
     if hasattr(model, "discriminator"):
@@ -173,7 +181,7 @@ def train(model_name, args, build, argv):
         },
     }
     if hasattr(model, "held_out_metrics"):
-        card["metrics"] = model.held_out_metrics(load_images(args.dataset, "test"))
+        card["metrics"] = model.held_out_metrics(load_data(args, "test"))
     write_json(out / "card.json", card)
     if args.export:
         from export import export_model
@@ -212,7 +220,8 @@ def _tf_version():
     return tf.__version__
 
 
-def main(model_name, description, build, add_arguments=None, argv=None, epochs=10, batch_size=64, lr=2e-4, name=None):
+def main(model_name, description, build, add_arguments=None, argv=None, epochs=10, batch_size=64, lr=2e-4, name=None,
+         load_data=default_data):
     """Parse flags, train, report. Errors print one line on stderr and exit with status 2 (bad input)
     or 1 (training diverged)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -221,7 +230,7 @@ def main(model_name, description, build, add_arguments=None, argv=None, epochs=1
         add_arguments(p)
     args = p.parse_args(argv)
     try:
-        _, card = train(model_name, args, build, argv)
+        _, card = train(model_name, args, build, argv, load_data)
     except ZooError as exc:
         from zoo.errors import TrainingDiverged
 

@@ -130,6 +130,45 @@ def load_images(name="mnist5k", split="train") -> ImageSet:
     return ImageSet(name, split, images, labels)
 
 
+@dataclass(frozen=True)
+class Unpaired:
+    """Two image sets of the same shape with no pairing between them (domains A and B)."""
+
+    a: ImageSet
+    b: ImageSet
+
+    @property
+    def name(self):
+        return f"{self.a.name}+{self.b.name}"
+
+    @property
+    def split(self):
+        return self.a.split
+
+    @property
+    def image_shape(self):
+        return self.a.image_shape
+
+    @property
+    def images(self):
+        return self.a.images, self.b.images
+
+    @property
+    def labels(self):
+        return None
+
+    def __len__(self):
+        return max(len(self.a), len(self.b))
+
+
+def load_unpaired(name_a, name_b, split="train") -> Unpaired:
+    """Two named datasets as unpaired domains A and B (e.g. "mnist5k" and "digits")."""
+    a, b = load_images(name_a, split), load_images(name_b, split)
+    if a.image_shape != b.image_shape:
+        raise DataError(f"domains differ in image shape: {name_a} {a.image_shape} vs {name_b} {b.image_shape}")
+    return Unpaired(a, b)
+
+
 def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=None):
     """A tf.data pipeline of float [0, 1] batches for epochs `initial_epoch .. epochs-1`
     (with `labels`: (images, labels) batches).
@@ -140,6 +179,8 @@ def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=Non
     """
     import tensorflow as tf
 
+    if isinstance(pixels, tuple):
+        return _unpaired_batches(pixels, batch_size, seed, initial_epoch, epochs)
     n = len(pixels)
     steps = n // batch_size
     if steps == 0:
@@ -158,4 +199,28 @@ def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=Non
     else:
         label_store = tf.constant(np.asarray(labels, np.int32))
         ds = ds.map(lambda idx: (scale_images(tf.gather(store, idx)), tf.gather(label_store, idx)))
+    return ds.prefetch(tf.data.AUTOTUNE), steps
+
+
+def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs):
+    """(a, b) batches: an epoch is max(|A|, |B|) // batch steps; the smaller domain is cycled.
+    Each domain has its own stateless order per epoch, so A and B are never paired the same way."""
+    import tensorflow as tf
+
+    n = max(len(d) for d in domains)
+    steps = n // batch_size
+    if steps == 0:
+        raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
+    stores = [tf.constant(d) for d in domains]
+
+    def order(size, key, e):
+        idx = tf.random.experimental.stateless_shuffle(tf.range(size), seed=tf.stack([tf.constant(key, tf.int64), e]))
+        return tf.tile(idx, [-(-steps * batch_size // size)])[: steps * batch_size]
+
+    def epoch(e):
+        orders = [order(len(d), seed + i, e) for i, d in enumerate(domains)]
+        return tf.data.Dataset.from_tensor_slices(tuple(orders)).batch(batch_size, drop_remainder=True)
+
+    ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch)
+    ds = ds.map(lambda ia, ib: (scale_images(tf.gather(stores[0], ia)), scale_images(tf.gather(stores[1], ib))))
     return ds.prefetch(tf.data.AUTOTUNE), steps

@@ -1,0 +1,30 @@
+"""python -m train.cyclegan: unpaired translation between two digit domains (offline: MNIST-5k <-> UCI digits). See --help."""
+from train import harness
+from zoo.data import load_unpaired
+
+
+def add_arguments(parser):
+    parser.set_defaults(dataset="mnist5k")
+    parser.add_argument("--dataset-b", default="digits", help="domain B (domain A is --dataset)")
+    parser.add_argument("--width", type=harness.positive_int, default=16, help="generator base filters")
+    parser.add_argument("--blocks", type=harness.positive_int, default=3, help="residual blocks per generator")
+
+
+def load_data(args, split):
+    return load_unpaired(args.dataset, args.dataset_b, split)
+
+
+def build(args, data):
+    from zoo.gan.cyclegan import CycleGAN
+
+    return CycleGAN(image_shape=data.image_shape, width=args.width, blocks=args.blocks, seed=args.seed,
+                    domain_names=(args.dataset, args.dataset_b))
+
+
+def main(argv=None):
+    return harness.main("cyclegan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=16,
+                        name="cyclegan-mnist-digits", load_data=load_data)
+
+
+if __name__ == "__main__":
+    main()
