@@ -67,11 +67,35 @@ def evaluate(model, name=None, samples=1000, classifier=None):
         dataset = (getattr(model, "card", None) or {}).get("data", {}).get("name", "mnist5k")
         return model.held_out_metrics(load_images(dataset, "test"))
     classifier = classifier or zoo.load(FEATURE_NETWORK)
+    if hasattr(model, "domain_names"):
+        return translation_metrics(model, classifier)
     images = model.sample(samples, seed=0)  # conditional models: every class in turn
     result = {"protocol": PROTOCOL, **image_metrics(images, reference_images(), classifier)}
     if hasattr(model, "class_accuracy"):  # conditional: are the samples of the requested class?
         result.update(model.class_accuracy(classifier))
         result["protocol"] = {**PROTOCOL, "class_accuracy": "classifier-mnist arg-max == requested label, 100 samples per class, seed 0"}
+    return result
+
+
+def translation_metrics(model, classifier):
+    """CycleGAN: FID of each direction's translations of the source test split against the target
+    domain's test split, and how often the digit survives translation (classifier label kept)."""
+    from zoo import metrics
+    from zoo.data import load_images, scale_images
+
+    sets = [load_images(name, "test") for name in model.domain_names]
+    result = {"protocol": {
+        "fid": "classifier-mnist penultimate features of the translated source test split vs the target domain's test split",
+        "label_kept": "share of translated test digits that classifier-mnist still reads as their true label",
+        "fid_untranslated": "the same FID for the untranslated source images: the gap translation has to close",
+    }}
+    for direction, (source, target) in {"a_to_b": (sets[0], sets[1]), "b_to_a": (sets[1], sets[0])}.items():
+        images = scale_images(source.images)
+        translated = model.translate(images, direction)
+        target_features = classifier.features(scale_images(target.images))
+        result[f"{direction}_fid"] = metrics.frechet_distance(target_features, classifier.features(translated))
+        result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, classifier.features(images))
+        result[f"{direction}_label_kept"] = float(np.mean(classifier.probabilities(translated).argmax(1) == source.labels))
     return result
 
 
