@@ -58,10 +58,19 @@ def run_onnx(path, inputs):
 
 
 def litert_ops(path):
-    """Names of the operators a .tflite file uses (custom/Flex ops show up as such)."""
-    from ai_edge_litert.interpreter import Interpreter
+    """Names of every operator a .tflite file uses, across all its subgraphs (signatures): the
+    model's operator-code table, read from the flatbuffer. Custom ops (Flex…) appear by name."""
+    from ai_edge_litert import schema_py_generated as schema
 
-    return sorted({op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()})
+    model = schema.Model.GetRootAsModel(bytearray(open(path, "rb").read()), 0)
+    names = {value: key for key, value in vars(schema.BuiltinOperator).items() if not key.startswith("_")}
+    ops = set()
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        custom = code.CustomCode()
+        ops.add(custom.decode() if custom else names.get(builtin, f"BUILTIN_{builtin}"))
+    return sorted(ops)
 
 
 def run_litert(path, endpoint, inputs):

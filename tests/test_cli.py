@@ -40,7 +40,7 @@ def test_help_documents_the_flags():
         (["--batch-size", "-4"], "--batch-size: must be a positive integer"),
         (["--lr", "nan"], "--lr: must be a positive finite number"),
         (["--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
-        (["--dataset", "mnist4k"], "unknown dataset 'mnist4k' (did you mean: mnist5k?)"),
+        (["--dataset", "mnist4k"], "unknown dataset 'mnist4k' (did you mean: mnist5k"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):

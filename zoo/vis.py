@@ -169,6 +169,14 @@ def _subjects_images(model, n=6):
 
 
 def render(model, kind, path):
+    import warnings
+
+    with warnings.catch_warnings():  # Keras warns about tf-keras-vis passing inputs as a list
+        warnings.filterwarnings("ignore", message="The structure of `inputs`")
+        _render(model, kind, path)
+
+
+def _render(model, kind, path):
     if kind in ("saliency", "gradcam"):
         images, what = _subjects_images(model)
         _, _, target = subject(model)

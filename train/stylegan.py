@@ -1,0 +1,30 @@
+"""python -m train.stylegan: train StyleGAN-lite on 32x32 digits (offline MNIST-5k padded to 32x32). See --help."""
+from train import harness
+
+
+def add_arguments(parser):
+    parser.set_defaults(dataset="mnist5k-32")
+    parser.add_argument("--latent-dim", type=harness.positive_int, default=64, help="size of z")
+    parser.add_argument("--w-dim", type=harness.positive_int, default=64, help="size of w")
+    parser.add_argument("--r1-gamma", type=float, default=1.0, help="R1 penalty weight gamma")
+    parser.add_argument("--mixing", type=float, default=0.9, help="style-mixing probability")
+
+
+def build(args, data):
+    from zoo.gan.stylegan import StyleGANLite
+
+    if data.image_shape[:2] != (32, 32):
+        raise harness.UsageError(f"StyleGAN-lite makes 32x32 images; --dataset {args.dataset} has {data.image_shape}")
+    if not 0 <= args.mixing <= 1:
+        raise harness.UsageError(f"--mixing must lie in [0, 1], got {args.mixing}")
+    return StyleGANLite(latent_dim=args.latent_dim, w_dim=args.w_dim, image_shape=data.image_shape, r1_gamma=args.r1_gamma,
+                        mixing=args.mixing, seed=args.seed)
+
+
+def main(argv=None):
+    return harness.main("stylegan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=32, lr=2e-3,
+                        name="stylegan-lite-mnist")
+
+
+if __name__ == "__main__":
+    main()
