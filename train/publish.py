@@ -50,9 +50,9 @@ def publish(run_dir, name=None, summary=""):
     model = zoo.load(name)  # the shipped files, through the public path
     card["metrics"] = measure(model, name)
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    if hasattr(model, "sample"):
+    if hasattr(model, "preview"):  # the per-epoch picture of the family, from the shipped weights
         DOCS.mkdir(parents=True, exist_ok=True)
-        save_png(grid(model.sample(64, seed=0)), DOCS / f"{name}.png", scale=2)
+        save_png(grid(model.preview(), cols=8), DOCS / f"{name}.png", scale=2)
     return card
 
 

@@ -69,12 +69,22 @@ def evaluate(model, name=None, samples=1000, classifier=None):
     classifier = classifier or zoo.load(FEATURE_NETWORK)
     if hasattr(model, "domain_names"):
         return translation_metrics(model, classifier)
-    images = model.sample(samples, seed=0)  # conditional models: every class in turn
+    images = center_crop(model.sample(samples, seed=0), classifier.image_shape)  # conditional: every class in turn
     result = {"protocol": PROTOCOL, **image_metrics(images, reference_images(), classifier)}
+    if model.image_shape != classifier.image_shape:
+        result["protocol"] = {**result["protocol"], "crop": f"{model.image_shape} samples center-cropped to {classifier.image_shape}"}
     if hasattr(model, "class_accuracy"):  # conditional: are the samples of the requested class?
         result.update(model.class_accuracy(classifier))
         result["protocol"] = {**PROTOCOL, "class_accuracy": "classifier-mnist arg-max == requested label, 100 samples per class, seed 0"}
     return result
+
+
+def center_crop(images, shape):
+    """Crop `[N, H, W, C]` images to the classifier's (h, w) around the centre (32x32 digits are
+    28x28 digits padded by 2 pixels, so this recovers their frame)."""
+    h, w = shape[:2]
+    top, left = (images.shape[1] - h) // 2, (images.shape[2] - w) // 2
+    return images[:, top: top + h, left: left + w]
 
 
 def translation_metrics(model, classifier):
