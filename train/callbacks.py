@@ -130,9 +130,11 @@ class CollapseMonitor(keras.callbacks.Callback):
         from zoo import metrics
 
         result = {"duplicate_fraction": metrics.duplicate_fraction(images)}
-        shape = getattr(self.classifier, "image_shape", None)
-        if self.classifier is not None and tuple(images.shape[1:]) == tuple(shape):
-            result["label_entropy"] = metrics.label_entropy(self.classifier.probabilities(images))
+        shape = tuple(getattr(self.classifier, "image_shape", ()))
+        if shape and images.shape[-1] == shape[-1] and all(a >= b for a, b in zip(images.shape[1:3], shape[:2])):
+            from zoo.evaluate import center_crop  # 32x32 digits are padded 28x28 ones
+
+            result["label_entropy"] = metrics.label_entropy(self.classifier.probabilities(center_crop(images, shape)))
         return result
 
     def on_epoch_end(self, epoch, logs=None):
