@@ -135,6 +135,8 @@ def train(model_name, args, build, argv, load_data=default_data):
         if args.epochs <= initial_epoch:
             raise UsageError(f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to continue")
     meta["commands"] = commands
+    # The code that trains is the code at the start (a resumed run records each session's).
+    meta["code_revisions"] = (previous.get("code_revisions", []) if previous else []) + [_code_revision()]
 
     batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
                                       labels=labels if getattr(model, "uses_labels", False) else None)
@@ -177,7 +179,7 @@ def train(model_name, args, build, argv, load_data=default_data):
             "history": history,
             "seconds_last_session": round(seconds, 1),
             "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {_tf_version()}",
-            "code_revision": _code_revision(),
+            "code_revisions": meta["code_revisions"],
         },
     }
     if hasattr(model, "held_out_metrics"):
