@@ -16,10 +16,15 @@ def tiny(**kw):
     return zoo.CycleGAN(image_shape=(8, 8, 1), width=2, blocks=1, d_width=2, pool_size=4, **kw)
 
 
-def test_cycle_loss_is_zero_for_identity_generators():
-    identity = lambda x, training=False: x  # noqa: E731
-    cycled = identity(identity(A))
-    assert float(tf.reduce_max(per_pixel(cycled, A))) == 0.0
+def test_cycle_and_identity_losses_are_zero_for_identity_generators():
+    model = tiny()
+    model.g_ab = model.g_ba = lambda x, training=False: x  # identity generators
+    _, _, parts = model.generator_losses(tf.constant(A), tf.constant(B))
+    assert float(parts["cycle"]) == 0.0 and float(parts["identity"]) == 0.0
+    model.g_ab = lambda x, training=False: x + 0.25  # a generator that brightens by 0.25 ...
+    _, _, parts = model.generator_losses(tf.constant(A), tf.constant(B))
+    # F(G(a)) = a + 0.25 and G(F(b)) = b + 0.25: cycle 0.25 + 0.25; identity |G(b) - b| + |F(a) - a| = 0.25
+    assert float(parts["cycle"]) == pytest.approx(0.5) and float(parts["identity"]) == pytest.approx(0.25)
     assert float(tf.reduce_mean(per_pixel(A + 0.25, A))) == pytest.approx(0.25)
 
 

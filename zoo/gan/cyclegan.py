@@ -148,14 +148,8 @@ class CycleGAN(keras.Model):
         real_a, real_b = data
         # 1. Generators: fool both discriminators, map back (cycle), leave the target domain alone (identity).
         with tf.GradientTape() as tape:
-            fake_b, fake_a = self.g_ab(real_a, training=True), self.g_ba(real_b, training=True)
-            cycled_a, cycled_b = self.g_ba(fake_b, training=True), self.g_ab(fake_a, training=True)
-            same_a, same_b = self.g_ba(real_a, training=True), self.g_ab(real_b, training=True)
-            adversarial = batch_mean(
-                patch_mean(self.adversarial.generator(self.d_b(fake_b, training=True)), fake_b)
-                + patch_mean(self.adversarial.generator(self.d_a(fake_a, training=True)), fake_a))
-            cycle = batch_mean(per_pixel(cycled_a, real_a) + per_pixel(cycled_b, real_b))
-            identity = batch_mean(per_pixel(same_a, real_a) + per_pixel(same_b, real_b))
+            fake_a, fake_b, parts = self.generator_losses(real_a, real_b)
+            adversarial, cycle, identity = parts["adversarial"], parts["cycle"], parts["identity"]
             g_loss = adversarial + self.cycle_weight * cycle + self.identity_weight * identity
         grads = tape.gradient(g_loss, self.generators)
         self.g_optimizer.apply_gradients(zip(grads, self.generators))
@@ -169,6 +163,18 @@ class CycleGAN(keras.Model):
         for key, value in logs.items():
             self.trackers[key].update_state(value)
         return {k: t.result() for k, t in self.trackers.items()}
+
+    def generator_losses(self, real_a, real_b):
+        """(fake_a, fake_b, {adversarial, cycle, identity}) of one generator step, each reduced over the batch."""
+        fake_b, fake_a = self.g_ab(real_a, training=True), self.g_ba(real_b, training=True)
+        cycled_a, cycled_b = self.g_ba(fake_b, training=True), self.g_ab(fake_a, training=True)
+        same_a, same_b = self.g_ba(real_a, training=True), self.g_ab(real_b, training=True)
+        adversarial = batch_mean(
+            patch_mean(self.adversarial.generator(self.d_b(fake_b, training=True)), fake_b)
+            + patch_mean(self.adversarial.generator(self.d_a(fake_a, training=True)), fake_a))
+        cycle = batch_mean(per_pixel(cycled_a, real_a) + per_pixel(cycled_b, real_b))
+        identity = batch_mean(per_pixel(same_a, real_a) + per_pixel(same_b, real_b))
+        return fake_a, fake_b, {"adversarial": adversarial, "cycle": cycle, "identity": identity}
 
     def patch_loss(self, discriminator, real, fake):
         """Least-squares discriminator loss averaged over patches, per example [B]."""
