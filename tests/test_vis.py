@@ -66,3 +66,18 @@ def test_curves_of_a_run_folder_and_cli_errors(tmp_path):
     assert vis.history(tmp_path) == {"d_loss": [1.4, 1.3], "g_loss": [0.6, 0.8]}
     bad = run_cli("zoo.vis", "classifier-mnist", "--kind", "heatmap", "--out", str(tmp_path / "x.png"))
     assert bad.returncode == 2 and "invalid choice: 'heatmap'" in bad.stderr
+
+
+def test_other_gan_families_walk_and_explain():
+    import zoo
+
+    cgan = zoo.ConditionalGAN(latent_dim=8, image_shape=(28, 28, 1), width=4)
+    walk = vis.interpolation_grid(cgan, pairs=3, steps=4)
+    assert walk.shape == (3, 4, 28, 28, 1)
+    with pytest.raises(ValueError, match="single-input discriminator"):
+        vis.saliency_maps(cgan, real_digits(2))
+    style = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8)
+    assert vis.interpolation_grid(style, pairs=2, steps=3).shape == (2, 3, 32, 32, 1)
+    images, _ = vis._subjects_images(style, n=2)
+    assert images.shape == (4, 32, 32, 1)
+    assert vis.gradcam_maps(style, images).shape == (4, 32, 32)

@@ -41,9 +41,12 @@ def _flat(net):
 
 def subject(model):
     """(functional model, score function, description) for the maps of a classifier or a GAN."""
-    if hasattr(model, "discriminator"):
+    if hasattr(model, "discriminator") and len(model.discriminator.inputs) == 1:
         return _flat(model.discriminator), (lambda out: out[:, 0]), "discriminator 'real' logit"
-    return _flat([model.body, model.head]), None, "classifier logit of the predicted class"
+    if hasattr(model, "body") and hasattr(model, "head"):
+        return _flat([model.body, model.head]), None, "classifier logit of the predicted class"
+    raise ValueError(f"saliency and Grad-CAM maps need a classifier or a single-input discriminator; "
+                     f"{type(model).__name__} has neither")
 
 
 def _last_conv(functional):
@@ -114,10 +117,17 @@ def slerp(a, b, t):
 def interpolation_grid(model, pairs=6, steps=10, seed=0):
     """`[pairs, steps, H, W, C]` images along slerp paths between pairs of seeded latents."""
     latents = model.latents(2 * pairs, seed=seed)
+    endpoint = model.endpoints()["sample"]
     rows = []
     for i in range(pairs):
-        path = np.stack([slerp(latents[2 * i], latents[2 * i + 1], t) for t in np.linspace(0, 1, steps)])
-        rows.append(model.endpoints()["sample"](z=path.astype(np.float32))["images"])
+        path = np.stack([slerp(latents[2 * i], latents[2 * i + 1], t) for t in np.linspace(0, 1, steps)]).astype(np.float32)
+        extra = {}
+        if "label" in endpoint.inputs:  # conditional: one class per row
+            extra["label"] = np.full((steps,), i % (int(endpoint.inputs["label"].high) + 1), np.int32)
+        if "psi" in endpoint.inputs:  # StyleGAN: no truncation, fixed zero noise
+            extra["psi"] = np.ones((steps,), np.float32)
+            extra.update({k: np.zeros((steps, *spec.shape[1:]), np.float32) for k, spec in endpoint.inputs.items() if k.startswith("noise")})
+        rows.append(endpoint(z=path, **extra)["images"])
     return np.stack(rows)
 
 
@@ -163,6 +173,10 @@ def _subjects_images(model, n=6):
     from zoo.data import load_images, scale_images
 
     real = scale_images(load_images("mnist5k", "test").images[:n])
+    shape = tuple(getattr(model, "image_shape", real.shape[1:]))
+    if shape[:2] != real.shape[1:3]:  # e.g. 32x32 models: pad the 28x28 digits as their data was
+        pad_h, pad_w = (shape[0] - real.shape[1]) // 2, (shape[1] - real.shape[2]) // 2
+        real = np.pad(real, ((0, 0), (pad_h, pad_h), (pad_w, pad_w), (0, 0)))
     if hasattr(model, "sample"):
         return np.concatenate([real, model.sample(n, seed=0)]), f"{n} real digits, then {n} generated"
     return real, f"{n} held-out digits"
