@@ -30,7 +30,7 @@ def _flat(net):
     parts = list(net) if isinstance(net, (list, tuple)) else [net]
     inputs = keras.Input(tuple(parts[0].input_shape[1:]))
     x, pairs = inputs, []
-    for layer in (layer for part in parts for layer in part.layers):
+    for layer in (layer for part in parts for layer in part.layers if not isinstance(layer, keras.layers.InputLayer)):
         copy = type(layer).from_config(layer.get_config())
         x = copy(x)
         pairs.append((copy, layer))
