@@ -11,6 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 import zoo  # noqa: E402  (loads TensorFlow quietly once for the whole session)
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same Python/NumPy/TensorFlow seeds: weight initialisation included."""
+    import keras
+
+    keras.utils.set_random_seed(1234)
+
+
 def tiny_dcgan(**overrides):
     config = dict(latent_dim=8, image_shape=(8, 8, 1), width=4, seed=1)
     config.update(overrides)
