@@ -23,14 +23,22 @@ START, END = "<!-- quality-table:start -->", "<!-- quality-table:end -->"
 
 def main():
     classifier = zoo.load(FEATURE_NETWORK)
-    rows = {}
+    rows, translations = {}, []
     for name in zoo.available():
         model = zoo.load(name)
         if hasattr(model, "sample"):
             rows[name] = {k: v for k, v in evaluate(model, name, classifier=classifier).items() if k != "protocol"}
+        elif hasattr(model, "domain_names"):
+            m = evaluate(model, name, classifier=classifier)
+            a, b = model.domain_names
+            for d, (src, dst) in {"a_to_b": (a, b), "b_to_a": (b, a)}.items():
+                translations.append(f"| {name} | {src} → {dst} | {m[d + '_fid_untranslated']:.1f} | {m[d + '_fid']:.1f} | {m[d + '_label_kept']:.3f} |")
     real = scale_images(load_images("mnist5k", "train").images[:1000])
     rows["real digits (mnist5k train, 1,000)"] = image_metrics(real, reference_images(), classifier)
     table = format_table(rows)
+    if translations:
+        table += ("\n\nTranslation (FID against the target domain's test split; label kept = classifier still reads the source digit):\n\n"
+                  "| model | direction | FID untranslated | FID translated | label kept |\n|---|---|---|---|---|\n" + "\n".join(translations))
     protocol = "; ".join(f"{k}: {v}" for k, v in PROTOCOL.items())
     block = f"{START}\n{table}\n\nProtocol — {protocol}.\n{END}"
     print(table)
