@@ -24,7 +24,7 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
-        picture = grid(self.model.preview())
+        picture = grid(self.model.preview(), cols=8)  # previews come in rows of eight
         save_png(picture, os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png"), scale=self.scale)
         if self.log_dir:
             import tensorflow as tf
