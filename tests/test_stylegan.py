@@ -100,3 +100,13 @@ def test_three_endpoints_export_with_parity(tmp_path):
     assert set(report["onnx"]) == {"sample", "mapping", "synthesis"}
     assert set(report["litert"]["parity"]) == {"sample", "mapping", "synthesis"}
     assert not [op for op in report["litert"]["ops"] if op.startswith("Flex")]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])
+def test_any_adversarial_loss_trains(loss):
+    m = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, loss=loss)
+    m.compile()
+    logs = m.train_on_batch(np.random.default_rng(2).random((4, 32, 32, 1), dtype=np.float32), return_dict=True)
+    assert all(np.isfinite(v) for v in logs.values())
+    if loss == "wgan-gp":
+        assert logs["gradient_penalty"] > 0

@@ -3,7 +3,10 @@ from train import harness
 
 
 def add_arguments(parser):
+    from zoo.losses import ADVERSARIAL_LOSSES
+
     parser.set_defaults(dataset="mnist5k-32")
+    parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=64, help="size of z")
     parser.add_argument("--w-dim", type=harness.positive_int, default=64, help="size of w")
     parser.add_argument("--r1-gamma", type=float, default=1.0, help="R1 penalty weight gamma")
@@ -17,7 +20,7 @@ def build(args, data):
         raise harness.UsageError(f"StyleGAN-lite makes 32x32 images; --dataset {args.dataset} has {data.image_shape}")
     if not 0 <= args.mixing <= 1:
         raise harness.UsageError(f"--mixing must lie in [0, 1], got {args.mixing}")
-    return StyleGANLite(latent_dim=args.latent_dim, w_dim=args.w_dim, image_shape=data.image_shape, r1_gamma=args.r1_gamma,
+    return StyleGANLite(latent_dim=args.latent_dim, w_dim=args.w_dim, image_shape=data.image_shape, r1_gamma=args.r1_gamma, loss=args.loss,
                         mixing=args.mixing, seed=args.seed)
 
 

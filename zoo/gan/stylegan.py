@@ -8,7 +8,7 @@
               (an *input*, times a learned per-channel strength) is added, then bias + LReLU;
               a modulated 1x1 toRGB (no demodulation) + sigmoid gives images in [0, 1]
   equalised learning rate: every weight is stored N(0, 1) and scaled by 1/sqrt(fan_in) at run time
-  training    non-saturating logistic loss, R1 penalty (gamma/2) E|grad D(x_real)|^2 on real images,
+  training    non-saturating logistic loss (or any loss of zoo.losses), R1 penalty (gamma/2) E|grad D(x_real)|^2 on real images,
               style mixing: with p = `mixing`, two latents and a random crossover layer;
               w_avg tracked as an exponential moving average of mapped latents
   truncation  w' = w_avg + psi (w - w_avg); psi = 0 gives the average image for any z
@@ -25,7 +25,7 @@ from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.gan.base import GAN
 from zoo.images import to_uint8
-from zoo.losses import batch_mean
+from zoo.losses import batch_mean, gradient_penalty
 from zoo.registry import register_architecture
 
 SQRT2 = float(np.sqrt(2.0))  # gain that keeps LReLU activations at unit variance
@@ -166,8 +166,7 @@ class StyleGANLite(GAN):
                  mixing=0.9, w_avg_decay=0.995, **kwargs):
         kwargs.setdefault("image_shape", (32, 32, 1))
         kwargs.setdefault("latent_dim", 64)
-        kwargs["loss"] = "non-saturating"
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # loss: any of zoo.losses (non-saturating logistic by default)
         if mapping_layers < 4:
             raise ValueError(f"the mapping network needs at least 4 layers, got {mapping_layers}")
         self.w_dim, self.mapping_layers, self.channels = int(w_dim), int(mapping_layers), [int(c) for c in channels]
@@ -227,7 +226,15 @@ class StyleGANLite(GAN):
                     real_logits = self.discriminator(real, training=True)
                     fake_logits = self.discriminator(tf.stop_gradient(fake), training=True)
                     penalty = self.r1_penalty(real)
-                    d_loss = batch_mean(self.adversarial.discriminator(real_logits, fake_logits) + 0.5 * self.r1_gamma * penalty)
+                    per_example = self.adversarial.discriminator(real_logits, fake_logits) + 0.5 * self.r1_gamma * penalty
+                    extra = {}
+                    if self.adversarial.gradient_penalty_weight:  # --loss wgan-gp: its penalty as well
+                        alpha = keras.random.uniform((batch,), seed=self.noise)
+                        gp = gradient_penalty(self.discriminator, real, tf.stop_gradient(fake), alpha)
+                        per_example += self.adversarial.gradient_penalty_weight * gp
+                        extra = {"gradient_penalty": batch_mean(gp),
+                                 "wasserstein": tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)}
+                    d_loss = batch_mean(per_example)
                 grads = d_tape.gradient(d_loss, self.discriminator.trainable_variables)
                 self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
             # 2. Generator (mapping + synthesis) against the updated discriminator.
@@ -236,8 +243,9 @@ class StyleGANLite(GAN):
         self.g_optimizer.apply_gradients(zip(grads, self.generator_variables))
         # 3. Track the average w for the truncation trick.
         self.w_avg.assign(self.w_avg_decay * self.w_avg + (1.0 - self.w_avg_decay) * tf.reduce_mean(w1, axis=0))
-        correct = tf.concat([tf.reshape(real_logits, [-1]) > 0, tf.reshape(fake_logits, [-1]) <= 0], 0)
-        return self.record({"d_loss": d_loss, "g_loss": g_loss, "r1_penalty": batch_mean(penalty),
+        threshold = self.adversarial.decision_threshold
+        correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
+        return self.record({**extra, "d_loss": d_loss, "g_loss": g_loss, "r1_penalty": batch_mean(penalty),
                             "d_accuracy": tf.reduce_mean(tf.cast(correct, tf.float32))})
 
     # --- use -------------------------------------------------------------------------------------
