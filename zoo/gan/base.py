@@ -16,7 +16,25 @@ from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
 
 
-class GAN(keras.Model):
+class TwoPlayer:
+    """Mixin for models trained as two players (generators vs discriminators): their two optimizers
+    (saved by the full-state checkpoint) and the loss trackers that `fit` prints."""
+
+    @property
+    def optimizers(self):
+        return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def record(self, logs):
+        for key, value in logs.items():
+            self.trackers[key].update_state(value)
+        return {key: tracker.result() for key, tracker in self.trackers.items()}
+
+
+class GAN(TwoPlayer, keras.Model):
     """Base of the zoo's GANs. Images are float32 in [0, 1], shape `image_shape` (H, W, C)."""
 
     tracked = ("d_loss", "g_loss", "d_accuracy")
@@ -58,15 +76,6 @@ class GAN(keras.Model):
             return keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.9)
         return keras.optimizers.Adam(learning_rate, beta_1=0.5)
 
-    @property
-    def optimizers(self):
-        """Named optimizers: saved and restored by the full-state checkpoint."""
-        return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     # --- the shared half of a GAN step ------------------------------------------------------------
     def draw_latents(self, batch_size):
         return keras.random.normal((batch_size, self.latent_dim), seed=self.noise)
@@ -98,11 +107,6 @@ class GAN(keras.Model):
         correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
         logs.update(d_loss=d_loss, d_accuracy=tf.reduce_mean(tf.cast(correct, tf.float32)))
         return logs
-
-    def record(self, logs):
-        for key, value in logs.items():
-            self.trackers[key].update_state(value)
-        return {key: tracker.result() for key, tracker in self.trackers.items()}
 
     # --- using a trained generator ----------------------------------------------------------------
     def call(self, z, training=False):

@@ -22,6 +22,7 @@ import tensorflow as tf
 from keras import layers
 
 from zoo.endpoints import Endpoint, Input, unit_interval
+from zoo.gan.base import TwoPlayer
 from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
@@ -67,7 +68,7 @@ def patch_mean(per_patch, images):
 
 
 @register_architecture("cyclegan")
-class CycleGAN(keras.Model):
+class CycleGAN(TwoPlayer, keras.Model):
     domains = True  # the harness feeds (images_a, images_b) batches from two unpaired sets
 
     def __init__(self, image_shape=(28, 28, 1), width=16, blocks=3, d_width=32, cycle_weight=10.0,
@@ -112,14 +113,6 @@ class CycleGAN(keras.Model):
         self.g_optimizer.build(self.generators)
         self.d_optimizer.build(self.discriminators)
 
-    @property
-    def optimizers(self):
-        return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def learning_rate_at(self, epoch, epochs):
         """Constant for the first half of training, then linear decay to 0 (as in the paper)."""
         start = epochs // 2
@@ -159,10 +152,8 @@ class CycleGAN(keras.Model):
             d_loss = batch_mean(self.patch_loss(self.d_a, real_a, pooled_a) + self.patch_loss(self.d_b, real_b, pooled_b))
         grads = tape.gradient(d_loss, self.discriminators)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminators))
-        logs = {"g_loss": g_loss, "d_loss": d_loss, "cycle_loss": cycle, "identity_loss": identity, "adversarial_loss": adversarial}
-        for key, value in logs.items():
-            self.trackers[key].update_state(value)
-        return {k: t.result() for k, t in self.trackers.items()}
+        return self.record({"g_loss": g_loss, "d_loss": d_loss, "cycle_loss": cycle, "identity_loss": identity,
+                            "adversarial_loss": adversarial})
 
     def generator_losses(self, real_a, real_b):
         """(fake_a, fake_b, {adversarial, cycle, identity}) of one generator step, each reduced over the batch."""
