@@ -6,7 +6,8 @@
               demodulated (StyleGAN2's weight demodulation, computed as scale-input / conv /
               scale-output, which equals the per-sample modulated kernel), then per-pixel noise
               (an *input*, times a learned per-channel strength) is added, then bias + LReLU;
-              a modulated 1x1 toRGB (no demodulation) + sigmoid gives images in [0, 1]
+              a modulated 1x1 toRGB (no demodulation), centred on 0.5, gives images (clipped to
+              [0, 1] where they leave the model; training sees them unclipped, as in StyleGAN)
   equalised learning rate: every weight is stored N(0, 1) and scaled by 1/sqrt(fan_in) at run time
   training    non-saturating logistic loss (or any loss of zoo.losses), R1 penalty (gamma/2) E|grad D(x_real)|^2 on real images,
               style mixing: with p = `mixing`, two latents and a random crossover layer;
@@ -129,13 +130,15 @@ class Synthesis(layers.Layer):
         self.to_rgb.build([(None, None, None, channels_in), (None, w_dim)])
 
     def call(self, ws, noises):
-        """ws: [B, num_ws, w_dim]; noises: list of [B, r, r, 1]. Returns images [B, r, r, C] in [0, 1]."""
+        """ws: [B, num_ws, w_dim]; noises: list of [B, r, r, 1]. Returns images [B, r, r, C] centred on
+        0.5 with no output nonlinearity (as in StyleGAN: a saturating sigmoid let the generator
+        collapse to all-black images here); `StyleGANLite` clips to [0, 1] where images leave the model."""
         x, current = tf.tile(self.const, [tf.shape(ws)[0], 1, 1, 1]), 4
         for i, ((res, conv), noise) in enumerate(zip(self.convs, noises)):
             if res > current:  # nearest-neighbour 2x
                 x, current = tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2), res
             x = conv([x, ws[:, i], noise])
-        return tf.sigmoid(self.to_rgb([x, ws[:, -1]]))
+        return 0.5 + 0.5 * self.to_rgb([x, ws[:, -1]])
 
     def get_config(self):
         return {**super().get_config(), "resolution": self.resolution, "channels": self.channels, "image_channels": self.image_channels}
@@ -187,7 +190,7 @@ class StyleGANLite(GAN):
     def generator_variables(self):
         return self.mapping.trainable_variables + self.synthesis.trainable_variables
 
-    def compile(self, learning_rate=2e-3, **kwargs):
+    def compile(self, learning_rate=1e-3, **kwargs):
         keras.Model.compile(self, **kwargs)
         self.g_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
         self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
@@ -260,7 +263,7 @@ class StyleGANLite(GAN):
         ws = tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1])
         if noises is None:
             noises = [tf.zeros((tf.shape(z)[0], *s)) for s in self.synthesis.noise_shapes]
-        return self.synthesis(ws, noises)
+        return tf.clip_by_value(self.synthesis(ws, noises), 0.0, 1.0)
 
     def noise_inputs(self, n, seed=0):
         """Per-layer noise tensors {noise0: [n, 4, 4, 1], …} from a NumPy generator."""
@@ -280,7 +283,7 @@ class StyleGANLite(GAN):
             return {"w": self.mapping(z, training=False)}
 
         def synthesis(w, **noise):
-            images = self.synthesis(tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1]), [noise[k] for k in keys])
+            images = tf.clip_by_value(self.synthesis(tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1]), [noise[k] for k in keys]), 0.0, 1.0)
             return {"images": images, "images_uint8": to_uint8(images)}
 
         def sample(z, psi, **noise):
