@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from zoo.errors import InputError, UnknownNameError, did_you_mean
+from zoo.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,3 @@ class Endpoint:
         result = self.fn(**self.validate(inputs))
         return {k: np.asarray(v) for k, v in result.items()}
 
-
-def get_endpoint(model, name):
-    endpoints = model.endpoints()
-    if name not in endpoints:
-        raise UnknownNameError(f"model has no endpoint '{name}'{did_you_mean(name, endpoints)}; it has {', '.join(endpoints)}")
-    return endpoints[name]

@@ -88,7 +88,6 @@ def class_maximisations(model, classes=range(10), steps=150, seed=0):
     """`[len(classes), H, W, C]` inputs in [0, 1] that maximise each class logit of a classifier."""
     import tensorflow as tf
     from tf_keras_vis.activation_maximization import ActivationMaximization
-    from tf_keras_vis.activation_maximization.callbacks import Progress  # noqa: F401  (import check)
     from tf_keras_vis.utils.scores import CategoricalScore
 
     if hasattr(model, "discriminator"):
