@@ -26,6 +26,11 @@ def parse_formats(text):
     return tuple(dict.fromkeys(chosen))
 
 
+def _worst(parity):
+    """Largest difference in a parity record ({output: diff}, or {endpoint: {output: diff}})."""
+    return max((_worst(v) if isinstance(v, dict) else v for v in parity.values()), default=0.0)
+
+
 def main(argv=None):
     p = cli_parser(prog="python -m export", description=__doc__.split("\n\n")[1])
     p.add_argument("name", help="pretrained entry name or training output folder")
@@ -45,8 +50,7 @@ def main(argv=None):
             continue
         entries = report[fmt].values() if fmt == "onnx" else [report[fmt]]
         for entry in entries:
-            worst = max((d for diffs in ([entry["parity"]] if fmt == "onnx" else entry["parity"].values()) for d in diffs.values()), default=0.0)
-            print(f"{fmt:10s} {entry['path']}  (parity max abs diff {worst:.2g})")
+            print(f"{fmt:10s} {entry['path']}  (parity max abs diff {_worst(entry['parity']):.2g})")
     print(f"report     {args.out}/{name}.export.json")
 
 

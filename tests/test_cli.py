@@ -1,7 +1,6 @@
 """The command lines a user types: train, resume after a kill, export, and their errors."""
 import csv
 import hashlib
-import os
 import signal
 import subprocess
 import sys

@@ -23,7 +23,6 @@ import tensorflow as tf
 from keras import layers
 
 from zoo.endpoints import Endpoint, Input
-from zoo.errors import InputError
 from zoo.gan.base import GAN
 from zoo.images import to_uint8
 from zoo.losses import batch_mean, gradient_penalty
