@@ -138,6 +138,10 @@ def train(model_name, args, build, argv, load_data=default_data):
     # The code that trains is the code at the start (a resumed run records each session's).
     meta["code_revisions"] = (previous.get("code_revisions", []) if previous else []) + [_code_revision()]
 
+    if hasattr(model, "adapt") and not previous:  # statistics of the training data (a resumed run restores them)
+        from zoo.data import scale_images
+
+        model.adapt(scale_images(pixels))
     batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
                                       labels=labels if getattr(model, "uses_labels", False) else None)
     from train.callbacks import CollapseMonitor, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
@@ -159,6 +163,9 @@ def train(model_name, args, build, argv, load_data=default_data):
               callbacks=callbacks, verbose=0 if args.quiet else 1, shuffle=False)
     seconds = time.time() - started
 
+    test_set = load_data(args, "test") if hasattr(model, "held_out_metrics") or hasattr(model, "calibrate_on") else None
+    if hasattr(model, "calibrate_on"):  # e.g. an anomaly threshold: part of the saved weights
+        model.calibrate_on(test_set)
     weights = out / "model.weights.h5"
     tmp = out / f"model.tmp{os.getpid()}.weights.h5"
     model.save_weights(str(tmp))
@@ -183,7 +190,7 @@ def train(model_name, args, build, argv, load_data=default_data):
         },
     }
     if hasattr(model, "held_out_metrics"):
-        card["metrics"] = model.held_out_metrics(load_data(args, "test"))
+        card["metrics"] = model.held_out_metrics(test_set)
     write_json(out / "card.json", card)
     if args.export:
         from export import export_model

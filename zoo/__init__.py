@@ -46,9 +46,12 @@ from zoo.gan.cgan import ConditionalGAN  # noqa: E402
 from zoo.gan.wgan_gp import WGANGP  # noqa: E402
 from zoo.gan.cyclegan import CycleGAN  # noqa: E402
 from zoo.gan.stylegan import StyleGANLite  # noqa: E402
+from zoo import autoencoders  # noqa: E402  (registers the nine autoencoder types)
+from zoo.autoencoders import VariationalAutoencoder  # noqa: E402
 
 __all__ = [
     "available", "load", "card", "build", "DCGAN", "WGANGP", "ConditionalGAN", "CycleGAN", "StyleGANLite", "Classifier",
+    "autoencoders", "VariationalAutoencoder",
     "ZooError", "UnknownNameError", "WeightsError", "DataError", "InputError", "CheckpointError", "TrainingDiverged",
 ]
 __version__ = "0.1.0"

@@ -16,11 +16,12 @@ from keras import layers
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.losses import batch_mean
+from zoo.training import OneOptimizer
 from zoo.registry import register_architecture
 
 
 @register_architecture("classifier")
-class Classifier(keras.Model):
+class Classifier(OneOptimizer, keras.Model):
     uses_labels = True  # the harness feeds (images, labels)
 
     def __init__(self, image_shape=(28, 28, 1), num_classes=10, width=32, feature_dim=128, dropout=0.3, seed=0, **kwargs):
@@ -52,18 +53,6 @@ class Classifier(keras.Model):
     def get_config(self):
         return {"image_shape": list(self.image_shape), "num_classes": self.num_classes, "width": self.width,
                 "feature_dim": self.feature_dim, "dropout": self.dropout, "seed": self.seed, "name": self.name}
-
-    def compile(self, optimizer=None, learning_rate=1e-3, **kwargs):
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), **kwargs)
-        self.optimizer.build(self.trainable_variables)
-
-    @property
-    def optimizers(self):
-        return {"optimizer": self.optimizer}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
 
     def call(self, images, training=False):
         return self.head(self.body(images, training=training), training=training)

@@ -1,4 +1,4 @@
-"""python -m zoo.vis NAME --kind saliency|gradcam|activation|interpolate|curves --out FILE.png
+"""python -m zoo.vis NAME --kind saliency|gradcam|activation|interpolate|latent|curves --out FILE.png
 
 Visual diagnosis of zoo models:
   saliency     vanilla saliency and SmoothGrad (tf-keras-vis) of the classifier's decision, or of a
@@ -6,6 +6,8 @@ Visual diagnosis of zoo models:
   gradcam      Grad-CAM++ (tf-keras-vis) on the last convolution, same subjects as saliency
   activation   activation maximisation of each class of a classifier (tf-keras-vis)
   interpolate  latent walks: rows of images between pairs of seeds (spherical interpolation)
+  latent       an autoencoder's codes of the held-out digits in 2-D, coloured by label, next to
+               PCA's 2-D projection of the same pixels (codes wider than 2 are projected by PCA too)
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("saliency", "gradcam", "activation", "interpolate", "curves")
+KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "curves")
 
 
 def _flat(net):
@@ -130,6 +132,20 @@ def interpolation_grid(model, pairs=6, steps=10, seed=0):
     return np.stack(rows)
 
 
+def latent_projection(model, images):
+    """([N, 2] autoencoder coordinates, how they were made, [N, 2] PCA-of-pixels coordinates)."""
+    from sklearn.decomposition import PCA
+
+    if not hasattr(model, "encode"):
+        raise ValueError(f"latent plots need an autoencoder; {type(model).__name__} has no encoder")
+    codes = model.encode(images)
+    if codes.shape[1] == 2:
+        ours, how = codes, "2-D code"
+    else:
+        ours, how = PCA(2).fit_transform(codes), f"{codes.shape[1]}-D code, first 2 principal components"
+    return ours, how, PCA(2).fit_transform(np.asarray(images).reshape(len(images), -1))
+
+
 def history(model_or_run):
     """{metric: [value per epoch]} from a card's training history or a run folder's log.csv."""
     folder = Path(str(model_or_run))
@@ -208,6 +224,25 @@ def _render(model, kind, path):
             raise ValueError("interpolate needs a generator with latents")
         grid = interpolation_grid(model)
         _figure_of_rows(list(grid), ["latent walk (slerp) between two seeds"] + [""] * (len(grid) - 1), path)
+    elif kind == "latent":
+        from zoo.data import load_images, scale_images
+
+        test = load_images(getattr(model, "dataset", "mnist5k"), "test")
+        ours, how, pca = latent_projection(model, scale_images(test.images))
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        name = (getattr(model, "card", None) or {}).get("name", type(model).__name__)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+        for ax, points, title in ((axes[0], ours, f"{name}: {how}"), (axes[1], pca, "PCA of the pixels (2 components)")):
+            dots = ax.scatter(points[:, 0], points[:, 1], c=test.labels, cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
+            ax.set_title(title, fontsize=9)
+            ax.set_xticks([]), ax.set_yticks([])
+        fig.colorbar(dots, ax=axes, ticks=range(10), label="digit")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     elif kind == "curves":
         series = history(model)
         if not series:

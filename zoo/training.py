@@ -1,0 +1,27 @@
+"""What every single-optimizer zoo model shares for `model.fit` and full-state checkpoints."""
+from __future__ import annotations
+
+import keras
+
+
+class OneOptimizer:
+    """Mixin for a keras.Model with one optimizer and a `trackers` dict of keras.metrics.
+
+    `compile(learning_rate=...)` builds the model's `default_optimizer` eagerly (so a checkpoint can
+    restore its slots before the first step); `optimizers` names it for `zoo.checkpoint`.
+    """
+
+    def default_optimizer(self, learning_rate):
+        return keras.optimizers.Adam(learning_rate)
+
+    def compile(self, optimizer=None, learning_rate=1e-3, **kwargs):
+        super().compile(optimizer=optimizer or self.default_optimizer(learning_rate), **kwargs)
+        self.optimizer.build(self.trainable_variables)
+
+    @property
+    def optimizers(self):
+        return {"optimizer": self.optimizer}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
