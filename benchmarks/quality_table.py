@@ -27,7 +27,8 @@ def main():
     for name in zoo.available():
         model = zoo.load(name)
         if hasattr(model, "sample"):
-            rows[name] = {k: v for k, v in evaluate(model, name, classifier=classifier).items() if k != "protocol"}
+            scores = evaluate(model, name, classifier=classifier)
+            rows[name] = {k: v for k, v in scores.get("samples", scores).items() if k != "protocol"}
         elif hasattr(model, "domain_names"):
             m = evaluate(model, name, classifier=classifier)
             a, b = model.domain_names

@@ -49,7 +49,20 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
             savedmodel_dir = report["savedmodel"]["path"]
         if "onnx" in formats:
             report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
-        if "litert" in formats:
+        if "litert" in formats and hasattr(model, "mobile"):
+            # Recurrent models: LiteRT is written from a fixed-length unrolled copy (builtin ops
+            # only), and checked against *this* model's outputs on inputs of that length.
+            mobile = model.mobile()
+            mobile_endpoints = mobile.endpoints()
+            mobile_examples = {}
+            for key, endpoint in mobile_endpoints.items():
+                inputs = endpoint.example_inputs(batch=batch, seed=seed)
+                mobile_examples[key] = (inputs, endpoints[key](**inputs))
+            private = writers.write_savedmodel(mobile, mobile_endpoints, mobile_examples, scratch, name)["path"]
+            report["litert"] = writers.write_litert(private, mobile_endpoints, mobile_examples, out_dir, name)
+            report["litert"]["fixed_sequence_length"] = mobile.fixed_length
+            report["litert"]["inputs"] = {k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()} for k, e in mobile_endpoints.items()}
+        elif "litert" in formats:
             if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
                 savedmodel_dir = writers.write_savedmodel(model, endpoints, examples, scratch, name)["path"]
             report["litert"] = writers.write_litert(savedmodel_dir, endpoints, examples, out_dir, name)

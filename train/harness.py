@@ -55,10 +55,10 @@ def positive_float(text):
     return value
 
 
-def parser(model, description, epochs, batch_size, lr, name):
+def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p = cli_parser(prog=f"python -m train.{model}", description=description)
-    p.add_argument("--dataset", default="mnist5k",
-                   help=f"offline dataset ({', '.join(offline_datasets())}) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
+    default, help_text = dataset or ("mnist5k", f"offline dataset ({', '.join(offline_datasets())}) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
+    p.add_argument("--dataset", default=default, help=help_text)
     p.add_argument("--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)")
     p.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch size")
     p.add_argument("--lr", type=positive_float, default=lr, help="learning rate of every optimizer")
@@ -112,8 +112,11 @@ def train(model_name, args, build, argv, load_data=default_data):
 
     data = load_data(args, "train")  # first: a bad --dataset must not leave a folder
     cut = (lambda x: x[: args.limit]) if args.limit else (lambda x: x)
-    pixels = tuple(map(cut, data.images)) if isinstance(data.images, tuple) else cut(data.images)
-    labels = cut(data.labels) if data.labels is not None else None
+    if hasattr(data, "batches"):  # sequences and other arrays bring their own (epoch-keyed) pipeline
+        pixels, labels = cut(data.inputs), None
+    else:
+        pixels = tuple(map(cut, data.images)) if isinstance(data.images, tuple) else cut(data.images)
+        labels = cut(data.labels) if data.labels is not None else None
     keras.utils.set_random_seed(args.seed)
     model = build(args, data)  # before touching --out: a bad flag combination leaves no folder
     out = prepare_out(args.out, args.resume)
@@ -142,8 +145,11 @@ def train(model_name, args, build, argv, load_data=default_data):
         from zoo.data import scale_images
 
         model.adapt(scale_images(pixels))
-    batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
-                                      labels=labels if getattr(model, "uses_labels", False) else None)
+    if hasattr(data, "batches"):
+        batches, steps = data.batches(args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit)
+    else:
+        batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
+                                          labels=labels if getattr(model, "uses_labels", False) else None)
     from train.callbacks import CollapseMonitor, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
 
     callbacks = [NonFiniteGuard()]
@@ -230,11 +236,11 @@ def _tf_version():
 
 
 def main(model_name, description, build, add_arguments=None, argv=None, epochs=10, batch_size=64, lr=2e-4, name=None,
-         load_data=default_data):
+         load_data=default_data, dataset=None):
     """Parse flags, train, report. Errors print one line on stderr and exit with status 2 (bad input)
     or 1 (training diverged)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = parser(model_name, description, epochs, batch_size, lr, name or f"{model_name}-run")
+    p = parser(model_name, description, epochs, batch_size, lr, name or f"{model_name}-run", dataset)
     if add_arguments:
         add_arguments(p)
     args = p.parse_args(argv)

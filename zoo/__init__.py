@@ -48,10 +48,12 @@ from zoo.gan.cyclegan import CycleGAN  # noqa: E402
 from zoo.gan.stylegan import StyleGANLite  # noqa: E402
 from zoo import autoencoders  # noqa: E402  (registers the nine autoencoder types)
 from zoo.autoencoders import VariationalAutoencoder  # noqa: E402
+from zoo import sequence  # noqa: E402  (registers the sequence models)
+from zoo.sequence import CharLanguageModel, Forecaster, SequenceClassifier  # noqa: E402
 
 __all__ = [
     "available", "load", "card", "build", "DCGAN", "WGANGP", "ConditionalGAN", "CycleGAN", "StyleGANLite", "Classifier",
-    "autoencoders", "VariationalAutoencoder",
+    "autoencoders", "VariationalAutoencoder", "sequence", "Forecaster", "SequenceClassifier", "CharLanguageModel",
     "ZooError", "UnknownNameError", "WeightsError", "DataError", "InputError", "CheckpointError", "TrainingDiverged",
 ]
 __version__ = "0.1.0"

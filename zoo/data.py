@@ -175,9 +175,8 @@ def load_unpaired(name_a, name_b, split="train") -> Unpaired:
     return Unpaired(a, b)
 
 
-def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=None):
-    """A tf.data pipeline of float [0, 1] batches for epochs `initial_epoch .. epochs-1`
-    (with `labels`: (images, labels) batches).
+def epoch_order(n, batch_size, seed, initial_epoch, epochs):
+    """A tf.data pipeline of index batches `[batch_size]` for epochs `initial_epoch .. epochs-1`.
 
     Epoch e's order is a stateless shuffle keyed by (seed, e), so a run resumed at epoch e sees
     exactly the batches an uninterrupted run would have seen. Last partial batch dropped.
@@ -185,13 +184,9 @@ def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=Non
     """
     import tensorflow as tf
 
-    if isinstance(pixels, tuple):
-        return _unpaired_batches(pixels, batch_size, seed, initial_epoch, epochs)
-    n = len(pixels)
     steps = n // batch_size
     if steps == 0:
         raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
-    store = tf.constant(pixels)  # uint8: 4x smaller than floats; scaled per batch below
 
     def epoch(e):
         order = tf.random.experimental.stateless_shuffle(
@@ -199,13 +194,47 @@ def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=Non
         )
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
-    ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch)
+    return tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch), steps
+
+
+def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=None):
+    """Float [0, 1] image batches (with `labels`: (images, labels) batches) in the epoch-keyed
+    order of `epoch_order`. Returns (dataset, steps_per_epoch)."""
+    import tensorflow as tf
+
+    if isinstance(pixels, tuple):
+        return _unpaired_batches(pixels, batch_size, seed, initial_epoch, epochs)
+    ds, steps = epoch_order(len(pixels), batch_size, seed, initial_epoch, epochs)
+    store = tf.constant(pixels)  # uint8: 4x smaller than floats; scaled per batch below
     if labels is None:
         ds = ds.map(lambda idx: scale_images(tf.gather(store, idx)))
     else:
         label_store = tf.constant(np.asarray(labels, np.int32))
         ds = ds.map(lambda idx: (scale_images(tf.gather(store, idx)), tf.gather(label_store, idx)))
     return ds.prefetch(tf.data.AUTOTUNE), steps
+
+
+@dataclass(frozen=True)
+class ArraySet:
+    """Non-image training data: `inputs` and `targets` arrays with one example per row (sequence
+    windows, token chunks), batched in the same epoch-keyed order as images."""
+
+    name: str
+    split: str
+    inputs: np.ndarray
+    targets: np.ndarray
+    info: dict = None  # what a model needs to know about the data (scaling, vocabulary, series...)
+
+    def __len__(self):
+        return len(self.inputs)
+
+    def batches(self, batch_size, seed, initial_epoch, epochs, limit=None):
+        import tensorflow as tf
+
+        n = min(len(self), limit or len(self))
+        ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs)
+        inputs, targets = tf.constant(self.inputs[:n]), tf.constant(self.targets[:n])
+        return ds.map(lambda idx: (tf.gather(inputs, idx), tf.gather(targets, idx))).prefetch(tf.data.AUTOTUNE), steps
 
 
 def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs):

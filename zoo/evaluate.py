@@ -61,14 +61,22 @@ def evaluate(model, name=None, samples=1000, classifier=None):
     """Metrics of a zoo model (with the protocol), as stored in its card."""
     import zoo
 
-    if hasattr(model, "held_out_metrics"):
+    if hasattr(model, "held_out_metrics"):  # classifiers, autoencoders: their own held-out figures
         from zoo.data import load_images
 
         dataset = (getattr(model, "card", None) or {}).get("data", {}).get("name", "mnist5k")
-        return model.held_out_metrics(load_images(dataset, "test"))
+        result = model.held_out_metrics(load_images(dataset, "test"))
+        if hasattr(model, "sample"):  # a VAE is a generator too: its prior samples, scored like the GANs'
+            result["samples"] = evaluate_samples(model, samples, classifier or zoo.load(FEATURE_NETWORK))
+        return result
     classifier = classifier or zoo.load(FEATURE_NETWORK)
     if hasattr(model, "domain_names"):
         return translation_metrics(model, classifier)
+    return evaluate_samples(model, samples, classifier)
+
+
+def evaluate_samples(model, samples, classifier):
+    """Generator metrics of `samples` images drawn with seed 0, with the protocol."""
     images = center_crop(model.sample(samples, seed=0), classifier.image_shape)  # conditional: every class in turn
     result = {"protocol": PROTOCOL, **image_metrics(images, reference_images(), classifier)}
     if model.image_shape != classifier.image_shape:

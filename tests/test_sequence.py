@@ -1,0 +1,207 @@
+"""The sequence family: heads' shapes per cell, gradient clipping, variable-length SavedModel, the
+builtin-only fixed-length LiteRT copy, teacher forcing vs free running, bad input."""
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.errors import InputError
+from zoo.sequence import CELLS, CharLanguageModel, Forecaster, SequenceClassifier
+from zoo.sequence.charlm import load_chunks
+from zoo.sequence.forecast import load_forecasting, windows
+
+VOCAB = "abcdefgh "
+
+
+def forecaster(cell="lstm", **kw):
+    return Forecaster(window=6, horizon=3, mean=10.0, std=2.0, period=4, cell=cell, units=5, depth=2, seed=1, **kw)
+
+
+def classifier(cell="bilstm", **kw):
+    return SequenceClassifier(features=7, num_classes=4, steps=5, cell=cell, units=5, seed=1, **kw)
+
+
+def char_lm(cell="gru", **kw):
+    return CharLanguageModel(vocabulary=VOCAB, embedding_dim=4, context=8, cell=cell, units=6, seed=1, **kw)
+
+
+# --- heads x cells ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_head_shape_with_every_cell(cell):
+    rng = np.random.default_rng(0)
+    for length in (6, 11):
+        out = forecaster(cell).endpoints()["forecast"](history=10 + rng.standard_normal((2, length, 1)).astype(np.float32))
+        assert out["forecast"].shape == (2, 3)
+    out = classifier(cell).endpoints()["classify"](sequences=rng.random((3, 9, 7), dtype=np.float32))
+    assert out["probabilities"].shape == (3, 4) and out["label"].shape == (3,)
+    np.testing.assert_allclose(out["probabilities"].sum(1), 1.0, rtol=1e-5)
+    if cell != "bilstm":
+        lm = char_lm(cell)
+        assert lm(tf.constant(rng.integers(0, 9, (2, 5)), tf.int32)).shape == (2, 5, len(VOCAB))
+        assert lm.endpoints()["next_char_logits"](ids=rng.integers(0, 9, (2, 5)).astype(np.int32))["logits"].shape == (2, len(VOCAB))
+
+
+def test_bidirectional_language_model_is_refused():
+    with pytest.raises(InputError, match="past only"):
+        char_lm("bilstm")
+
+
+# --- gradient clipping ---------------------------------------------------------------------------------
+def test_gradient_norm_is_clipped_before_the_update():
+    model = forecaster(clip_norm=0.5)
+    model.compile(optimizer=keras.optimizers.SGD(1.0))
+    before = [np.array(v) for v in model.trainable_variables]
+    x = np.zeros((4, 6, 1), np.float32)
+    y = np.full((4, 3), 1e3, np.float32)  # a huge error: the raw gradient norm is far above 0.5
+    logs = model.train_step((tf.constant(x), tf.constant(y)))
+    assert float(logs["grad_norm"]) > 10.0
+    step = np.sqrt(sum(np.sum((np.array(v) - b) ** 2) for v, b in zip(model.trainable_variables, before)))
+    assert step == pytest.approx(0.5, rel=1e-4)  # SGD(lr=1) moved exactly the clipped norm
+
+
+# --- forecasting data and metrics ---------------------------------------------------------------------
+def test_forecasting_split_scaling_and_baselines():
+    train = load_forecasting("sunspots", "train", 24, 10)
+    values, end = train.info["values"], train.info["train_end"]
+    assert train.info["mean"] == pytest.approx(values[:end].mean())  # scaling from the training part only
+    assert train.inputs.shape[1:] == (24, 1) and train.targets.shape[1] == 10
+    last_target_end = 24 + len(train) - 1 + 10
+    assert last_target_end <= end  # no training window reaches the held-out part
+    x, y, origins = windows(np.arange(20.0), 3, 2, 10, 18)
+    assert origins[0] == 10 and x[0].tolist() == [7, 8, 9] and y[-1].tolist() == [18, 19]
+
+
+def test_forecaster_metrics_include_both_baselines():
+    test = load_forecasting("sunspots", "test", 24, 10)
+    model = Forecaster(window=24, horizon=10, mean=test.info["mean"], std=test.info["std"], period=11, units=4, seed=0)
+    metrics = model.held_out_metrics(test)
+    assert set(metrics) >= {"model", "naive", "seasonal_naive_period_11"}
+    values, end = test.info["values"], test.info["train_end"]
+    origins = np.arange(end, len(values) - 10 + 1)
+    naive_mae = np.mean([np.abs(values[t:t + 10] - values[t - 1]).mean() for t in origins])
+    assert metrics["naive"]["mae"] == pytest.approx(naive_mae)
+
+
+# --- export: variable length SavedModel, builtin-only LiteRT --------------------------------------------
+@pytest.fixture(scope="module")
+def exported_forecaster(tmp_path_factory):
+    from export import export_model
+
+    keras.utils.set_random_seed(3)
+    model = forecaster()
+    out = tmp_path_factory.mktemp("seq")
+    return model, out, export_model(model, out, "tiny-forecaster")
+
+
+def test_savedmodel_signature_takes_two_lengths(exported_forecaster):
+    model, out, _ = exported_forecaster
+    loaded = tf.saved_model.load(str(out / "tiny-forecaster" / "1"))
+    rng = np.random.default_rng(1)
+    for length in (7, 19):
+        history = (10 + rng.standard_normal((2, length, 1))).astype(np.float32)
+        got = loaded.signatures["forecast"](history=tf.constant(history))["forecast"].numpy()
+        np.testing.assert_allclose(got, model.endpoints()["forecast"](history=history)["forecast"], atol=1e-5)
+
+
+def test_litert_is_builtin_only_fixed_length_and_matches_keras(exported_forecaster):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from export.verify import litert_ops
+
+    model, out, report = exported_forecaster
+    path = out / "tiny-forecaster.tflite"
+    ops = litert_ops(path)
+    assert not [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
+    assert "WHILE" not in ops  # unrolled: no TensorList loop
+    assert report["litert"]["fixed_sequence_length"] == 6
+    assert report["litert"]["inputs"]["forecast"]["history"][0] == [None, 6, 1]
+    history = (10 + np.random.default_rng(2).standard_normal((3, 6, 1))).astype(np.float32)
+    got = Interpreter(model_path=str(path)).get_signature_runner("forecast")(history=history)["forecast"]
+    np.testing.assert_allclose(got, model.endpoints()["forecast"](history=history)["forecast"], atol=1e-4)
+    assert max(report["onnx"]["forecast"]["parity"].values()) <= 1e-4
+
+
+def test_mobile_copy_has_the_same_weights_and_outputs():
+    model = classifier()
+    mobile = model.mobile()
+    assert mobile.unroll and mobile.fixed_length == 5
+    x = np.random.default_rng(0).random((2, 5, 7), dtype=np.float32)
+    np.testing.assert_allclose(mobile(x), model(x), atol=1e-6)
+
+
+# --- teacher forcing vs free running -----------------------------------------------------------------
+def test_teacher_forcing_and_free_running():
+    model = char_lm()
+    prompt = "abc "
+    generated = model.generate(prompt, 6, temperature=0)
+    assert len(generated) == 6 and set(generated) <= set(VOCAB)
+    # Free running feeds its own choices back: teacher forcing on (prompt + its output) reproduces them...
+    logits = model.step_logits(model.encode(prompt + generated))
+    greedy = logits[len(prompt) - 1: -1].argmax(-1)
+    assert model.decode(greedy) == generated
+    # ...while teacher forcing on a different true continuation conditions on the truth instead.
+    truth = "".join("h" if c != "h" else "a" for c in generated)  # differs at every position
+    forced = model.step_logits(model.encode(prompt + truth))
+    np.testing.assert_allclose(forced[: len(prompt)], logits[: len(prompt)], atol=1e-6)  # same past, same logits
+    assert np.abs(forced[len(prompt):] - logits[len(prompt):]).max() > 1e-4
+    # Sampling is reproducible by seed and temperature changes it.
+    assert model.generate(prompt, 20, 1.0, seed=3) == model.generate(prompt, 20, 1.0, seed=3)
+
+
+def test_char_chunks_are_shifted_by_one():
+    data = load_chunks("pydoc", "train", 50)
+    vocab = data.info["vocabulary"]
+    np.testing.assert_array_equal(data.inputs[0, 1:], data.targets[0, :-1])
+    assert data.inputs.max() < len(vocab) and data.inputs.shape[1] == 50
+
+
+def test_tfds_text_dataset_by_name_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=60, policy=tfds.testing.MockPolicy.USE_CODE):
+        data = load_chunks("tfds:imdb_reviews", "train", 10)
+    assert data.inputs.shape[1] == 10 and len(data.info["vocabulary"]) >= 2
+    assert "imdb_reviews" in data.info["description"]
+
+
+# --- bad input ---------------------------------------------------------------------------------------
+def test_bad_input_is_a_clear_error():
+    f, c, lm = forecaster(), classifier(), char_lm()
+    with pytest.raises(InputError, match="too short"):
+        f.forecast(np.ones(5))
+    with pytest.raises(InputError, match="NaN"):
+        f.forecast(np.r_[np.ones(8), np.nan])
+    with pytest.raises(InputError, match="one series"):
+        f.forecast(np.ones((2, 8, 3)))
+    with pytest.raises(InputError, match="7"):
+        c.probabilities(np.ones((2, 5, 6)))
+    with pytest.raises(InputError, match="shape"):
+        c.endpoints()["classify"](sequences=np.ones((2, 5, 6), np.float32))
+    with pytest.raises(InputError, match="vocabulary"):
+        lm.generate("abz", 3)
+    with pytest.raises(InputError, match=r"\[0, 8\]"):
+        lm.endpoints()["next_char_logits"](ids=np.array([[0, 9]], np.int32))
+    with pytest.raises(InputError, match="integer"):
+        lm.endpoints()["next_char_logits"](ids=np.array([[0.5, 1.0]], np.float32))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train.char_lm", "--cell", "bilstm"], "past only"),
+    (["train.forecaster", "--dataset", "sunspot"], "did you mean"),
+    (["train.forecaster", "--window", "300"], "too short"),
+])
+def test_cli_bad_flags(args, message, tmp_path, cli):
+    out = tmp_path / "run"
+    r = cli(*args, "--out", str(out), "--epochs", "1")
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_cli_forecaster_trains_and_records_baselines(tmp_path, cli):
+    out = tmp_path / "run"
+    r = cli("train.forecaster", "--epochs", "2", "--units", "8", "--out", str(out), "--no-export", "--quiet")
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads((out / "card.json").read_text())["metrics"]
+    assert {"model", "naive", "seasonal_naive_period_11"} <= set(metrics)

@@ -1,0 +1,32 @@
+"""python -m train.forecaster: multi-step forecasting of a bundled real time series (statsmodels). See --help."""
+from train import harness
+from train.sequence import add_cell_arguments, cell_config
+from zoo.sequence.forecast import SERIES, Forecaster, load_forecasting
+
+
+def add_arguments(p):
+    add_cell_arguments(p, cell="lstm", units=64, depth=2)
+    p.add_argument("--window", type=harness.positive_int, default=24, help="history length the model learns from")
+    p.add_argument("--horizon", type=harness.positive_int, default=10, help="values forecast at once")
+
+
+def load_data(args, split):
+    return load_forecasting(args.dataset, split, args.window, args.horizon)
+
+
+def build(args, data):
+    if args.cell == "bilstm":
+        raise harness.UsageError("--cell bilstm would read the history backwards too; it is allowed for classification, not needed here")  # noqa: E501
+    info = data.info
+    return Forecaster(window=args.window, horizon=args.horizon, mean=info["mean"], std=info["std"], period=info["period"],
+                      dataset=args.dataset, **cell_config(args))
+
+
+def main(argv=None):
+    return harness.main("forecaster", __doc__.splitlines()[0], build, add_arguments, argv, epochs=200, batch_size=32, lr=1e-3,
+                        name="lstm-stacked-sunspots", load_data=load_data,
+                        dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""What every sequence model shares: recurrent cells x task heads, one clipped train_step, and the
+mobile copy.
+
+    inputs [N, T, F] (or token ids [N, T]) -> recurrent stack (cell x depth) -> head
+      cell  "lstm"    stacked LSTM layers
+            "gru"     stacked GRU layers
+            "bilstm"  stacked bidirectional LSTM layers (forward and backward states concatenated)
+
+A task subclass (forecast, classify, char LM) declares its input layer, its head and its loss; the
+cell stack and the training step are written once, here. The step clips the gradient's global norm
+(Pascanu et al. 2013) before the update and logs the norm before clipping.
+
+Mobile: Keras turns a recurrent layer into a TensorList while-loop that needs Flex ops in LiteRT,
+so `mobile()` rebuilds the model at a fixed sequence length with `unroll=True` (builtin ops only)
+and copies the weights; the exporter writes LiteRT from that copy and checks it against this model.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from zoo.errors import InputError
+from zoo.losses import batch_mean
+from zoo.training import OneOptimizer
+
+CELLS = ("lstm", "gru", "bilstm")
+
+
+def recurrent_stack(cell, units, depth, return_sequences, unroll=False):
+    """`depth` recurrent layers of `units`; all but the last return sequences (the last only if asked)."""
+    if cell not in CELLS:
+        raise InputError(f"unknown cell '{cell}'; choose one of {', '.join(CELLS)}")
+    stack = []
+    for i in range(depth):
+        sequences = return_sequences or i < depth - 1
+        if cell == "gru":
+            stack.append(layers.GRU(units, return_sequences=sequences, unroll=unroll, name=f"gru_{i}"))
+        else:
+            lstm = layers.LSTM(units, return_sequences=sequences, unroll=unroll, name=f"lstm_{i}")
+            stack.append(layers.Bidirectional(lstm, name=f"bilstm_{i}") if cell == "bilstm" else lstm)
+    return stack
+
+
+class SequenceModel(OneOptimizer, keras.Model):
+    """Base of the sequence models: `network` = input -> recurrent stack -> head.
+
+    Subclasses define `input_layers()`, `head()`, `return_sequences`, `per_example_loss(y, out)` and
+    `task_metrics(y, out)`, the names in `task_metric_names`, and `mobile_length`.
+    """
+
+    return_sequences = False
+    task_metric_names = ()
+
+    def __init__(self, cell="lstm", units=64, depth=1, clip_norm=1.0, fixed_length=None, unroll=False, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if cell not in CELLS:
+            raise InputError(f"unknown cell '{cell}'; choose one of {', '.join(CELLS)}")
+        if int(depth) < 1 or int(units) < 1 or not float(clip_norm) > 0:
+            raise InputError(f"depth and units must be positive and clip_norm > 0, got {depth}, {units}, {clip_norm}")
+        self.cell, self.units, self.depth, self.clip_norm = cell, int(units), int(depth), float(clip_norm)
+        self.fixed_length = None if fixed_length is None else int(fixed_length)
+        self.unroll, self.seed = bool(unroll), int(seed)
+        if self.unroll and self.fixed_length is None:
+            raise InputError("an unrolled sequence model needs a fixed_length")
+        self.network = keras.Sequential(
+            [*self.input_layers(), *recurrent_stack(cell, self.units, self.depth, self.return_sequences, self.unroll), *self.head()],
+            name="network",
+        )
+        names = ("loss", "grad_norm", *self.task_metric_names)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.built = True
+
+    def get_config(self):
+        return {"cell": self.cell, "units": self.units, "depth": self.depth, "clip_norm": self.clip_norm,
+                "fixed_length": self.fixed_length, "unroll": self.unroll, "seed": self.seed, "name": self.name}
+
+    def call(self, inputs, training=False):
+        return self.network(inputs, training=training)
+
+    def train_step(self, data):
+        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            outputs = self(inputs, training=True)
+            loss = batch_mean(self.per_example_loss(targets, outputs))
+        grads = tape.gradient(loss, self.trainable_variables)
+        grads, norm = tf.clip_by_global_norm(grads, self.clip_norm)  # norm: before clipping
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        for name, value in {"loss": loss, "grad_norm": norm, **self.task_metrics(targets, outputs)}.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def mobile(self, length=None):
+        """A copy with the same weights at a fixed sequence length, unrolled (LiteRT builtins only)."""
+        length = int(length or self.mobile_length)
+        copy = type(self)(**{**self.get_config(), "fixed_length": length, "unroll": True})
+        copy.set_weights(self.get_weights())
+        copy.card = getattr(self, "card", None)
+        return copy

@@ -1,0 +1,165 @@
+"""Character-level language model (one-to-many generation): token ids -> recurrent stack ->
+next-character logits at every step.
+
+Training uses teacher forcing: the input at step t is the *true* character t, the target the true
+character t + 1. Generation is free-running: each sampled character is fed back as the next input
+(temperature-scaled softmax sampling, seeded). Held-out figure: bits per character on the last
+tenth of the text, teacher-forced.
+
+Texts: "pydoc" is the Python language reference that ships with CPython itself (the
+`pydoc_data.topics` help texts, ~465,000 characters of English technical prose); "tfds:<name>"
+reads the text feature of a TFDS text dataset (e.g. tfds:tiny_shakespeare, tfds:imdb_reviews).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import ArraySet
+from zoo.endpoints import Endpoint, Input
+from zoo.errors import DataError, InputError, UnknownNameError
+from zoo.registry import register_architecture
+from zoo.sequence.base import SequenceModel
+
+
+def _pydoc_text():
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[key] for key in sorted(topics))
+
+
+def load_text(name):
+    """(text, description) of a named text."""
+    if name == "pydoc":
+        return _pydoc_text(), f"Python {sys.version_info.major}.{sys.version_info.minor} language reference topics (pydoc_data.topics, ships with CPython)"
+    if name.startswith("tfds:"):
+        import tensorflow_datasets as tfds
+
+        try:
+            data = tfds.load(name[5:], split="train")
+        except Exception as exc:  # network, registration, checksum
+            raise DataError(f"could not load TFDS dataset '{name[5:]}' ({type(exc).__name__}); offline, use --dataset pydoc") from None
+        key = next((k for k in ("text", "sentence", "content") if k in data.element_spec), None)
+        if key is None:
+            raise DataError(f"TFDS dataset '{name[5:]}' has no text feature (features: {sorted(data.element_spec)})")
+        return "\n".join(x[key].decode("utf-8", "replace") for x in tfds.as_numpy(data)), f"TFDS {name[5:]} ('{key}' feature)"
+    raise UnknownNameError(f"unknown text '{name}'; use pydoc (offline) or tfds:<name>")
+
+
+def load_chunks(name, split, length, test_fraction=0.1):
+    """ArraySet of (ids [length], next ids [length]) chunks of the text's `split` part; the
+    vocabulary (every character of the whole text, sorted) is in `info`."""
+    text, description = load_text(name)
+    if len(text) < 20 * (length + 1):
+        raise DataError(f"text '{name}' has {len(text)} characters: too short for sequences of {length}")
+    vocabulary = "".join(sorted(set(text)))
+    lookup = {c: i for i, c in enumerate(vocabulary)}
+    cut = int(len(text) * (1 - test_fraction))
+    part = text[:cut] if split == "train" else text[cut:]
+    ids = np.fromiter((lookup[c] for c in part), np.int32, len(part))
+    n = (len(ids) - 1) // length
+    inputs = ids[: n * length].reshape(n, length)
+    targets = ids[1: n * length + 1].reshape(n, length)  # teacher forcing: the true next character
+    info = {"vocabulary": vocabulary, "description": description, "characters": len(part),
+            "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    return ArraySet(name, split, inputs, targets, info)
+
+
+@register_architecture("char-lm")
+class CharLanguageModel(SequenceModel):
+    """ids `[N, T]` int32 -> logits `[N, T, vocabulary]` of each next character."""
+
+    return_sequences = True
+    task_metric_names = ("bits_per_char",)
+
+    def __init__(self, vocabulary="", embedding_dim=64, context=100, dataset="pydoc", cell="gru", **kwargs):
+        if cell == "bilstm":
+            raise InputError("a language model predicts from the past only: a bidirectional cell would see the answer")
+        if len(vocabulary) < 2 or len(set(vocabulary)) != len(vocabulary):
+            raise InputError("vocabulary must be a string of at least 2 distinct characters")
+        self.vocabulary, self.embedding_dim, self.context = vocabulary, int(embedding_dim), int(context)
+        self.dataset = dataset
+        self.lookup = {c: i for i, c in enumerate(vocabulary)}
+        super().__init__(cell=cell, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary": self.vocabulary, "embedding_dim": self.embedding_dim,
+                "context": self.context, "dataset": self.dataset}
+
+    @property
+    def mobile_length(self):
+        return self.context
+
+    def input_layers(self):
+        return [keras.Input((self.fixed_length,), dtype="int32"), keras.layers.Embedding(len(self.vocabulary), self.embedding_dim)]
+
+    def head(self):
+        return [keras.layers.Dense(len(self.vocabulary), name="logits")]
+
+    def per_example_loss(self, targets, logits):
+        return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True), axis=1)
+
+    def task_metrics(self, targets, logits):
+        nats = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True))
+        return {"bits_per_char": nats / math.log(2.0)}
+
+    def endpoints(self):
+        def next_char_logits(ids):
+            return {"logits": self(ids)[:, -1, :]}
+
+        return {"next_char_logits": Endpoint(
+            "next_char_logits", next_char_logits,
+            {"ids": Input((None, self.fixed_length), "int32", low=0, high=len(self.vocabulary) - 1)},
+            doc=f"character ids [N, T] (0..{len(self.vocabulary) - 1}, see the card's vocabulary) -> logits of the next character",
+            outputs=("logits",))}
+
+    # --- text in, text out ------------------------------------------------------------------------
+    def encode(self, text):
+        unknown = sorted({c for c in text if c not in self.lookup})
+        if unknown:
+            raise InputError(f"characters not in the model's vocabulary: {unknown[:10]!r}")
+        if not text:
+            raise InputError("empty text")
+        return np.array([self.lookup[c] for c in text], np.int32)
+
+    def decode(self, ids):
+        return "".join(self.vocabulary[int(i)] for i in ids)
+
+    def step_logits(self, ids):
+        """Teacher-forced logits `[T, vocabulary]` for every position of one id sequence."""
+        return np.asarray(self(tf.constant(np.asarray(ids, np.int32)[None]))[0])
+
+    def generate(self, prompt, length=200, temperature=1.0, seed=0):
+        """Free-running generation: `length` characters after `prompt`, each sampled from the
+        softmax of logits / temperature and fed back (temperature 0: greedy)."""
+        if not (isinstance(length, int) and length > 0):
+            raise InputError(f"length must be a positive integer, got {length!r}")
+        if not temperature >= 0:
+            raise InputError(f"temperature must be >= 0, got {temperature}")
+        ids = list(self.encode(prompt))
+        rng = np.random.default_rng(seed)
+        step = tf.function(lambda x: self(x)[:, -1, :], reduce_retracing=True)
+        for _ in range(length):
+            logits = np.asarray(step(tf.constant([ids[-self.context:]], tf.int32))[0], np.float64)
+            if temperature == 0:
+                ids.append(int(logits.argmax()))
+                continue
+            p = np.exp((logits - logits.max()) / temperature)
+            ids.append(int(rng.choice(len(p), p=p / p.sum())))
+        return self.decode(ids[len(prompt):])
+
+    def held_out_metrics(self, test_set):
+        nats, count = 0.0, 0
+        for i in range(0, len(test_set), 64):
+            logits = self(tf.constant(test_set.inputs[i:i + 64]))
+            ce = keras.losses.sparse_categorical_crossentropy(test_set.targets[i:i + 64], logits, from_logits=True)
+            nats += float(tf.reduce_sum(ce))
+            count += int(np.prod(ce.shape))
+        return {"test_bits_per_char": nats / count / math.log(2.0), "test_characters": count,
+                "protocol": f"teacher-forced on the last 10% of the text in chunks of {test_set.inputs.shape[1]}",
+                "sample_temperature_0.8": self.generate("The ", 160, temperature=0.8, seed=0)}

@@ -1,0 +1,155 @@
+"""Multi-step forecasting of a real time series (many-to-one: a window of history -> the next
+`horizon` values at once), with the naive and seasonal-naive forecasts it has to beat.
+
+Data: yearly sunspot numbers 1700-2008 (`sunspots`, period ~11 years) or monthly Mauna Loa CO2
+1958-2001 (`co2`, period 12), both bundled with statsmodels. Time split: the first
+`train_fraction` of the series trains; forecasts are scored from every origin in the rest
+(rolling origin, the history before each origin is known). Scaling (mean, std) comes from the
+training part only and is stored in the config; endpoints take and return the series' own units.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import ArraySet
+from zoo.endpoints import Endpoint, Input
+from zoo.errors import InputError, UnknownNameError, did_you_mean
+from zoo.registry import register_architecture
+from zoo.sequence.base import SequenceModel
+
+
+def _sunspots():
+    from statsmodels.datasets import sunspots
+
+    frame = sunspots.load_pandas().data
+    return frame["SUNACTIVITY"].to_numpy(np.float64), 11, "yearly sunspot numbers 1700-2008 (statsmodels)"
+
+
+def _co2():
+    from statsmodels.datasets import co2
+
+    weekly = co2.load_pandas().data["co2"]
+    monthly = weekly.resample("MS").mean().interpolate()
+    return monthly.to_numpy(np.float64), 12, "monthly mean Mauna Loa CO2 (ppm) 1958-2001, weekly readings averaged, gaps interpolated (statsmodels)"
+
+
+SERIES = {"sunspots": _sunspots, "co2": _co2}
+
+
+def load_series(name):
+    """(values float64 [T], seasonal period, description) of a bundled series."""
+    if name not in SERIES:
+        raise UnknownNameError(f"unknown series '{name}'{did_you_mean(name, SERIES)}; bundled series: {', '.join(sorted(SERIES))}")
+    return SERIES[name]()
+
+
+def windows(values, window, horizon, start, stop):
+    """Every (history [window], future [horizon]) pair whose future starts at an origin in [start, stop]."""
+    origins = range(max(start, window), stop + 1)
+    inputs = np.stack([values[t - window:t] for t in origins])
+    targets = np.stack([values[t:t + horizon] for t in origins])
+    return inputs, targets, np.asarray(list(origins))
+
+
+def load_forecasting(name, split, window, horizon, train_fraction=0.8):
+    """ArraySet of scaled (history [window, 1], future [horizon]) pairs: training windows lie wholly
+    in the training part; test windows start at every origin after it. `info` holds the series,
+    the split point, the scaling and the period."""
+    values, period, description = load_series(name)
+    train_end = int(round(len(values) * train_fraction))
+    if train_end - window - horizon < 8 or len(values) - train_end < horizon:
+        raise InputError(f"series '{name}' ({len(values)} values) is too short for window {window} and horizon {horizon}")
+    mean, std = float(values[:train_end].mean()), float(values[:train_end].std())
+    if split == "train":
+        inputs, targets, _ = windows(values, window, horizon, window, train_end - horizon)
+    else:
+        inputs, targets, _ = windows(values, window, horizon, train_end, len(values) - horizon)
+    info = {"values": values, "train_end": train_end, "period": period, "mean": mean, "std": std, "description": description}
+    scale = lambda x: ((x - mean) / std).astype(np.float32)  # noqa: E731
+    return ArraySet(name, split, scale(inputs)[..., None], scale(targets), info)
+
+
+def errors(forecasts, actual):
+    diff = np.asarray(forecasts, np.float64) - np.asarray(actual, np.float64)
+    return {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff ** 2)))}
+
+
+@register_architecture("forecaster")
+class Forecaster(SequenceModel):
+    """history `[N, T, 1]` (T >= window, any length) -> the next `horizon` values `[N, horizon]`."""
+
+    task_metric_names = ("mae_scaled",)
+
+    def __init__(self, window=24, horizon=10, mean=0.0, std=1.0, period=None, dataset="sunspots", train_fraction=0.8, **kwargs):
+        self.window, self.horizon = int(window), int(horizon)
+        self.mean, self.std = float(mean), float(std)
+        self.period, self.dataset, self.train_fraction = period, dataset, float(train_fraction)
+        if not self.std > 0:
+            raise InputError(f"scaling std must be positive, got {std}")
+        super().__init__(**kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "window": self.window, "horizon": self.horizon, "mean": self.mean, "std": self.std,
+                "period": self.period, "dataset": self.dataset, "train_fraction": self.train_fraction}
+
+    @property
+    def mobile_length(self):
+        return self.window
+
+    def input_layers(self):
+        return [keras.Input((self.fixed_length, 1))]
+
+    def head(self):
+        return [keras.layers.Dense(self.horizon, name="forecast")]
+
+    def per_example_loss(self, targets, outputs):
+        return tf.reduce_mean(tf.square(targets - outputs), axis=1)
+
+    def task_metrics(self, targets, outputs):
+        return {"mae_scaled": tf.reduce_mean(tf.abs(targets - outputs))}
+
+    def endpoints(self):
+        def forecast(history):
+            scaled = (history - self.mean) / self.std
+            return {"forecast": self(scaled) * self.std + self.mean}
+
+        return {"forecast": Endpoint(
+            "forecast", forecast, {"history": Input((None, self.fixed_length, 1), "float32", example=self._example)},
+            doc=f"the last T >= {self.window} values of the series [N, T, 1] -> the next {self.horizon} values [N, {self.horizon}]",
+            outputs=("forecast",))}
+
+    def _example(self, rng, shape):
+        shape = (shape[0], self.fixed_length or self.window + 6, 1)  # a length other than the training window
+        return self.mean + self.std * rng.standard_normal(shape)
+
+    def forecast(self, history):
+        """The next `horizon` values after `history` ([T] one series, or [N, T] / [N, T, 1] several)."""
+        history = np.asarray(history)
+        single = history.ndim == 1
+        if single:
+            history = history[None]
+        if history.ndim == 2:
+            history = history[..., None]
+        if history.ndim != 3 or history.shape[-1] != 1:
+            raise InputError(f"history must be [T], [N, T] or [N, T, 1] values of one series, got shape {list(np.shape(history))}")
+        if history.shape[1] < self.window:
+            raise InputError(f"history of {history.shape[1]} values is too short: the model forecasts from at least {self.window}")
+        result = self.endpoints()["forecast"](history=history)["forecast"]
+        return result[0] if single else result
+
+    def held_out_metrics(self, test_set):
+        """MAE / RMSE of every forecast from every origin after the training part, against the naive
+        (last value repeated) and seasonal-naive (same phase one period earlier) forecasts."""
+        values, train_end, period = test_set.info["values"], test_set.info["train_end"], test_set.info["period"]
+        inputs, actual, origins = windows(values, self.window, self.horizon, train_end, len(values) - self.horizon)
+        ours = self.forecast(inputs)
+        naive = np.repeat(values[origins - 1][:, None], self.horizon, axis=1)
+        steps = np.arange(self.horizon)
+        seasonal = values[origins[:, None] - period + steps % period]
+        return {
+            "protocol": f"rolling origin over the held-out {len(values) - train_end} values ({len(origins)} origins x {self.horizon} steps), "
+                        f"history {self.window}; scaling fitted on the first {train_end} values",
+            "model": errors(ours, actual), "naive": errors(naive, actual), f"seasonal_naive_period_{period}": errors(seasonal, actual),
+        }
