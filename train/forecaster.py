@@ -5,7 +5,7 @@ from zoo.sequence.forecast import SERIES, Forecaster, load_forecasting
 
 
 def add_arguments(p):
-    add_cell_arguments(p, cell="lstm", units=64, depth=2)
+    add_cell_arguments(p, cell="lstm", units=32, depth=2)
     p.add_argument("--window", type=harness.positive_int, default=24, help="history length the model learns from")
     p.add_argument("--horizon", type=harness.positive_int, default=10, help="values forecast at once")
 
@@ -23,7 +23,7 @@ def build(args, data):
 
 
 def main(argv=None):
-    return harness.main("forecaster", __doc__.splitlines()[0], build, add_arguments, argv, epochs=200, batch_size=32, lr=1e-3,
+    return harness.main("forecaster", __doc__.splitlines()[0], build, add_arguments, argv, epochs=60, batch_size=32, lr=1e-3,
                         name="lstm-stacked-sunspots", load_data=load_data,
                         dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"))
 

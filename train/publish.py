@@ -6,7 +6,6 @@ docs/images/<name>.png from the *shipped* weights, loaded back through `zoo.load
 """
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,14 +26,28 @@ def measure(model, name):
     return evaluate(model, name)
 
 
+def strip_optimizer(card, source, target):
+    """Write `source`'s model weights to `target` without the optimizer slots a training run saves
+    with them (a third of the file or less); the values are checked to be unchanged."""
+    import numpy as np
+
+    trained = registry.build(card["architecture"], card["config"])
+    trained.load_weights(str(source))
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}.weights.h5")
+    trained.save_weights(str(tmp))
+    check = registry.build(card["architecture"], card["config"])
+    check.load_weights(str(tmp))
+    if not all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), check.get_weights())):
+        raise ZooError(f"re-saved weights of {source} differ from the trained ones")
+    os.replace(tmp, target)
+
+
 def publish(run_dir, name=None, summary=""):
     run_dir = Path(run_dir)
     card = json.loads((run_dir / "card.json").read_text())
     name = name or card["name"]
     weights = registry.PRETRAINED_DIR / f"{name}.weights.h5"
-    tmp = weights.with_name(f"{name}.tmp{os.getpid()}.weights.h5")
-    shutil.copyfile(run_dir / "model.weights.h5", tmp)
-    os.replace(tmp, weights)
+    strip_optimizer(card, run_dir / "model.weights.h5", weights)
     card.update(name=name, weights={"file": weights.name, "sha256": registry.sha256(weights)})
     if not card["training"].get("history") and (run_dir / "log.csv").is_file():
         from zoo.vis import history

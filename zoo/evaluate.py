@@ -64,8 +64,11 @@ def evaluate(model, name=None, samples=1000, classifier=None):
     if hasattr(model, "held_out_metrics"):  # classifiers, autoencoders: their own held-out figures
         from zoo.data import load_images
 
-        dataset = (getattr(model, "card", None) or {}).get("data", {}).get("name", "mnist5k")
-        result = model.held_out_metrics(load_images(dataset, "test"))
+        if hasattr(model, "held_out_data"):  # non-image data: the model knows its own split
+            test_set = model.held_out_data()
+        else:
+            test_set = load_images((getattr(model, "card", None) or {}).get("data", {}).get("name", "mnist5k"), "test")
+        result = model.held_out_metrics(test_set)
         if hasattr(model, "sample"):  # a VAE is a generator too: its prior samples, scored like the GANs'
             result["samples"] = evaluate_samples(model, samples, classifier or zoo.load(FEATURE_NETWORK))
         return result

@@ -8,6 +8,8 @@ Visual diagnosis of zoo models:
   interpolate  latent walks: rows of images between pairs of seeds (spherical interpolation)
   latent       an autoencoder's codes of the held-out digits in 2-D, coloured by label, next to
                PCA's 2-D projection of the same pixels (codes wider than 2 are projected by PCA too)
+  forecast     a forecaster's multi-step forecasts over the held-out part of its series, against the
+               actual values and the seasonal-naive forecast
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "curves")
+KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "curves")
 
 
 def _flat(net):
@@ -184,6 +186,46 @@ def _figure_of_rows(rows, titles, path, cmap_rows=()):
     plt.close(fig)
 
 
+def forecast_paths(model):
+    """(years/steps [T], actual [T], [(origin, model path, seasonal-naive path)]) over the held-out
+    part of the model's series, from non-overlapping origins one horizon apart."""
+    from zoo.sequence.forecast import load_forecasting
+
+    if not hasattr(model, "forecast"):
+        raise ValueError(f"forecast plots need a forecaster; {type(model).__name__} has no forecast")
+    info = load_forecasting(model.dataset, "test", model.window, model.horizon, model.train_fraction).info
+    values, start, period = info["values"], info["train_end"], info["period"]
+    paths = []
+    for origin in range(start, len(values) - model.horizon + 1, model.horizon):
+        ours = model.forecast(values[origin - model.window: origin])
+        seasonal = values[origin - period + np.arange(model.horizon) % period]
+        paths.append((origin, ours, seasonal))
+    return np.arange(len(values)), values, paths, start
+
+
+def _render_forecast(model, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps, values, paths, start = forecast_paths(model)
+    first = max(0, start - 3 * model.window)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    ax.plot(steps[first:], values[first:], color="black", lw=1.2, label="actual")
+    ax.axvline(start - 0.5, color="grey", ls=":", lw=1)
+    for i, (origin, ours, seasonal) in enumerate(paths):
+        span = np.arange(origin, origin + model.horizon)
+        ax.plot(span, ours, color="tab:red", lw=1.6, label=f"{model.card['name'] if getattr(model, 'card', None) else 'model'} ({model.horizon} steps at once)" if i == 0 else None)
+        ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label="seasonal naive" if i == 0 else None)
+    ax.set_title(f"held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)", fontsize=9)
+    ax.set_xlabel("step since the series' start", fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def _subjects_images(model, n=6):
     from zoo.data import load_images, scale_images
 
@@ -243,6 +285,8 @@ def _render(model, kind, path):
         fig.colorbar(dots, ax=axes, ticks=range(10), label="digit")
         fig.savefig(path, dpi=100)
         plt.close(fig)
+    elif kind == "forecast":
+        _render_forecast(model, path)
     elif kind == "curves":
         series = history(model)
         if not series:

@@ -153,6 +153,9 @@ class CharLanguageModel(SequenceModel):
             ids.append(int(rng.choice(len(p), p=p / p.sum())))
         return self.decode(ids[len(prompt):])
 
+    def held_out_data(self):
+        return load_chunks(self.dataset, "test", self.context)
+
     def held_out_metrics(self, test_set):
         nats, count = 0.0, 0
         for i in range(0, len(test_set), 64):

@@ -82,8 +82,9 @@ class Forecaster(SequenceModel):
 
     task_metric_names = ("mae_scaled",)
 
-    def __init__(self, window=24, horizon=10, mean=0.0, std=1.0, period=None, dataset="sunspots", train_fraction=0.8, **kwargs):
-        self.window, self.horizon = int(window), int(horizon)
+    def __init__(self, window=24, horizon=10, mean=0.0, std=1.0, period=None, dataset="sunspots", train_fraction=0.8,
+                 instance_norm=True, **kwargs):
+        self.window, self.horizon, self.instance_norm = int(window), int(horizon), bool(instance_norm)
         self.mean, self.std = float(mean), float(std)
         self.period, self.dataset, self.train_fraction = period, dataset, float(train_fraction)
         if not self.std > 0:
@@ -92,7 +93,8 @@ class Forecaster(SequenceModel):
 
     def get_config(self):
         return {**super().get_config(), "window": self.window, "horizon": self.horizon, "mean": self.mean, "std": self.std,
-                "period": self.period, "dataset": self.dataset, "train_fraction": self.train_fraction}
+                "period": self.period, "dataset": self.dataset, "train_fraction": self.train_fraction,
+                "instance_norm": self.instance_norm}
 
     @property
     def mobile_length(self):
@@ -103,6 +105,18 @@ class Forecaster(SequenceModel):
 
     def head(self):
         return [keras.layers.Dense(self.horizon, name="forecast")]
+
+    def call(self, history, training=False):
+        """Scaled history -> scaled forecast. With instance_norm (RevIN, Kim et al. 2022), each window
+        is centred and scaled by its own mean and std before the network and the forecast mapped back:
+        a series whose level and amplitude drift beyond the training range (the sunspot cycles after
+        1947 peak higher than any before) stays in the range the network was trained on."""
+        if not self.instance_norm:
+            return self.network(history, training=training)
+        centre = tf.reduce_mean(history, axis=1, keepdims=True)
+        spread = tf.sqrt(tf.reduce_mean(tf.square(history - centre), axis=1, keepdims=True) + 1e-5)
+        out = self.network((history - centre) / spread, training=training)
+        return out * spread[:, :, 0] + centre[:, :, 0]
 
     def per_example_loss(self, targets, outputs):
         return tf.reduce_mean(tf.square(targets - outputs), axis=1)
@@ -138,6 +152,9 @@ class Forecaster(SequenceModel):
             raise InputError(f"history of {history.shape[1]} values is too short: the model forecasts from at least {self.window}")
         result = self.endpoints()["forecast"](history=history)["forecast"]
         return result[0] if single else result
+
+    def held_out_data(self):
+        return load_forecasting(self.dataset, "test", self.window, self.horizon, self.train_fraction)
 
     def held_out_metrics(self, test_set):
         """MAE / RMSE of every forecast from every origin after the training part, against the naive

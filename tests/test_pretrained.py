@@ -1,0 +1,57 @@
+"""Every shipped entry loads offline with its checked weights, its card says how it was made, and
+its headline figure is reproduced from the shipped weights (so card and weights belong together)."""
+import numpy as np
+import pytest
+
+import zoo
+from zoo.data import load_images, scale_images
+
+AUTOENCODERS = ["ae-vanilla-mnist", "ae-linear-mnist", "ae-undercomplete-mnist", "ae-overcomplete-mnist", "ae-sparse-mnist",
+                "ae-denoising-mnist", "ae-contractive-mnist", "ae-conv-mnist", "vae-mnist"]
+SEQUENCE = ["lstm-stacked-sunspots", "bilstm-mnist-rows", "gru-char-pydoc"]
+
+
+def test_every_required_entry_is_shipped():
+    assert set(AUTOENCODERS + SEQUENCE) <= set(zoo.available())
+
+
+@pytest.mark.parametrize("name", zoo.available())
+def test_card_records_how_it_was_trained(name):
+    card = zoo.card(name)
+    assert card["training"]["commands"] and "--seed" in card["training"]["commands"][0]
+    assert card["weights"]["sha256"] and card["metrics"]
+
+
+@pytest.fixture(scope="module")
+def test_digits():
+    return scale_images(load_images("mnist5k", "test").images)
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS)
+def test_autoencoder_reproduces_its_card(name, test_digits):
+    model = zoo.load(name)
+    card = model.card["metrics"]
+    mse = float(np.mean(model.anomaly_score(test_digits)))
+    assert mse == pytest.approx(card["test_mse"], rel=1e-4)
+    assert model.threshold == pytest.approx(card["anomaly"]["threshold"], rel=1e-6)
+    assert card["noise_to_test_mse_ratio"] > 3  # not an identity map: off-manifold inputs reconstruct badly
+
+
+def test_linear_autoencoder_spans_the_principal_subspace():
+    check = zoo.card("ae-linear-mnist")["metrics"]["pca_comparison"]
+    assert check["largest_principal_angle_degrees"] < 5 and check["mse_ratio_ae_to_pca"] < 1.05
+
+
+def test_forecaster_beats_both_naive_forecasts():
+    model = zoo.load("lstm-stacked-sunspots")
+    metrics = model.held_out_metrics(model.held_out_data())
+    assert metrics["model"]["mae"] == pytest.approx(model.card["metrics"]["model"]["mae"], rel=1e-4)
+    assert metrics["model"]["mae"] < metrics["naive"]["mae"]
+    assert metrics["model"]["mae"] < metrics["seasonal_naive_period_11"]["mae"]
+
+
+def test_row_classifier_accuracy(test_digits):
+    model = zoo.load("bilstm-mnist-rows")
+    accuracy = float(np.mean(model.probabilities(test_digits).argmax(1) == load_images("mnist5k", "test").labels))
+    assert accuracy == pytest.approx(model.card["metrics"]["test_accuracy"], abs=1e-6)
+    assert accuracy > 0.9
