@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import zoo  # noqa: F401  (quiet TF logging before TensorFlow loads; registers architectures)
-from zoo import checkpoint
+from zoo import checkpoint, transfer
 from zoo.data import available as offline_datasets
 from zoo.data import load_images, training_batches
 from zoo.errors import ZooError, cli_parser
@@ -70,6 +70,10 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p.add_argument("--no-jit", dest="jit", action="store_false", help="run train_step without XLA compilation")
     p.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel/ONNX/LiteRT export")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--from-pretrained", metavar="NAME", default=None,
+                   help="start from these weights: a zoo entry of the same architecture, a run folder or a checkpoint folder")
+    p.add_argument("--freeze", metavar="PART", action="append", default=[],
+                   help="keep this part's weights fixed, e.g. encoder, generator, mapping (repeatable)")
     return p
 
 
@@ -119,17 +123,24 @@ def train(model_name, args, build, argv, load_data=default_data):
         labels = cut(data.labels) if data.labels is not None else None
     keras.utils.set_random_seed(args.seed)
     model = build(args, data)  # before touching --out: a bad flag combination leaves no folder
+    started_from = None
+    if args.from_pretrained and not args.resume:  # a resumed run's weights come from its checkpoint
+        started_from = transfer.copy_weights(transfer.load_source(args.from_pretrained), model)
+    transfer.freeze(model, args.freeze)
     out = prepare_out(args.out, args.resume)
     ckpt = out / "checkpoint.npz"
     previous = checkpoint.read_meta(ckpt) if args.resume else None
     if previous and previous.get("args", {}).get("seed") != args.seed:
         raise UsageError(f"--resume with --seed {args.seed}, but the run in {out} used --seed {previous['args']['seed']}")
 
+    if previous:
+        started_from = previous.get("started_from")
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
     examples = [len(p) for p in pixels] if isinstance(pixels, tuple) else len(pixels)
-    meta = {"args": vars(args), "dataset": {"name": data.name, "split": data.split, "examples": examples}}
+    meta = {"args": vars(args), "dataset": {"name": data.name, "split": data.split, "examples": examples},
+            "started_from": started_from, "frozen": list(args.freeze)}
     if previous:
         restored = checkpoint.restore(ckpt, model)
         initial_epoch = restored["epoch"]
@@ -193,6 +204,8 @@ def train(model_name, args, build, argv, load_data=default_data):
             "seconds_last_session": round(seconds, 1),
             "machine": f"{platform.machine()} {os.cpu_count()} cores, TensorFlow {_tf_version()}",
             "code_revisions": meta["code_revisions"],
+            "started_from": started_from,
+            "frozen": list(args.freeze),
         },
     }
     if hasattr(model, "held_out_metrics"):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pathlib import Path
+
 import numpy as np
 
 from zoo.errors import DataError, UnknownNameError, did_you_mean
@@ -116,12 +118,42 @@ def _tfds(name, split):
     return images, labels.astype(np.int32)
 
 
+def _folder(path, split):
+    """An ImageFolder-layout dataset (PATH/<split>/<label>/*.png, as zoo.generate writes it)."""
+    from PIL import Image
+
+    root = Path(path)
+    splits = ["train", "test"] if split == "all" else [split]
+    images, labels = [], []
+    for part in splits:
+        folder = root / part
+        if not folder.is_dir():
+            if split == "all":
+                continue
+            raise DataError(f"dataset folder {root} has no '{part}' split ({folder} is missing)")
+        for label_dir in sorted((d for d in folder.iterdir() if d.is_dir()), key=lambda d: d.name):
+            if not label_dir.name.isdigit():
+                raise DataError(f"{label_dir}: class folders must be named by integer label")
+            for file in sorted(label_dir.glob("*.png")):
+                array = np.asarray(Image.open(file))
+                images.append(array[..., None] if array.ndim == 2 else array)
+                labels.append(int(label_dir.name))
+    if not images:
+        raise DataError(f"no PNG images under {root} for split '{split}'")
+    if len({im.shape for im in images}) != 1:
+        raise DataError(f"images under {root} have different shapes")
+    return np.stack(images).astype(np.uint8), np.asarray(labels, np.int32)
+
+
 def load_images(name="mnist5k", split="train") -> ImageSet:
     """Load split `split` ("train", "test" or "all") of the named image dataset."""
     if split not in SPLITS:
         raise UnknownNameError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
     if name.startswith("tfds:"):
         images, labels = _tfds(name[len("tfds:"):], split)
+        return ImageSet(name, split, images, labels)
+    if name.startswith("folder:"):
+        images, labels = _folder(name[len("folder:"):], split)
         return ImageSet(name, split, images, labels)
     if name not in OFFLINE:
         raise UnknownNameError(

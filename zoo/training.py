@@ -25,3 +25,11 @@ class OneOptimizer:
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+
+def apply_gradients(optimizer, grads, variables):
+    """`optimizer.apply_gradients` that accepts an empty variable list (a part frozen by
+    `--freeze` has none) instead of failing on it."""
+    variables = list(variables)
+    if variables:
+        optimizer.apply_gradients(zip(grads, variables))

@@ -21,7 +21,7 @@ from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer
+from zoo.training import OneOptimizer, apply_gradients
 
 RECONSTRUCTIONS = ("bce", "mse")
 
@@ -137,7 +137,7 @@ class Autoencoder(OneOptimizer, keras.Model):
             terms, logs = self.loss_terms(images)
             loss = tf.add_n(list(terms.values()))
         grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        apply_gradients(self.optimizer, grads, self.trainable_variables)
         for name, value in {"loss": loss, **terms, **logs}.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}

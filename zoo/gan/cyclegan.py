@@ -27,6 +27,7 @@ from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
 from zoo.registry import register_architecture
+from zoo.training import apply_gradients
 
 
 def instance_norm():
@@ -145,13 +146,13 @@ class CycleGAN(TwoPlayer, keras.Model):
             adversarial, cycle, identity = parts["adversarial"], parts["cycle"], parts["identity"]
             g_loss = adversarial + self.cycle_weight * cycle + self.identity_weight * identity
         grads = tape.gradient(g_loss, self.generators)
-        self.g_optimizer.apply_gradients(zip(grads, self.generators))
+        apply_gradients(self.g_optimizer, grads, self.generators)
         # 2. Discriminators: real vs fakes served by the history pools.
         pooled_a, pooled_b = self.pooled(0, tf.stop_gradient(fake_a)), self.pooled(1, tf.stop_gradient(fake_b))
         with tf.GradientTape() as tape:
             d_loss = batch_mean(self.patch_loss(self.d_a, real_a, pooled_a) + self.patch_loss(self.d_b, real_b, pooled_b))
         grads = tape.gradient(d_loss, self.discriminators)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminators))
+        apply_gradients(self.d_optimizer, grads, self.discriminators)
         return self.record({"g_loss": g_loss, "d_loss": d_loss, "cycle_loss": cycle, "identity_loss": identity,
                             "adversarial_loss": adversarial})
 

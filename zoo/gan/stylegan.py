@@ -27,6 +27,7 @@ from zoo.gan.base import GAN
 from zoo.images import to_uint8
 from zoo.losses import batch_mean, gradient_penalty
 from zoo.registry import register_architecture
+from zoo.training import apply_gradients
 
 SQRT2 = float(np.sqrt(2.0))  # gain that keeps LReLU activations at unit variance
 
@@ -238,11 +239,11 @@ class StyleGANLite(GAN):
                                  "wasserstein": tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)}
                     d_loss = batch_mean(per_example)
                 grads = d_tape.gradient(d_loss, self.discriminator.trainable_variables)
-                self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+                apply_gradients(self.d_optimizer, grads, self.discriminator.trainable_variables)
             # 2. Generator (mapping + synthesis) against the updated discriminator.
             g_loss = batch_mean(self.adversarial.generator(self.discriminator(fake, training=True)))
         grads = g_tape.gradient(g_loss, self.generator_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator_variables))
+        apply_gradients(self.g_optimizer, grads, self.generator_variables)
         # 3. Track the average w for the truncation trick.
         self.w_avg.assign(self.w_avg_decay * self.w_avg + (1.0 - self.w_avg_decay) * tf.reduce_mean(w1, axis=0))
         threshold = self.adversarial.decision_threshold

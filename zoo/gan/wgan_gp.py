@@ -17,6 +17,7 @@ import tensorflow as tf
 from zoo.gan.dcgan import DCGAN
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
+from zoo.training import apply_gradients
 
 
 @register_architecture("wgan-gp")
@@ -46,5 +47,5 @@ class WGANGP(DCGAN):
         with tf.GradientTape() as tape:
             g_loss = batch_mean(self.adversarial.generator(self.critic(self.generator(z, training=True))))
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
         return self.record({**logs, "g_loss": g_loss})

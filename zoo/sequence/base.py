@@ -22,7 +22,7 @@ from keras import layers
 
 from zoo.errors import InputError
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer
+from zoo.training import OneOptimizer, apply_gradients
 
 CELLS = ("lstm", "gru", "bilstm")
 
@@ -85,7 +85,7 @@ class SequenceModel(OneOptimizer, keras.Model):
             loss = batch_mean(self.per_example_loss(targets, outputs))
         grads = tape.gradient(loss, self.trainable_variables)
         grads, norm = tf.clip_by_global_norm(grads, self.clip_norm)  # norm: before clipping
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        apply_gradients(self.optimizer, grads, self.trainable_variables)
         for name, value in {"loss": loss, "grad_norm": norm, **self.task_metrics(targets, outputs)}.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
