@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from export import writers
+from export import serving, writers
 from export.verify import TOLERANCE, ExportError, ParityError
 
 FORMATS = ("savedmodel", "onnx", "litert")
@@ -47,6 +47,8 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
         if "savedmodel" in formats:
             report["savedmodel"] = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
             savedmodel_dir = report["savedmodel"]["path"]
+        if "savedmodel" in formats:
+            report["serving"] = serving.write_client_files(out_dir, name, endpoints, examples)
         if "onnx" in formats:
             report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
         if "litert" in formats and hasattr(model, "mobile"):

@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from export import verify
+from export import serving, verify
 
 
 def serving_function(endpoint):
@@ -49,11 +49,13 @@ def write_savedmodel(model, endpoints, examples, base_dir, name):
             archive.add_endpoint(endpoint_name, serving_function(endpoint))
         archive.write_out(str(tmp), verbose=False)
         parity = _parity("savedmodel", endpoints, examples, lambda ep, x: verify.run_savedmodel(tmp, ep, x))
+        warmup = serving.write_warmup(tmp, name, examples)  # inside the version folder, before it appears
         final = model_dir / str(version)
         os.rename(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"path": str(final), "version": version, "signatures": ["serving_default", *endpoints], "parity": parity}
+    return {"path": str(final), "version": version, "signatures": ["serving_default", *endpoints], "parity": parity,
+            "warmup": str(final / Path(warmup).relative_to(tmp))}
 
 
 def _place(tmp, final):
@@ -77,11 +79,31 @@ def write_onnx(endpoints, examples, out_dir, name, opset=17):
             except Exception as exc:  # tf2onnx raises bare ValueErrors and others
                 raise verify.ExportError(f"onnx: converting endpoint '{endpoint_name}' failed: {str(exc).strip().splitlines()[0]}") from None
             parity = _parity("onnx", {endpoint_name: endpoint}, examples, lambda ep, x: verify.run_onnx(tmp, x))
-            files[endpoint_name] = {**_place(tmp, final), "opset": opset, "parity": parity[endpoint_name]}
+            ort = _write_ort(tmp, final.with_suffix(".ort"), endpoint_name, endpoint, examples)
+            files[endpoint_name] = {**_place(tmp, final), "opset": opset, "parity": parity[endpoint_name], "ort": ort}
         finally:
             if tmp.exists():
                 tmp.unlink()
     return files
+
+
+def _write_ort(onnx_path, final, endpoint_name, endpoint, examples):
+    """ONNX Runtime Mobile's `.ort` flatbuffer of an ONNX file (basic graph optimisations, which
+    are portable across hardware), verified like the rest."""
+    import onnxruntime as ort
+
+    tmp = final.with_name(final.name + f".tmp{os.getpid()}.ort")
+    try:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(tmp)
+        options.add_session_config_entry("session.save_model_format", "ORT")
+        ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        parity = _parity("ort", {endpoint_name: endpoint}, examples, lambda ep, x: verify.run_onnx(tmp, x))
+        return {**_place(tmp, final), "parity": parity[endpoint_name]}
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):

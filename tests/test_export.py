@@ -3,8 +3,10 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -115,8 +117,8 @@ def test_real_tf_serving_answers_like_keras(exported):
     if server is None:
         pytest.skip("tensorflow_model_server is not on PATH (TF Serving ships as a Docker image / apt repo only)")
     model, out, _ = exported
-    port = _free_port()
-    proc = subprocess.Popen([server, f"--rest_api_port={port}", "--port=0", "--model_name=tiny",
+    port, grpc_port = _free_port(), _free_port()
+    proc = subprocess.Popen([server, f"--rest_api_port={port}", f"--port={grpc_port}", "--model_name=tiny",
                              f"--model_base_path={out / 'tiny'}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/v1/models/tiny"
@@ -126,9 +128,73 @@ def test_real_tf_serving_answers_like_keras(exported):
                     break
             except OSError:
                 time.sleep(0.2)
-        z = model.latents(2, seed=3)
-        body = json.dumps({"signature_name": "serving_default", "inputs": {"z": z.tolist()}}).encode()
-        reply = json.loads(urllib.request.urlopen(url + ":predict", data=body, timeout=30).read())
-        np.testing.assert_allclose(np.array(reply["outputs"]["images"]), model.sample(2, seed=3), atol=1e-4)
+        # The generated REST body, as written next to the export.
+        body = json.loads((out / "tiny.sample.request.json").read_text())
+        reply = json.loads(urllib.request.urlopen(url + ":predict", data=json.dumps(body).encode(), timeout=30).read())
+        z = np.asarray([row["z"] for row in body["instances"]], np.float32)
+        images = np.array([p["images"] for p in reply["predictions"]])
+        np.testing.assert_allclose(images, model.endpoints()["sample"](z=z)["images"], atol=1e-4)
+        # gRPC: the warm-up requests, sent as they are.
+        import grpc
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+        from export.serving import read_warmup
+
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(f"127.0.0.1:{grpc_port}"))
+        for signature, inputs in read_warmup(out / "tiny" / "1"):
+            request = predict_pb2.PredictRequest()
+            request.model_spec.name, request.model_spec.signature_name = "tiny", signature
+            for key, value in inputs.items():
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+            answer = stub.Predict(request, timeout=30)
+            np.testing.assert_allclose(tf.make_ndarray(answer.outputs["images"]), model.endpoints()[signature](**inputs)["images"], atol=1e-4)
     finally:
         proc.kill()
+
+
+# --- serving files and portability --------------------------------------------------------------
+def test_warmup_requests_run_through_the_savedmodel(exported):
+    import tensorflow as tf
+
+    from export.serving import read_warmup
+
+    model, out, report = exported
+    version = out / "tiny" / "1"
+    assert (version / "assets.extra" / "tf_serving_warmup_requests").is_file()
+    requests = read_warmup(version)
+    assert [signature for signature, _ in requests] == ["sample"]
+    loaded = tf.saved_model.load(str(version))
+    for signature, inputs in requests:
+        got = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+        np.testing.assert_allclose(got["images"].numpy(), model.endpoints()[signature](**inputs)["images"], atol=1e-5)
+
+
+def test_rest_body_is_a_valid_request_for_its_signature(exported):
+    import tensorflow as tf
+
+    from export.serving import columns
+
+    model, out, report = exported
+    body = json.loads((out / "tiny.sample.request.json").read_text())
+    assert body["signature_name"] == "sample" and len(body["instances"]) == 2
+    inputs = {k: v.astype(np.float32) for k, v in columns(body).items()}
+    loaded = tf.saved_model.load(str(out / "tiny" / "1"))
+    got = loaded.signatures[body["signature_name"]](**{k: tf.constant(v) for k, v in inputs.items()})
+    np.testing.assert_allclose(got["images"].numpy(), model.endpoints()["sample"](**inputs)["images"], atol=1e-5)
+    curl = (out / "tiny.curl.sh").read_text()
+    assert "docker run" in curl and "-d @tiny.sample.request.json" in curl and "/v1/models/tiny:predict" in curl
+    manifest = (out / "tiny.kserve.yaml").read_text()
+    assert "kind: InferenceService" in manifest and "name: tiny" in manifest and "name: tensorflow" in manifest
+
+
+def test_exports_run_without_tensorflow(exported):
+    """The .tflite and .onnx files run with only ai-edge-litert / onnxruntime + numpy, in a process
+    where TensorFlow cannot be imported, and match the Keras outputs saved at export time."""
+    _, out, _ = exported
+    script = Path(__file__).resolve().parents[1] / "export" / "portable_check.py"
+    r = subprocess.run([sys.executable, str(script), str(out), "tiny"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["litert"]["sample"] <= 1e-4 and report["onnx"]["sample"] <= 1e-4 and report["ort"]["sample"] <= 1e-4
+    assert report["tensorflow_importable"] is False

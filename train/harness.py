@@ -57,7 +57,7 @@ def positive_float(text):
 
 def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p = cli_parser(prog=f"python -m train.{model}", description=description)
-    default, help_text = dataset or ("mnist5k", f"offline dataset ({', '.join(offline_datasets())}) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
+    default, help_text = dataset or ("mnist5k", f"offline dataset ({', '.join(offline_datasets())}), folder:DIR (ImageFolder layout) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
     p.add_argument("--dataset", default=default, help=help_text)
     p.add_argument("--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)")
     p.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch size")

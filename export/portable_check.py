@@ -1,0 +1,77 @@
+"""Replay an export's saved examples with the mobile/edge runtimes alone: every `.tflite` through
+`ai-edge-litert` and every `.onnx` through `onnxruntime`, with numpy and nothing else; TensorFlow
+and Keras are made unimportable first, so a hidden dependency on them fails here.
+
+    python export/portable_check.py EXPORT_DIR NAME      (run as a file: it must not import the zoo)
+
+Compares with the Keras outputs saved at export time (`NAME.examples.npz`); prints one JSON line
+{"litert": {endpoint: max_abs_diff}, "onnx": {...}} and exits 1 if any differs by more than 1e-4
+(uint8 outputs: more than 1).
+"""
+import json
+import sys
+
+for blocked in ("tensorflow", "keras", "tf_keras", "zoo"):
+    sys.modules[blocked] = None  # `import tensorflow` now raises ImportError
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def saved_examples(path):
+    data = np.load(path, allow_pickle=False)
+    examples = {}
+    for key in data.files:
+        endpoint, kind, name = key.split("/")
+        examples.setdefault(endpoint, ({}, {}))[0 if kind == "input" else 1][name] = data[key]
+    return examples
+
+
+def worst(expected, got):
+    diffs = []
+    for key, want in expected.items():
+        have = np.asarray(got[key])
+        diff = float(np.max(np.abs(want.astype(np.float64) - have.astype(np.float64)))) if want.size else 0.0
+        limit = 1.0 if np.issubdtype(want.dtype, np.integer) else 1e-4
+        diffs.append((diff, diff <= limit))
+    return max(d for d, _ in diffs), all(ok for _, ok in diffs)
+
+
+def main(folder, name):
+    folder = Path(folder)
+    examples = saved_examples(folder / f"{name}.examples.npz")
+    report, ok = {"litert": {}, "onnx": {}}, True
+    tflite = folder / f"{name}.tflite"
+    if tflite.is_file():
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(tflite))
+        for endpoint in interpreter.get_signature_list():
+            inputs, outputs = examples[endpoint]
+            runner = interpreter.get_signature_runner(endpoint)
+            details = runner.get_input_details()
+            if any(tuple(details[k]["shape"][1:]) != v.shape[1:] for k, v in inputs.items()):
+                continue  # a fixed-length mobile signature: the saved examples have another length
+            report["litert"][endpoint], good = worst(outputs, runner(**inputs))
+            ok &= good
+    for kind in ("onnx", "ort"):  # ONNX, and ONNX Runtime Mobile's .ort format
+        for file in sorted(folder.glob(f"{name}.*.{kind}")):
+            import onnxruntime as ort
+
+            endpoint = file.name[len(name) + 1: -len(kind) - 1]
+            inputs, outputs = examples[endpoint]
+            session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
+            names = [o.name for o in session.get_outputs()]
+            report.setdefault(kind, {})[endpoint], good = worst(outputs, dict(zip(names, session.run(names, inputs))))
+            ok &= good
+    report["tensorflow_importable"] = False
+    print(json.dumps(report))
+    return 0 if ok and (report["litert"] or report["onnx"]) else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1], sys.argv[2]))
