@@ -63,11 +63,13 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
             private = writers.write_savedmodel(mobile, mobile_endpoints, mobile_examples, scratch, name)["path"]
             report["litert"] = writers.write_litert(private, mobile_endpoints, mobile_examples, out_dir, name)
             report["litert"]["fixed_sequence_length"] = mobile.fixed_length
+            report["litert"]["examples"] = serving.write_examples(out_dir / f"{name}.litert-examples.npz", mobile_examples)
             report["litert"]["inputs"] = {k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()} for k, e in mobile_endpoints.items()}
         elif "litert" in formats:
             if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
                 savedmodel_dir = writers.write_savedmodel(model, endpoints, examples, scratch, name)["path"]
             report["litert"] = writers.write_litert(savedmodel_dir, endpoints, examples, out_dir, name)
+    report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n")

@@ -76,27 +76,34 @@ spec:
 
 def write_client_files(out_dir, name, endpoints, examples):
     """Per endpoint `name.<endpoint>.request.json`; `name.curl.sh` (docker run + one curl per
-    endpoint); `name.kserve.yaml`; `name.examples.npz` (inputs and Keras outputs, for replay)."""
+    endpoint); `name.kserve.yaml`."""
     out_dir = Path(out_dir)
     written = {}
     lines = ["#!/bin/sh", f"# Serve the SavedModel in ./{name}/ with TF Serving, then ask each signature:",
              f"#   docker run -p 8501:8501 -v \"$PWD/{name}:/models/{name}\" -e MODEL_NAME={name} tensorflow/serving", ""]
-    arrays = {}
     for endpoint in endpoints:
         inputs, outputs = examples[endpoint]
         path = out_dir / f"{name}.{endpoint}.request.json"
         _atomic_text(path, json.dumps(rest_body(endpoint, inputs)) + "\n")
         written[endpoint] = str(path)
         lines.append(f"curl -s -X POST http://localhost:8501/v1/models/{name}:predict -d @{path.name}")
-        arrays.update({f"{endpoint}/input/{k}": v for k, v in inputs.items()})
-        arrays.update({f"{endpoint}/output/{k}": v for k, v in outputs.items()})
     _atomic_text(out_dir / f"{name}.curl.sh", "\n".join(lines) + "\n")
     _atomic_text(out_dir / f"{name}.kserve.yaml", kserve_manifest(name))
-    tmp = out_dir / f".{name}.examples.tmp{os.getpid()}.npz"
+    return {"requests": written, "curl": str(out_dir / f"{name}.curl.sh"), "kserve": str(out_dir / f"{name}.kserve.yaml")}
+
+
+def write_examples(path, examples):
+    """{endpoint: (inputs, Keras outputs)} as one .npz (keys endpoint/input/x, endpoint/output/y),
+    replayed by export/portable_check.py without TensorFlow."""
+    arrays = {}
+    for endpoint, (inputs, outputs) in examples.items():
+        arrays.update({f"{endpoint}/input/{k}": v for k, v in inputs.items()})
+        arrays.update({f"{endpoint}/output/{k}": v for k, v in outputs.items()})
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
     np.savez(tmp, **arrays)
-    os.replace(tmp, out_dir / f"{name}.examples.npz")
-    return {"requests": written, "curl": str(out_dir / f"{name}.curl.sh"), "kserve": str(out_dir / f"{name}.kserve.yaml"),
-            "examples": str(out_dir / f"{name}.examples.npz")}
+    os.replace(tmp, path)
+    return str(path)
 
 
 def _atomic_text(path, text):
