@@ -85,7 +85,7 @@ def main(argv=None):
         per_class = " ".join(f"{np.mean([r[str(c)] for r in runs]):.2f}" for c in range(10))
         rows.append(f"| {arm} | {np.mean(overall):.3f} ± {np.std(overall):.3f} | {np.mean(rare):.3f} ± {np.std(rare):.3f} | "
                     f"{np.mean(common):.3f} ± {np.std(common):.3f} | {per_class} |")
-    table = (f"| training data | accuracy | rare classes 5-9 | common classes 0-4 | per class 0 … 9 (mean) |\n|---|---|---|---|---|\n"
+    table = ("| training data | accuracy | rare classes 5-9 | common classes 0-4 | per class 0 … 9 (mean) |\n|---|---|---|---|---|\n"
              + "\n".join(rows)
              + f"\n\n{args.seeds} seeds (subset, generator latents and classifier init per seed), {args.common} real digits of each "
                f"common class and {args.rare} of each rare class, {args.steps} steps of batch 64, "

@@ -2,7 +2,7 @@
 (scikit-learn, 8x8 upscaled to 28x28: another dataset, offline) for a short budget, against the
 same trainer from scratch for the same budget.
 
-    python benchmarks/transfer.py [--epochs 5] [--runs runs/transfer]
+    python benchmarks/transfer.py [--epochs 5 20] [--runs runs/transfer]
 
 Both arms run the real trainers (`python -m train.dcgan` / `train.ae_conv`, --seed 0), the
 fine-tuned arm with `--from-pretrained`. Scores on the UCI digits' held-out split: FID of 1,000
@@ -48,25 +48,26 @@ def score(module, out, classifier, reference):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, nargs="+", default=[5, 20], help="budgets to compare (one pair of runs each)")
     p.add_argument("--runs", default=str(ROOT / "runs" / "transfer"))
     args = p.parse_args(argv)
     classifier = zoo.load(FEATURE_NETWORK)
     reference = scale_images(load_images("digits", "test").images)
-    steps = len(load_images("digits", "train")) // 64 * args.epochs
+    steps_per_epoch = len(load_images("digits", "train")) // 64
     rows, record = [], {}
     for module, (source, metric) in EXPERIMENTS.items():
-        results = {}
-        for arm, start in (("from scratch", None), (f"from {source}", source)):
-            out = Path(args.runs) / f"{module}-{'scratch' if start is None else 'pretrained'}-{args.epochs}ep"
-            command = run(module, out, args.epochs, start)
-            results[arm] = {"value": score(module, out, classifier, reference), "command": command.replace(str(Path(args.runs)), "runs/transfer")}
-        record[module] = results
-        scratch, tuned = (r["value"] for r in results.values())
-        rows.append(f"| {module.replace('_', '-')} on UCI digits | {metric} | {scratch:.4g} | {tuned:.4g} |")
-    table = (f"| model | metric | from scratch | fine-tuned from the zoo entry |\n|---|---|---|---|\n" + "\n".join(rows)
-             + f"\n\nBudget: {args.epochs} epochs ({steps} steps of batch 64) each, seed 0, "
-               f"`python benchmarks/transfer.py --epochs {args.epochs}` (commands in benchmarks/results/transfer.json).")
+        for epochs in args.epochs:
+            results = {}
+            for arm, start in (("from scratch", None), (f"from {source}", source)):
+                out = Path(args.runs) / f"{module}-{'scratch' if start is None else 'pretrained'}-{epochs}ep"
+                command = run(module, out, epochs, start)
+                results[arm] = {"value": score(module, out, classifier, reference), "command": command.replace(str(Path(args.runs)), "runs/transfer")}
+            record[f"{module}-{epochs}ep"] = results
+            scratch, tuned = (r["value"] for r in results.values())
+            rows.append(f"| {module.replace('_', '-')} on UCI digits | {epochs} ({epochs * steps_per_epoch}) | {metric} | {scratch:.4g} | {tuned:.4g} |")
+    table = ("| model | budget: epochs (steps) | metric | from scratch | fine-tuned from the zoo entry |\n|---|---|---|---|---|\n" + "\n".join(rows)
+             + f"\n\nBatch 64, seed 0, `python benchmarks/transfer.py --epochs {' '.join(map(str, args.epochs))}` "
+               f"(the trainers' commands are in benchmarks/results/transfer.json).")
     print(table)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

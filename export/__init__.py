@@ -12,11 +12,24 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from export import serving, writers
 from export.verify import TOLERANCE, ExportError, ParityError
 
-FORMATS = ("savedmodel", "onnx", "litert")
+FORMATS = ("savedmodel", "onnx", "litert", "litert-quantized")
 __all__ = ["export_model", "FORMATS", "ExportError", "ParityError", "TOLERANCE"]
+
+
+def representative_inputs(model, endpoints, n=64):
+    """(endpoint, {input: [1, ...] array}) pairs for int8 calibration: the model's own draws from
+    its training data where it has them (`model.representative_inputs(n)`), else draws from each
+    input's declared distribution (exact for latents z ~ N(0, I))."""
+    own = model.representative_inputs(n) if hasattr(model, "representative_inputs") else {}
+    for key, endpoint in endpoints.items():
+        batch = own.get(key) or endpoint.example_inputs(batch=n, seed=1)
+        for i in range(n):
+            yield key, {name: np.asarray(value[i:i + 1]) for name, value in batch.items()}
 
 
 def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
@@ -69,6 +82,16 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
             if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
                 savedmodel_dir = writers.write_savedmodel(model, endpoints, examples, scratch, name)["path"]
             report["litert"] = writers.write_litert(savedmodel_dir, endpoints, examples, out_dir, name)
+        if "litert-quantized" in formats:
+            source, source_endpoints, source_examples = model, endpoints, examples
+            if hasattr(model, "mobile"):
+                source = model.mobile()
+                source_endpoints = source.endpoints()
+                source_examples = {k: (inputs, endpoints[k](**inputs)) for k, e in source_endpoints.items()
+                                   for inputs in [e.example_inputs(batch=batch, seed=seed)]}
+            private = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name + "-q")["path"]
+            report["litert_quantized"] = writers.write_litert_variants(
+                private, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints))
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"
     tmp = path.with_name(path.name + ".tmp")

@@ -2,7 +2,7 @@
 
 NAME is a pretrained zoo entry (see `python -c "import zoo; print(zoo.available())"`) or a
 training output folder. Writes a SavedModel in TF Serving's layout DIR/NAME/<version>/, one ONNX
-file per endpoint, and one LiteRT file, each reloaded in its own runtime and compared with the
+file per endpoint (+ its .ort), one LiteRT file (+ float16, dynamic-range and int8 variants), each reloaded in its own runtime and compared with the
 Keras model (max abs difference <= 1e-4) before it is put in place.
 """
 import argparse
@@ -45,12 +45,16 @@ def main(argv=None):
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    for fmt in FORMATS:
+    for fmt in ("savedmodel", "onnx", "litert"):
         if fmt not in report:
             continue
         entries = report[fmt].values() if fmt == "onnx" else [report[fmt]]
         for entry in entries:
             print(f"{fmt:10s} {entry['path']}  (parity max abs diff {_worst(entry['parity']):.2g})")
+            if "ort" in entry:
+                print(f"{'ort':10s} {entry['ort']['path']}  (parity max abs diff {_worst(entry['ort']['parity']):.2g})")
+    for variant, entry in report.get("litert_quantized", {}).items():
+        print(f"{variant:10s} {entry['path']}  ({entry['bytes']:,} bytes, max abs diff from Keras {_worst(entry['max_abs_diff']):.2g})")
     print(f"report     {args.out}/{name}.export.json")
 
 

@@ -198,3 +198,35 @@ def test_exports_run_without_tensorflow(exported):
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["litert"]["sample"] <= 1e-4 and report["onnx"]["sample"] <= 1e-4 and report["ort"]["sample"] <= 1e-4
     assert report["tensorflow_importable"] is False
+
+
+def test_quantized_litert_variants(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    model, out, report = exported
+    variants = report["litert_quantized"]
+    assert set(variants) == {"float16", "dynamic", "int8"}
+    z = model.latents(3, seed=9)
+    for variant, entry in variants.items():
+        if "skipped" in entry:  # an int8 file the interpreter cannot run is reported, not shipped
+            assert variant == "int8" and not (out / f"tiny.{variant}.tflite").exists()
+            continue
+        assert (out / f"tiny.{variant}.tflite").is_file()
+        assert not [op for op in entry["ops"] if op.startswith("Flex") or op == "CUSTOM"]
+        got = Interpreter(model_path=entry["path"]).get_signature_runner("sample")(z=z)["images"]
+        assert got.dtype == np.float32 and np.all(np.isfinite(got))  # float in, float out, on any variant
+        assert np.abs(got - model.sample(3, seed=9)).max() < 0.5
+    assert "skipped" in variants["int8"] or {"QUANTIZE", "DEQUANTIZE"} & set(variants["int8"]["ops"])
+
+
+def test_int8_calibration_uses_training_data():
+    from export import representative_inputs
+    from zoo.autoencoders import ConvAutoencoder
+
+    model = ConvAutoencoder()
+    pairs = list(representative_inputs(model, model.endpoints(), n=4))
+    assert {key for key, _ in pairs} == {"encode", "decode", "reconstruct", "anomaly_score"}
+    images = [inputs["images"] for key, inputs in pairs if key == "reconstruct"]
+    from zoo.data import load_images, scale_images
+
+    np.testing.assert_array_equal(np.concatenate(images), scale_images(load_images("mnist5k", "train").images[:4]))

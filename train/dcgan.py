@@ -8,10 +8,12 @@ def add_arguments(parser):
     parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
+    parser.add_argument("--dropout", type=float, default=0.2, help="dropout before the discriminator's last layer")
 
 
 def build(args, data):
-    return DCGAN(latent_dim=args.latent_dim, image_shape=data.image_shape, loss=args.loss, width=args.width, seed=args.seed)
+    return DCGAN(latent_dim=args.latent_dim, image_shape=data.image_shape, loss=args.loss, width=args.width,
+                 dropout=args.dropout, seed=args.seed)
 
 
 def main(argv=None):

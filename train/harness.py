@@ -70,6 +70,8 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p.add_argument("--no-jit", dest="jit", action="store_false", help="run train_step without XLA compilation")
     p.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel/ONNX/LiteRT export")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--strategy", choices=["none", "mirrored", "multiworker"], default="none",
+                   help="tf.distribute: mirrored = every local GPU; multiworker = the hosts in TF_CONFIG (run one process per host)")
     p.add_argument("--from-pretrained", metavar="NAME", default=None,
                    help="start from these weights: a zoo entry of the same architecture, a run folder or a checkpoint folder")
     p.add_argument("--freeze", metavar="PART", action="append", default=[],
@@ -112,8 +114,36 @@ def default_data(args, split):
 def train(model_name, args, build, argv, load_data=default_data):
     """Run one training job described by parsed `args`; `build(args, data)` makes the model for the
     training data `load_data(args, "train")` (an ImageSet, or an Unpaired pair of them)."""
+    import contextlib
+
+    strategy = make_strategy(args.strategy)  # first: MultiWorkerMirroredStrategy must exist before other TF ops
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        return _train(model_name, args, build, argv, load_data, strategy)
+
+
+def make_strategy(name):
+    """None, or the tf.distribute strategy `name` ("mirrored": the local devices; "multiworker":
+    the cluster that TF_CONFIG describes, this process being one of its workers)."""
+    if name in (None, "none"):
+        return None
+    import tensorflow as tf
+
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise UsageError("--strategy multiworker needs TF_CONFIG (the cluster and this worker's index) in the environment")
+        try:
+            json.loads(os.environ["TF_CONFIG"])
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"TF_CONFIG is not valid JSON ({exc})") from None
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.MirroredStrategy()
+
+
+def _train(model_name, args, build, argv, load_data, strategy):
     import keras
 
+    if strategy is not None:
+        args.jit = False  # XLA-compiled steps with cross-replica collectives are not supported on every device
     data = load_data(args, "train")  # first: a bad --dataset must not leave a folder
     cut = (lambda x: x[: args.limit]) if args.limit else (lambda x: x)
     if hasattr(data, "batches"):  # sequences and other arrays bring their own (epoch-keyed) pipeline
@@ -139,7 +169,7 @@ def train(model_name, args, build, argv, load_data=default_data):
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
     examples = [len(p) for p in pixels] if isinstance(pixels, tuple) else len(pixels)
-    meta = {"args": vars(args), "dataset": {"name": data.name, "split": data.split, "examples": examples},
+    meta = {"args": vars(args), "replicas": strategy.num_replicas_in_sync if strategy else 1, "dataset": {"name": data.name, "split": data.split, "examples": examples},
             "started_from": started_from, "frozen": list(args.freeze)}
     if previous:
         restored = checkpoint.restore(ckpt, model)
@@ -175,6 +205,9 @@ def train(model_name, args, build, argv, load_data=default_data):
         keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         FullStateCheckpoint(str(ckpt), **meta),  # last: it records what the others logged
     ]
+    if strategy is not None and strategy.extended._in_multi_worker_mode():
+        _reduce_logs_as_vectors(model)
+        batches = _split_across_workers(strategy, batches, args.batch_size)
     started = time.time()
     model.fit(batches, epochs=args.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
               callbacks=callbacks, verbose=0 if args.quiet else 1, shuffle=False)
@@ -216,6 +249,38 @@ def train(model_name, args, build, argv, load_data=default_data):
 
         export_model(model, out / "export", args.name)
     return model, card
+
+
+def _split_across_workers(strategy, batches, global_batch):
+    """Every worker builds the same global batches (same seed, same epoch-keyed order) and keeps its
+    own contiguous slice, split again among its local replicas: global replica r gets rows
+    [r*b, (r+1)*b) of each batch, the rows whose noise `zoo.training.replica_draw` gives it.
+    (tf.data's automatic sharding of this in-memory pipeline does not split the batches.)"""
+    import tensorflow as tf
+
+    def per_replica(context):
+        per_worker = global_batch // context.num_input_pipelines
+        start = context.input_pipeline_id * per_worker
+
+        def cut(*tensors):
+            return tuple(t[start:start + per_worker] for t in tensors) if len(tensors) > 1 else tensors[0][start:start + per_worker]
+
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        return batches.map(cut).unbatch().batch(context.get_per_replica_batch_size(global_batch)).with_options(options)
+
+    if global_batch % strategy.num_replicas_in_sync:
+        raise UsageError(f"--batch-size {global_batch} must be a multiple of the {strategy.num_replicas_in_sync} replicas")
+    return strategy.distribute_datasets_from_function(per_replica)
+
+
+def _reduce_logs_as_vectors(model):
+    """Keras 3.15 reduces multi-worker step logs with strategy.reduce("MEAN", v, axis=0), which
+    fails on the scalars every train_step returns; a [1]-shaped log reduces to the same scalar."""
+    import tensorflow as tf
+
+    step = model.train_step
+    model.train_step = lambda data: {k: tf.reshape(v, [1]) for k, v in step(data).items()}
 
 
 def _feature_classifier():

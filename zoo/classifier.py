@@ -86,6 +86,12 @@ class Classifier(OneOptimizer, keras.Model):
     def accuracy(self, images, labels):
         return float(np.mean(self.probabilities(images).argmax(1) == np.asarray(labels)))
 
+    def representative_inputs(self, n=64):
+        from zoo.data import load_images, scale_images
+
+        images = scale_images(load_images("mnist5k", "train").images[:n])
+        return {"classify": {"images": images}} if images.shape[1:] == self.image_shape else {}
+
     def held_out_metrics(self, test_set):
         """What the harness records in the card after training: accuracy on the held-out split."""
         from zoo.data import scale_images

@@ -33,3 +33,18 @@ def apply_gradients(optimizer, grads, variables):
     variables = list(variables)
     if variables:
         optimizer.apply_gradients(zip(grads, variables))
+
+
+def replica_draw(draw, batch, *rest):
+    """`draw((batch, *rest))` made replica-invariant: under a tf.distribute strategy each replica
+    draws the noise of the *global* batch (every replica's generator state is the same) and keeps
+    its own rows, so N replicas of B/N examples see the noise one device sees for B examples."""
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if replicas == 1:
+        return draw((batch, *rest))
+    everything = draw((batch * replicas, *rest))
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch
+    return everything[start: start + batch]

@@ -273,6 +273,16 @@ class Autoencoder(OneOptimizer, keras.Model):
         """Type-specific held-out figures (sparsity, PSNR, PCA subspace...)."""
         return {}
 
+    def representative_inputs(self, n=64):
+        """Training digits (and their codes) per endpoint: int8 calibration data for LiteRT."""
+        from zoo.data import load_images, scale_images
+
+        images = scale_images(load_images(self.dataset, "train").images[:n])
+        if images.shape[1:] != self.image_shape:  # e.g. a tiny test model: fall back to declared draws
+            return {}
+        return {"encode": {"images": images}, "reconstruct": {"images": images}, "anomaly_score": {"images": images},
+                "decode": {"code": np.asarray(self.encode_tensor(images))}}
+
     def preview_inputs(self):
         from zoo.data import load_images, scale_images
 

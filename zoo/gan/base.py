@@ -14,7 +14,7 @@ from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
-from zoo.training import apply_gradients
+from zoo.training import apply_gradients, replica_draw
 
 
 class TwoPlayer:
@@ -79,7 +79,7 @@ class GAN(TwoPlayer, keras.Model):
 
     # --- the shared half of a GAN step ------------------------------------------------------------
     def draw_latents(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.noise)
+        return replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise), batch_size, self.latent_dim)
 
     def critic(self, images, labels=None, training=True):
         """Discriminator logits of `images` (conditional GANs also take the `labels`)."""
@@ -94,7 +94,7 @@ class GAN(TwoPlayer, keras.Model):
             per_example = self.adversarial.discriminator(real_logits, fake_logits)
             logs = {}
             if self.adversarial.gradient_penalty_weight:
-                alpha = keras.random.uniform((batch,), seed=self.noise)  # one α per example, U[0, 1]
+                alpha = replica_draw(lambda shape: keras.random.uniform(shape, seed=self.noise), batch)  # one α per example, U[0, 1]
                 critic = lambda x, training=True: self.critic(x, labels, training)  # noqa: E731
                 penalty = gradient_penalty(critic, real, fake, alpha)
                 per_example += self.adversarial.gradient_penalty_weight * penalty

@@ -38,8 +38,9 @@ class WGANGP(DCGAN):
 
     def train_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        # 1. n_critic critic updates, each on its own slice of the real batch.
-        for chunk in tf.split(real, self.n_critic):
+        # 1. n_critic critic updates, each on its own slice of the real batch (every n_critic-th
+        #    example: the same slices whether the batch is on one device or split across replicas).
+        for chunk in (real[k::self.n_critic] for k in range(self.n_critic)):
             fake = self.generator(self.draw_latents(tf.shape(chunk)[0]), training=True)
             logs = self.discriminator_step(chunk, tf.stop_gradient(fake))
         # 2. One generator update against the updated critic.

@@ -153,6 +153,12 @@ class CharLanguageModel(SequenceModel):
             ids.append(int(rng.choice(len(p), p=p / p.sum())))
         return self.decode(ids[len(prompt):])
 
+    def representative_inputs(self, n=64):
+        chunks = load_chunks(self.dataset, "train", self.context)
+        if chunks.info["vocabulary"] != self.vocabulary:  # trained on another text: declared draws instead
+            return {}
+        return {"next_char_logits": {"ids": chunks.inputs[:n]}}
+
     def held_out_data(self):
         return load_chunks(self.dataset, "test", self.context)
 

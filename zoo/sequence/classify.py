@@ -64,6 +64,12 @@ class SequenceClassifier(SequenceModel):
         endpoint = self.endpoints()["classify"]
         return np.concatenate([endpoint(sequences=sequences[i:i + 500])["probabilities"] for i in range(0, len(sequences), 500)])
 
+    def representative_inputs(self, n=64):
+        from zoo.data import load_images, scale_images
+
+        rows = scale_images(load_images("mnist5k", "train").images[:n])[..., 0]
+        return {"classify": {"sequences": rows}} if rows.shape[1:] == (self.fixed_length or self.steps, self.features) else {}
+
     def held_out_metrics(self, test_set):
         from zoo.data import scale_images
 

@@ -1,0 +1,110 @@
+"""Size and quality of the quantized LiteRT files against float32, per shipped entry, measured by
+running each .tflite through the LiteRT interpreter in place of the Keras endpoints.
+
+    python benchmarks/litert_quantization.py [NAME ...]     (default: every shipped entry)
+
+Metric per family, on the same held-out data as the card: generators FID (evaluation protocol),
+CycleGAN FID of MNIST -> UCI translations, autoencoders held-out reconstruction MSE, classifiers
+accuracy, the forecaster MAE. The language model's held-out bits/char needs every step's logits,
+which its exported `next_char_logits` does not return: its row shows sizes and output differences.
+Each card gets "litert_variants"; the README table between the markers is rewritten.
+"""
+import dataclasses
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402
+from export import export_model  # noqa: E402
+from zoo import registry  # noqa: E402
+from zoo.data import load_images, scale_images  # noqa: E402
+from zoo.evaluate import FEATURE_NETWORK, evaluate_samples, translation_metrics  # noqa: E402
+
+README = ROOT / "README.md"
+START, END = "<!-- litert-table:start -->", "<!-- litert-table:end -->"
+
+
+def through_litert(model, path):
+    """`model` with every endpoint's function replaced by the .tflite signature of the same name."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    names = interpreter.get_signature_list()
+    endpoints = model.endpoints()
+
+    def runner(key):
+        signature = interpreter.get_signature_runner(key)
+        return lambda **inputs: signature(**{k: np.asarray(v) for k, v in inputs.items()})
+
+    patched = {k: dataclasses.replace(e, fn=runner(k)) if k in names else e for k, e in endpoints.items()}
+    object.__setattr__(model, "endpoints", lambda: patched)
+    return model
+
+
+def metric(name, model, classifier):
+    """(metric name, value) of the family, or (None, None)."""
+    digits = scale_images(load_images("mnist5k", "test").images)
+    if hasattr(model, "anomaly_score"):  # from the reconstructions (an in-graph int8 MSE would be quantized itself)
+        return "held-out MSE", float(np.mean((model.reconstruct(digits) - digits) ** 2))
+    if hasattr(model, "forecast"):
+        return "held-out MAE", model.held_out_metrics(model.held_out_data())["model"]["mae"]
+    if hasattr(model, "probabilities"):
+        return "accuracy", float(np.mean(model.probabilities(digits).argmax(1) == load_images("mnist5k", "test").labels))
+    if hasattr(model, "domain_names"):
+        return "FID MNIST→UCI", translation_metrics(model, classifier)["a_to_b_fid"]
+    if hasattr(model, "sample"):
+        return "FID", evaluate_samples(model, 1000, classifier)["fid"]
+    return None, None
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or registry.available()
+    classifier = zoo.load(FEATURE_NETWORK)
+    rows = []
+    for name in names:
+        with tempfile.TemporaryDirectory() as out:
+            report = export_model(zoo.load(name), out, name, formats=("litert", "litert-quantized"))
+            quantized = report["litert_quantized"]
+            files = {"float32": Path(report["litert"]["path"]), **{v: Path(r["path"]) for v, r in quantized.items() if "path" in r}}
+            variants = {}
+            for variant, path in files.items():
+                label, value = metric(name, through_litert(zoo.load(name), path), classifier)
+                diffs = report["litert"]["parity"] if variant == "float32" else report["litert_quantized"][variant]["max_abs_diff"]
+                floats = [d for outputs in diffs.values() for k, d in outputs.items() if "uint8" not in k and k not in ("label", "is_anomaly")]
+                variants[variant] = {"bytes": path.stat().st_size, "metric": label, "value": value,
+                                     "max_abs_diff_float_outputs": max(floats) if floats else None}
+                print(name, variant, variants[variant], flush=True)
+        card_path = registry.PRETRAINED_DIR / f"{name}.json"
+        card = json.loads(card_path.read_text())
+        skipped = {v: r["skipped"] for v, r in quantized.items() if "skipped" in r}
+        variants.update({v: {"skipped": reason} for v, reason in skipped.items()})
+        card["litert_variants"] = {"command": f"python benchmarks/litert_quantization.py {name}", **variants}
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+        base = variants["float32"]
+        cells = []
+        for variant in ("float32", "float16", "dynamic", "int8"):
+            v = variants[variant]
+            if "skipped" in v:
+                cells.append("not runnable: not shipped")
+                continue
+            value = "" if v["value"] is None else f" · {v['value']:.4g}"
+            cells.append(f"{v['bytes'] / 1e6:.2f} MB{value}")
+        rows.append(f"| {name} | {base['metric'] or '(sizes only)'} | " + " | ".join(cells) + " |")
+    table = "| entry | metric | float32 | float16 | dynamic range | int8 |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+    print(table)
+    text = README.read_text()
+    if START in text and len(names) == len(registry.available()):
+        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
+
+
+if __name__ == "__main__":
+    main()
