@@ -14,6 +14,7 @@ import tensorflow as tf
 from zoo.autoencoders.base import Autoencoder
 from zoo.errors import InputError
 from zoo.registry import register_architecture
+from zoo.training import replica_draw
 
 CORRUPTIONS = ("gaussian", "salt-and-pepper")
 
@@ -46,9 +47,9 @@ class DenoisingAutoencoder(Autoencoder):
         return {**super().get_config(), "corruption": self.corruption, "corruption_level": self.corruption_level}
 
     def corrupt(self, images):
-        shape = tf.shape(images)
-        uniform = keras.random.uniform(shape, seed=self.noise)
-        normal = keras.random.normal(shape, seed=self.noise)
+        batch = tf.shape(images)[0]
+        uniform = replica_draw(lambda shape: keras.random.uniform(shape, seed=self.noise), batch, *self.image_shape)
+        normal = replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise), batch, *self.image_shape)
         return apply_corruption(images, self.corruption, self.corruption_level, uniform, normal)
 
     def corrupt_numpy(self, images, seed=0):

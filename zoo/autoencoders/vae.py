@@ -20,6 +20,7 @@ from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
+from zoo.training import replica_draw
 
 
 def gaussian_kl(mean, log_var):
@@ -52,7 +53,7 @@ class VariationalAutoencoder(Autoencoder):
 
     def loss_terms(self, images):
         mean, log_var = self.posterior(images, training=True)
-        eps = keras.random.normal(tf.shape(mean), seed=self.noise)
+        eps = replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise), tf.shape(mean)[0], self.latent_dim)
         z = mean + tf.exp(0.5 * log_var) * eps  # reparameterisation: the gradient flows through mean, log_var
         logits = self.decoder(z, training=True)
         return {"reconstruction": batch_mean(self.reconstruction_error(images, logits)),
