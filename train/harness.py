@@ -239,6 +239,8 @@ def _train(model_name, args, build, argv, load_data, strategy):
             "code_revisions": meta["code_revisions"],
             "started_from": started_from,
             "frozen": list(args.freeze),
+            "strategy": args.strategy,
+            "replicas": meta["replicas"],
         },
     }
     if hasattr(model, "held_out_metrics"):
