@@ -218,3 +218,16 @@ def test_recurrent_exports_run_without_tensorflow(exported_forecaster):
     assert r.returncode == 0, r.stdout + r.stderr
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert set(report["litert"]) == set(report["onnx"]) == set(report["ort"]) == {"forecast"}
+
+
+def test_forecast_plot_paths_and_render(tmp_path):
+    from zoo import vis
+
+    test = load_forecasting("sunspots", "test", 24, 10)
+    model = Forecaster(window=24, horizon=10, mean=test.info["mean"], std=test.info["std"], period=11, units=4, seed=0)
+    steps, values, paths, start = vis.forecast_paths(model)
+    assert len(steps) == len(values) == 309 and start == test.info["train_end"]
+    assert [origin for origin, _, _ in paths] == list(range(start, 309 - 10 + 1, 10))
+    assert all(ours.shape == (10,) and seasonal.shape == (10,) for _, ours, seasonal in paths)
+    vis.render(model, "forecast", tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000
