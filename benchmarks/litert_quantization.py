@@ -89,20 +89,23 @@ def main(argv=None):
         variants.update({v: {"skipped": reason} for v, reason in skipped.items()})
         card["litert_variants"] = {"command": f"python benchmarks/litert_quantization.py {name}", **variants}
         card_path.write_text(json.dumps(card, indent=2) + "\n")
-        base = variants["float32"]
+    for name in registry.available():  # the table, from every card that has the figures
+        variants = registry.card(name).get("litert_variants")
+        if not variants:
+            continue
         cells = []
         for variant in ("float32", "float16", "dynamic", "int8"):
             v = variants[variant]
             if "skipped" in v:
-                cells.append("not runnable: not shipped")
+                cells.append("not offered" if v["skipped"].startswith("not offered") else "not runnable: not shipped")
                 continue
             value = "" if v["value"] is None else f" · {v['value']:.4g}"
             cells.append(f"{v['bytes'] / 1e6:.2f} MB{value}")
-        rows.append(f"| {name} | {base['metric'] or '(sizes only)'} | " + " | ".join(cells) + " |")
+        rows.append(f"| {name} | {variants['float32']['metric'] or '(sizes only)'} | " + " | ".join(cells) + " |")
     table = "| entry | metric | float32 | float16 | dynamic range | int8 |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
     print(table)
     text = README.read_text()
-    if START in text and len(names) == len(registry.available()):
+    if START in text:
         README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
 
 

@@ -91,7 +91,8 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
                                    for inputs in [e.example_inputs(batch=batch, seed=seed)]}
             private = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name + "-q")["path"]
             report["litert_quantized"] = writers.write_litert_variants(
-                private, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints))
+                private, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints),
+                offered=getattr(model, "litert_variants", writers.LITERT_VARIANTS), why_not=getattr(model, "litert_variants_note", ""))
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"
     tmp = path.with_name(path.name + ".tmp")

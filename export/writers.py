@@ -137,7 +137,7 @@ def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):
 LITERT_VARIANTS = ("float16", "dynamic", "int8")
 
 
-def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, representative):
+def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, representative, offered=LITERT_VARIANTS, why_not=""):
     """Quantized LiteRT files `name.<variant>.tflite`, builtin ops only, float32 inputs/outputs:
       float16  weights stored as float16
       dynamic  weights int8, activations quantized on the fly (dynamic range)
@@ -150,6 +150,9 @@ def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, re
 
     results = {}
     for variant in LITERT_VARIANTS:
+        if variant not in offered:
+            results[variant] = {"skipped": f"not offered for this model: {why_not}"}
+            continue
         final = Path(out_dir) / f"{name}.{variant}.tflite"
         tmp = final.with_name(final.name + f".tmp{os.getpid()}")
         try:

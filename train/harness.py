@@ -72,6 +72,9 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--strategy", choices=["none", "mirrored", "multiworker"], default="none",
                    help="tf.distribute: mirrored = every local GPU; multiworker = the hosts in TF_CONFIG (run one process per host)")
+    p.add_argument("--mixed-precision", nargs="?", const="auto", default=None, choices=["auto", "bfloat16", "float16"],
+                   help="compute in 16 bits, keep float32 weights (auto: float16 with loss scaling on a GPU, bfloat16 on CPU); "
+                        "the saved and exported model is float32")
     p.add_argument("--from-pretrained", metavar="NAME", default=None,
                    help="start from these weights: a zoo entry of the same architecture, a run folder or a checkpoint folder")
     p.add_argument("--freeze", metavar="PART", action="append", default=[],
@@ -121,6 +124,18 @@ def train(model_name, args, build, argv, load_data=default_data):
         return _train(model_name, args, build, argv, load_data, strategy)
 
 
+def mixed_precision_policy(choice):
+    """The Keras dtype policy for --mixed-precision `choice` (None: float32; auto: mixed_float16
+    where a GPU is visible, mixed_bfloat16 on CPUs)."""
+    if choice is None:
+        return "float32"
+    if choice == "auto":
+        import tensorflow as tf
+
+        choice = "float16" if tf.config.list_physical_devices("GPU") else "bfloat16"
+    return f"mixed_{choice}"
+
+
 def make_strategy(name):
     """None, or the tf.distribute strategy `name` ("mirrored": the local devices; "multiworker":
     the cluster that TF_CONFIG describes, this process being one of its workers)."""
@@ -152,7 +167,16 @@ def _train(model_name, args, build, argv, load_data, strategy):
         pixels = tuple(map(cut, data.images)) if isinstance(data.images, tuple) else cut(data.images)
         labels = cut(data.labels) if data.labels is not None else None
     keras.utils.set_random_seed(args.seed)
-    model = build(args, data)  # before touching --out: a bad flag combination leaves no folder
+    policy = mixed_precision_policy(args.mixed_precision)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        model = build(args, data)  # before touching --out: a bad flag combination leaves no folder
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # only the model being trained computes in 16 bits
+    if policy != "float32":
+        from zoo.training import float32_outputs
+
+        float32_outputs(model)
     started_from = None
     if args.from_pretrained and not args.resume:  # a resumed run's weights come from its checkpoint
         started_from = transfer.copy_weights(transfer.load_source(args.from_pretrained), model)
@@ -166,6 +190,10 @@ def _train(model_name, args, build, argv, load_data, strategy):
     if previous:
         started_from = previous.get("started_from")
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
+    if policy == "mixed_float16":  # float16 gradients underflow without loss scaling
+        from zoo.training import scale_losses
+
+        scale_losses(model)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
     examples = [len(p) for p in pixels] if isinstance(pixels, tuple) else len(pixels)
@@ -212,6 +240,10 @@ def _train(model_name, args, build, argv, load_data, strategy):
     model.fit(batches, epochs=args.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
               callbacks=callbacks, verbose=0 if args.quiet else 1, shuffle=False)
     seconds = time.time() - started
+    if policy != "float32":  # what is saved, measured and exported: the same weights in a float32 model
+        from zoo.training import float32_twin
+
+        model = float32_twin(model)
 
     test_set = load_data(args, "test") if hasattr(model, "held_out_metrics") or hasattr(model, "calibrate_on") else None
     if hasattr(model, "calibrate_on"):  # e.g. an anomaly threshold: part of the saved weights
@@ -240,6 +272,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
             "started_from": started_from,
             "frozen": list(args.freeze),
             "strategy": args.strategy,
+            "precision": policy,
             "replicas": meta["replicas"],
         },
     }

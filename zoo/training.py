@@ -29,7 +29,9 @@ class OneOptimizer:
 
 def apply_gradients(optimizer, grads, variables):
     """`optimizer.apply_gradients` that accepts an empty variable list (a part frozen by
-    `--freeze` has none) instead of failing on it."""
+    `--freeze` has none) instead of failing on it. (Every step computes its gradients of
+    `optimizer.scale_loss(loss)`: the loss itself, unless the optimizer is a float16
+    LossScaleOptimizer, which unscales them here; see `scaled_gradient`.)"""
     variables = list(variables)
     if variables:
         optimizer.apply_gradients(zip(grads, variables))
@@ -48,3 +50,58 @@ def replica_draw(draw, batch, *rest):
     everything = draw((batch * replicas, *rest))
     start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch
     return everything[start: start + batch]
+
+
+def float32_outputs(model):
+    """Under a mixed precision policy, make every sub-network of `model` (generator, encoder,
+    network...) hand back float32: layers inside compute in bfloat16/float16, while losses, noise,
+    penalties and targets outside stay float32 (Keras' advice: keep the model's outputs float32)."""
+    import keras
+    import tensorflow as tf
+
+    from zoo.transfer import parts
+
+    def cast(value):
+        return tf.cast(value, tf.float32) if hasattr(value, "dtype") and value.dtype in (tf.bfloat16, tf.float16) else value
+
+    for part in parts(model).values():
+        original = part.call
+
+        def call(*args, _original=original, **kwargs):
+            return keras.tree.map_structure(cast, _original(*args, **kwargs))
+
+        object.__setattr__(part, "call", call)
+    return model
+
+
+def scaled_gradient(tape, optimizer, loss, variables):
+    """Gradients of `loss` for `optimizer`'s step: of `optimizer.scale_loss(loss)`, recorded on the
+    same tape (a float16 LossScaleOptimizer scales here and unscales in `apply_gradients`; any other
+    optimizer returns the loss unchanged)."""
+    with tape:  # resume recording: the scaling must be on the tape
+        loss = optimizer.scale_loss(loss)
+    return tape.gradient(loss, variables)
+
+
+def scale_losses(model):
+    """Wrap every optimizer of a compiled float16 model in a dynamic LossScaleOptimizer (the steps
+    scale through `scaled_gradient`; `apply_gradients` unscales and skips non-finite steps)."""
+    import keras
+
+    for attribute, optimizer in model.optimizers.items():
+        scaled = keras.optimizers.LossScaleOptimizer(optimizer)
+        scaled.build(optimizer._trainable_variables)
+        setattr(model, attribute, scaled)
+    return model
+
+
+def float32_twin(model):
+    """A float32 copy of a model trained under a mixed policy (its variables are float32 already):
+    what gets saved, measured and exported, so no 16-bit op reaches a deployed graph."""
+    from zoo import registry
+
+    twin = registry.build(model.architecture, model.get_config())
+    twin.set_weights(model.get_weights())
+    if getattr(model, "card", None):
+        twin.card = model.card
+    return twin

@@ -21,7 +21,7 @@ from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer, apply_gradients
+from zoo.training import OneOptimizer, apply_gradients, scaled_gradient
 
 RECONSTRUCTIONS = ("bce", "mse")
 
@@ -136,7 +136,7 @@ class Autoencoder(OneOptimizer, keras.Model):
         with tf.GradientTape() as tape:
             terms, logs = self.loss_terms(images)
             loss = tf.add_n(list(terms.values()))
-        grads = tape.gradient(loss, self.trainable_variables)
+        grads = scaled_gradient(tape, self.optimizer, loss, self.trainable_variables)
         apply_gradients(self.optimizer, grads, self.trainable_variables)
         for name, value in {"loss": loss, **terms, **logs}.items():
             self.trackers[name].update_state(value)

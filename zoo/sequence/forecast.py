@@ -111,6 +111,7 @@ class Forecaster(SequenceModel):
         is centred and scaled by its own mean and std before the network and the forecast mapped back:
         a series whose level and amplitude drift beyond the training range (the sunspot cycles after
         1947 peak higher than any before) stays in the range the network was trained on."""
+        history = tf.cast(history, tf.float32)  # a mixed precision policy would hand it over in bfloat16
         if not self.instance_norm:
             return self.network(history, training=training)
         centre = tf.reduce_mean(history, axis=1, keepdims=True)
