@@ -12,7 +12,6 @@ card as "anomaly_detection" and the README table between the markers is rewritte
 import argparse
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -22,10 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from readme_block import rewrite  # noqa: E402
 from zoo import registry  # noqa: E402
 
-README = ROOT / "README.md"
-START, END = "<!-- anomaly-table:start -->", "<!-- anomaly-table:end -->"
 DROP = {"--out": 1, "--quiet": 0, "--holdout-class": 1, "--no-export": 0}
 
 
@@ -70,9 +68,7 @@ def main(argv=None):
     table = (f"| model | held-out MSE (shipped) | ROC AUC, digit {args.holdout_class} unseen | detected at threshold | "
              f"false alarms |\n|---|---|---|---|---|\n" + "\n".join(rows))
     print(table)
-    text = README.read_text()
-    if START in text:
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
+    rewrite("anomaly-table", table)
 
 
 if __name__ == "__main__":

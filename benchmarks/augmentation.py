@@ -16,7 +16,6 @@ benchmarks/results/augmentation.json.
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -28,11 +27,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.generate import generate  # noqa: E402
 
-README = ROOT / "README.md"
-START, END = "<!-- augmentation-table:start -->", "<!-- augmentation-table:end -->"
 RARE = (5, 6, 7, 8, 9)
 
 
@@ -94,9 +92,7 @@ def main(argv=None):
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "augmentation.json").write_text(json.dumps({"args": vars(args), "results": results}, indent=2) + "\n")
-    text = README.read_text()
-    if START in text:
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
+    rewrite("augmentation-table", table)
 
 
 if __name__ == "__main__":

@@ -130,13 +130,9 @@ def main():
     ]
     print("\n".join(lines))
     if args.write_readme:
-        import re
-        from pathlib import Path
+        from readme_block import rewrite
 
-        readme = Path(__file__).resolve().parents[1] / "README.md"
-        block = "<!-- throughput:start -->\n```\n" + "\n".join(lines) + "\n```\n<!-- throughput:end -->"
-        text = readme.read_text()
-        readme.write_text(re.sub(r"<!-- throughput:start -->.*?<!-- throughput:end -->", lambda _: block, text, flags=re.S))
+        rewrite("throughput", "```\n" + "\n".join(lines) + "\n```")
 
 
 if __name__ == "__main__":

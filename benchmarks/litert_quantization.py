@@ -12,7 +12,6 @@ Each card gets "litert_variants"; the README table between the markers is rewrit
 import dataclasses
 import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,13 +23,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 from export import export_model  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, evaluate_samples, translation_metrics  # noqa: E402
 
-README = ROOT / "README.md"
-START, END = "<!-- litert-table:start -->", "<!-- litert-table:end -->"
 
 
 def through_litert(model, path):
@@ -104,9 +102,7 @@ def main(argv=None):
         rows.append(f"| {name} | {variants['float32']['metric'] or '(sizes only)'} | " + " | ".join(cells) + " |")
     table = "| entry | metric | float32 | float16 | dynamic range | int8 |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
     print(table)
-    text = README.read_text()
-    if START in text:
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
+    rewrite("litert-table", table)
 
 
 if __name__ == "__main__":

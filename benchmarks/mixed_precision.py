@@ -11,7 +11,6 @@ markers is rewritten.
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +20,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import zoo  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, evaluate_samples  # noqa: E402
 
-README = ROOT / "README.md"
-START, END = "<!-- mixed-precision-table:start -->", "<!-- mixed-precision-table:end -->"
 
 
 def main(argv=None):
@@ -46,14 +44,12 @@ def main(argv=None):
             value = (evaluate_samples(zoo.load(str(out)), 1000, classifier)["fid"] if module == "dcgan"
                      else card["metrics"]["test_mse"])
             results[arm] = (card["training"]["precision"], examples / card["training"]["seconds_last_session"], value)
-        (p32, t32, v32), (pm, tm, vm) = results["float32"], results["mixed"]
+        (_, t32, v32), (pm, tm, vm) = results["float32"], results["mixed"]
         rows.append(f"| {module.replace('_', '-')} | {t32:.0f} | {tm:.0f} ({pm}) | {tm / t32:.2f}× | {metric} {v32:.4g} | {vm:.4g} |")
     table = ("| trainer | float32 examples/s | mixed examples/s | speed-up | float32 quality | mixed quality |\n|---|---|---|---|---|---|\n"
              + "\n".join(rows) + f"\n\n{args.epochs} epochs each, seed 0, `python benchmarks/mixed_precision.py --epochs {args.epochs}`.")
     print(table)
-    text = README.read_text()
-    if START in text:
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
+    rewrite("mixed-precision-table", table)
 
 
 if __name__ == "__main__":

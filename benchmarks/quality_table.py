@@ -6,7 +6,6 @@ Rows: every shipped generator (GAN/VAE) entry, scored by zoo.evaluate, plus the 
 training split scored the same way, which shows what a perfect generator would get.
 """
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -14,11 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import zoo  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, PROTOCOL, evaluate, format_table, image_metrics, reference_images  # noqa: E402
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- quality-table:start -->", "<!-- quality-table:end -->"
 
 
 def main():
@@ -41,11 +39,9 @@ def main():
         table += ("\n\nTranslation (FID against the target domain's test split; label kept = classifier still reads the source digit):\n\n"
                   "| model | direction | FID untranslated | FID translated | label kept |\n|---|---|---|---|---|\n" + "\n".join(translations))
     protocol = "; ".join(f"{k}: {v}" for k, v in PROTOCOL.items())
-    block = f"{START}\n{table}\n\nProtocol — {protocol}.\n{END}"
+    block = f"{table}\n\nProtocol — {protocol}."
     print(table)
-    text = README.read_text()
-    if START in text:
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+    rewrite("quality-table", block)
 
 
 if __name__ == "__main__":

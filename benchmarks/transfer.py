@@ -12,7 +12,6 @@ digits as the reference), and reconstruction MSE. The README table between the m
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +21,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import zoo  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, image_metrics  # noqa: E402
 
-README = ROOT / "README.md"
-START, END = "<!-- transfer-table:start -->", "<!-- transfer-table:end -->"
 EXPERIMENTS = {"dcgan": ("dcgan-mnist", "FID vs UCI test digits (lower is better)"),
                "ae_conv": ("ae-conv-mnist", "held-out reconstruction MSE (lower is better)")}
 
@@ -72,9 +70,7 @@ def main(argv=None):
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "transfer.json").write_text(json.dumps(record, indent=2) + "\n")
-    text = README.read_text()
-    if START in text:
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: f"{START}\n{table}\n{END}", text, flags=re.S))
+    rewrite("transfer-table", table)
 
 
 if __name__ == "__main__":
