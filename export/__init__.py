@@ -60,38 +60,31 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
         if "savedmodel" in formats:
             report["savedmodel"] = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
             savedmodel_dir = report["savedmodel"]["path"]
-        if "savedmodel" in formats:
             report["serving"] = serving.write_client_files(out_dir, name, endpoints, examples)
         if "onnx" in formats:
             report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
-        if "litert" in formats and hasattr(model, "mobile"):
-            # Recurrent models: LiteRT is written from a fixed-length unrolled copy (builtin ops
-            # only), and checked against *this* model's outputs on inputs of that length.
-            mobile = model.mobile()
-            mobile_endpoints = mobile.endpoints()
-            mobile_examples = {}
-            for key, endpoint in mobile_endpoints.items():
-                inputs = endpoint.example_inputs(batch=batch, seed=seed)
-                mobile_examples[key] = (inputs, endpoints[key](**inputs))
-            private = writers.write_savedmodel(mobile, mobile_endpoints, mobile_examples, scratch, name)["path"]
-            report["litert"] = writers.write_litert(private, mobile_endpoints, mobile_examples, out_dir, name)
-            report["litert"]["fixed_sequence_length"] = mobile.fixed_length
-            report["litert"]["examples"] = serving.write_examples(out_dir / f"{name}.litert-examples.npz", mobile_examples)
-            report["litert"]["inputs"] = {k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()} for k, e in mobile_endpoints.items()}
-        elif "litert" in formats:
-            if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
-                savedmodel_dir = writers.write_savedmodel(model, endpoints, examples, scratch, name)["path"]
-            report["litert"] = writers.write_litert(savedmodel_dir, endpoints, examples, out_dir, name)
-        if "litert-quantized" in formats:
+        if "litert" in formats or "litert-quantized" in formats:
             source, source_endpoints, source_examples = model, endpoints, examples
             if hasattr(model, "mobile"):
+                # Recurrent models: LiteRT is written from a fixed-length unrolled copy (builtin ops
+                # only), and checked against *this* model's outputs on inputs of that length.
                 source = model.mobile()
                 source_endpoints = source.endpoints()
                 source_examples = {k: (inputs, endpoints[k](**inputs)) for k, e in source_endpoints.items()
                                    for inputs in [e.example_inputs(batch=batch, seed=seed)]}
-            private = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name + "-q")["path"]
+                savedmodel_dir = None
+            if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
+                savedmodel_dir = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name)["path"]
+        if "litert" in formats:
+            report["litert"] = writers.write_litert(savedmodel_dir, source_endpoints, source_examples, out_dir, name)
+            if source is not model:
+                report["litert"]["fixed_sequence_length"] = source.fixed_length
+                report["litert"]["examples"] = serving.write_examples(out_dir / f"{name}.litert-examples.npz", source_examples)
+                report["litert"]["inputs"] = {k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}
+                                              for k, e in source_endpoints.items()}
+        if "litert-quantized" in formats:
             report["litert_quantized"] = writers.write_litert_variants(
-                private, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints),
+                savedmodel_dir, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints),
                 offered=getattr(model, "litert_variants", writers.LITERT_VARIANTS), why_not=getattr(model, "litert_variants_note", ""))
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"

@@ -39,3 +39,14 @@ def run_cli(*args, timeout=600):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def portable_check(folder, name):
+    """Run export/portable_check.py (no TensorFlow in that process) on an export; its JSON report.
+    Fails the test if any replayed artifact differs from the saved Keras outputs."""
+    import json
+
+    r = subprocess.run([sys.executable, str(ROOT / "export" / "portable_check.py"), str(folder), name],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])

@@ -242,13 +242,9 @@ def test_export_parity(kind, tmp_path):
     for endpoint in names:
         for diffs in (report["savedmodel"]["parity"][endpoint], report["onnx"][endpoint]["parity"], report["litert"]["parity"][endpoint]):
             assert diffs and max(diffs.values()) <= 1e-4
-    import subprocess
-    import sys
-    from pathlib import Path
+    from conftest import portable_check
 
-    script = Path(__file__).resolve().parents[1] / "export" / "portable_check.py"
-    r = subprocess.run([sys.executable, str(script), str(tmp_path), f"tiny-{kind}"], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr  # every .tflite / .onnx / .ort also runs without TensorFlow
+    portable_check(tmp_path, f"tiny-{kind}")  # every .tflite / .onnx / .ort also runs without TensorFlow
 
 
 def test_latent_scatter_renders_for_any_code_size(tmp_path):

@@ -3,16 +3,14 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 
-from conftest import tiny_dcgan
+from conftest import portable_check, tiny_dcgan
 from export import ParityError, export_model, verify
 from export.writers import next_version
 
@@ -192,10 +190,7 @@ def test_exports_run_without_tensorflow(exported):
     """The .tflite and .onnx files run with only ai-edge-litert / onnxruntime + numpy, in a process
     where TensorFlow cannot be imported, and match the Keras outputs saved at export time."""
     _, out, _ = exported
-    script = Path(__file__).resolve().parents[1] / "export" / "portable_check.py"
-    r = subprocess.run([sys.executable, str(script), str(out), "tiny"], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    report = portable_check(out, "tiny")
     assert report["litert"]["sample"] <= 1e-4 and report["onnx"]["sample"] <= 1e-4 and report["ort"]["sample"] <= 1e-4
     assert report["tensorflow_importable"] is False
 

@@ -208,15 +208,10 @@ def test_cli_forecaster_trains_and_records_baselines(tmp_path, cli):
 
 
 def test_recurrent_exports_run_without_tensorflow(exported_forecaster):
-    import subprocess
-    import sys
-    from pathlib import Path
+    from conftest import portable_check
 
     _, out, _ = exported_forecaster
-    script = Path(__file__).resolve().parents[1] / "export" / "portable_check.py"
-    r = subprocess.run([sys.executable, str(script), str(out), "tiny-forecaster"], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    report = portable_check(out, "tiny-forecaster")
     assert set(report["litert"]) == set(report["onnx"]) == set(report["ort"]) == {"forecast"}
 
 

@@ -159,6 +159,8 @@ def _train(model_name, args, build, argv, load_data, strategy):
 
     if strategy is not None:
         args.jit = False  # XLA-compiled steps with cross-replica collectives are not supported on every device
+        if args.batch_size % strategy.num_replicas_in_sync:
+            raise UsageError(f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas")
     data = load_data(args, "train")  # first: a bad --dataset must not leave a folder
     cut = (lambda x: x[: args.limit]) if args.limit else (lambda x: x)
     if hasattr(data, "batches"):  # sequences and other arrays bring their own (epoch-keyed) pipeline
@@ -304,8 +306,6 @@ def _split_across_workers(strategy, batches, global_batch):
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
         return batches.map(cut).unbatch().batch(context.get_per_replica_batch_size(global_batch)).with_options(options)
 
-    if global_batch % strategy.num_replicas_in_sync:
-        raise UsageError(f"--batch-size {global_batch} must be a multiple of the {strategy.num_replicas_in_sync} replicas")
     return strategy.distribute_datasets_from_function(per_replica)
 
 

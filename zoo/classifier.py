@@ -16,7 +16,7 @@ from keras import layers
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer, apply_gradients, scaled_gradient
+from zoo.training import OneOptimizer, minimize
 from zoo.registry import register_architecture
 
 
@@ -62,8 +62,7 @@ class Classifier(OneOptimizer, keras.Model):
         with tf.GradientTape() as tape:
             logits = self(images, training=True)
             loss = batch_mean(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-        grads = scaled_gradient(tape, self.optimizer, loss, self.trainable_variables)
-        apply_gradients(self.optimizer, grads, self.trainable_variables)
+        minimize(tape, self.optimizer, loss, self.trainable_variables)
         self.trackers["loss"].update_state(loss)
         self.trackers["accuracy"].update_state(labels, logits)
         return {k: t.result() for k, t in self.trackers.items()}

@@ -105,3 +105,14 @@ def float32_twin(model):
     if getattr(model, "card", None):
         twin.card = model.card
     return twin
+
+
+def minimize(tape, optimizer, loss, variables):
+    """One optimizer step on `loss` recorded by `tape`: `scaled_gradient`, then `apply_gradients`."""
+    variables = list(variables)
+    apply_gradients(optimizer, scaled_gradient(tape, optimizer, loss, variables), variables)
+
+
+def loss_scale(optimizer):
+    """The factor `scaled_gradient`'s gradients carry: a LossScaleOptimizer's dynamic scale, else 1."""
+    return optimizer.dynamic_scale if hasattr(optimizer, "dynamic_scale") else 1.0

@@ -21,7 +21,7 @@ from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer, apply_gradients, scaled_gradient
+from zoo.training import OneOptimizer, minimize
 
 RECONSTRUCTIONS = ("bce", "mse")
 
@@ -136,8 +136,7 @@ class Autoencoder(OneOptimizer, keras.Model):
         with tf.GradientTape() as tape:
             terms, logs = self.loss_terms(images)
             loss = tf.add_n(list(terms.values()))
-        grads = scaled_gradient(tape, self.optimizer, loss, self.trainable_variables)
-        apply_gradients(self.optimizer, grads, self.trainable_variables)
+        minimize(tape, self.optimizer, loss, self.trainable_variables)
         for name, value in {"loss": loss, **terms, **logs}.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
@@ -222,7 +221,10 @@ class Autoencoder(OneOptimizer, keras.Model):
         """(calibration, evaluation) halves of the held-out split; each (images, labels) in [0, 1]."""
         from zoo.data import scale_images
 
-        images, labels = scale_images(test_set.images), np.asarray(test_set.labels)
+        return self._halves(scale_images(test_set.images), np.asarray(test_set.labels))
+
+    @staticmethod
+    def _halves(images, labels):
         half = len(images) // 2
         return (images[:half], labels[:half]), (images[half:], labels[half:])
 
@@ -251,12 +253,12 @@ class Autoencoder(OneOptimizer, keras.Model):
             "uniform_noise_mse": noise_mse,
             "noise_to_test_mse_ratio": noise_mse / test_mse,
         }
-        (_, _), (eval_images, eval_labels) = self.held_out_split(test_set)
+        (_, calibration_labels), (eval_images, eval_labels) = self._halves(images, labels)
         scores, normal = self.anomaly_score(eval_images), self.normal(eval_labels)
         result["anomaly"] = {
             "threshold": self.threshold,
             "threshold_percentile": self.threshold_percentile,
-            "calibrated_on": f"{int(self.normal(self.held_out_split(test_set)[0][1]).sum())} normal digits, first half of the test split",
+            "calibrated_on": f"{int(self.normal(calibration_labels).sum())} normal digits, first half of the test split",
             "false_positive_rate": float(np.mean(scores[normal] > self.threshold)),
         }
         if self.held_out_class is not None:

@@ -14,7 +14,7 @@ from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
-from zoo.training import apply_gradients, replica_draw, scaled_gradient
+from zoo.training import minimize, replica_draw
 
 
 class TwoPlayer:
@@ -102,8 +102,7 @@ class GAN(TwoPlayer, keras.Model):
                 # E C(x) - E C(G(z)): the critic's estimate of the Wasserstein-1 distance.
                 logs["wasserstein"] = tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)
             d_loss = batch_mean(per_example)
-        grads = scaled_gradient(tape, self.d_optimizer, d_loss, self.discriminator.trainable_variables)
-        apply_gradients(self.d_optimizer, grads, self.discriminator.trainable_variables)
+        minimize(tape, self.d_optimizer, d_loss, self.discriminator.trainable_variables)
         threshold = self.adversarial.decision_threshold
         correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
         logs.update(d_loss=d_loss, d_accuracy=tf.reduce_mean(tf.cast(correct, tf.float32)))

@@ -21,7 +21,7 @@ from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
-from zoo.training import apply_gradients, scaled_gradient
+from zoo.training import minimize
 
 
 def build_generator(latent_dim, image_shape, num_classes, width, kind, embed_dim):
@@ -76,8 +76,7 @@ class ConditionalGAN(GAN):
             with tape.stop_recording():
                 logs = self.discriminator_step(real, tf.stop_gradient(fake), labels)
             g_loss = batch_mean(self.adversarial.generator(self.critic(fake, labels)))
-        grads = scaled_gradient(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
-        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
+        minimize(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
         return self.record({**logs, "g_loss": g_loss})
 
     # --- use -------------------------------------------------------------------------------------

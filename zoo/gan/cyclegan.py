@@ -27,7 +27,7 @@ from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
 from zoo.registry import register_architecture
-from zoo.training import apply_gradients, scaled_gradient
+from zoo.training import minimize
 
 
 def instance_norm():
@@ -145,14 +145,12 @@ class CycleGAN(TwoPlayer, keras.Model):
             fake_a, fake_b, parts = self.generator_losses(real_a, real_b)
             adversarial, cycle, identity = parts["adversarial"], parts["cycle"], parts["identity"]
             g_loss = adversarial + self.cycle_weight * cycle + self.identity_weight * identity
-        grads = scaled_gradient(tape, self.g_optimizer, g_loss, self.generators)
-        apply_gradients(self.g_optimizer, grads, self.generators)
+        minimize(tape, self.g_optimizer, g_loss, self.generators)
         # 2. Discriminators: real vs fakes served by the history pools.
         pooled_a, pooled_b = self.pooled(0, tf.stop_gradient(fake_a)), self.pooled(1, tf.stop_gradient(fake_b))
         with tf.GradientTape() as tape:
             d_loss = batch_mean(self.patch_loss(self.d_a, real_a, pooled_a) + self.patch_loss(self.d_b, real_b, pooled_b))
-        grads = scaled_gradient(tape, self.d_optimizer, d_loss, self.discriminators)
-        apply_gradients(self.d_optimizer, grads, self.discriminators)
+        minimize(tape, self.d_optimizer, d_loss, self.discriminators)
         return self.record({"g_loss": g_loss, "d_loss": d_loss, "cycle_loss": cycle, "identity_loss": identity,
                             "adversarial_loss": adversarial})
 

@@ -20,7 +20,7 @@ from keras import layers
 from zoo.gan.base import GAN
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
-from zoo.training import apply_gradients, scaled_gradient
+from zoo.training import minimize
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -117,6 +117,5 @@ class DCGAN(GAN):
                 logs = self.discriminator_step(real, tf.stop_gradient(fake))
             # 2. Update the generator to make the updated discriminator call its fakes real.
             g_loss = batch_mean(self.adversarial.generator(self.discriminator(fake, training=True)))
-        grads = scaled_gradient(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
-        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
+        minimize(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
         return self.record({**logs, "g_loss": g_loss})

@@ -27,7 +27,7 @@ from zoo.gan.base import GAN
 from zoo.images import to_uint8
 from zoo.losses import batch_mean, gradient_penalty
 from zoo.registry import register_architecture
-from zoo.training import apply_gradients, scaled_gradient
+from zoo.training import minimize
 
 SQRT2 = float(np.sqrt(2.0))  # gain that keeps LReLU activations at unit variance
 
@@ -238,12 +238,10 @@ class StyleGANLite(GAN):
                         extra = {"gradient_penalty": batch_mean(gp),
                                  "wasserstein": tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)}
                     d_loss = batch_mean(per_example)
-                grads = scaled_gradient(d_tape, self.d_optimizer, d_loss, self.discriminator.trainable_variables)
-                apply_gradients(self.d_optimizer, grads, self.discriminator.trainable_variables)
+                minimize(d_tape, self.d_optimizer, d_loss, self.discriminator.trainable_variables)
             # 2. Generator (mapping + synthesis) against the updated discriminator.
             g_loss = batch_mean(self.adversarial.generator(self.discriminator(fake, training=True)))
-        grads = scaled_gradient(g_tape, self.g_optimizer, g_loss, self.generator_variables)
-        apply_gradients(self.g_optimizer, grads, self.generator_variables)
+        minimize(g_tape, self.g_optimizer, g_loss, self.generator_variables)
         # 3. Track the average w for the truncation trick.
         self.w_avg.assign(self.w_avg_decay * self.w_avg + (1.0 - self.w_avg_decay) * tf.reduce_mean(w1, axis=0))
         threshold = self.adversarial.decision_threshold

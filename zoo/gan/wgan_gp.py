@@ -17,7 +17,7 @@ import tensorflow as tf
 from zoo.gan.dcgan import DCGAN
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
-from zoo.training import apply_gradients, scaled_gradient
+from zoo.training import minimize
 
 
 @register_architecture("wgan-gp")
@@ -47,6 +47,5 @@ class WGANGP(DCGAN):
         z = self.draw_latents(tf.shape(real)[0] // self.n_critic)
         with tf.GradientTape() as tape:
             g_loss = batch_mean(self.adversarial.generator(self.critic(self.generator(z, training=True))))
-        grads = scaled_gradient(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
-        apply_gradients(self.g_optimizer, grads, self.generator.trainable_variables)
+        minimize(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
         return self.record({**logs, "g_loss": g_loss})

@@ -22,7 +22,7 @@ from keras import layers
 
 from zoo.errors import InputError
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer, apply_gradients, scaled_gradient
+from zoo.training import OneOptimizer, apply_gradients, loss_scale, scaled_gradient
 
 CELLS = ("lstm", "gru", "bilstm")
 
@@ -90,7 +90,9 @@ class SequenceModel(OneOptimizer, keras.Model):
             outputs = self(inputs, training=True)
             loss = batch_mean(self.per_example_loss(targets, outputs))
         grads = scaled_gradient(tape, self.optimizer, loss, self.trainable_variables)
-        grads, norm = tf.clip_by_global_norm(grads, self.clip_norm)  # norm: before clipping
+        scale = loss_scale(self.optimizer)  # float16 gradients arrive scaled: clip and report in true units
+        grads, norm = tf.clip_by_global_norm(grads, self.clip_norm * scale)  # norm: before clipping
+        norm = norm / scale
         apply_gradients(self.optimizer, grads, self.trainable_variables)
         for name, value in {"loss": loss, "grad_norm": norm, **self.task_metrics(targets, outputs)}.items():
             self.trackers[name].update_state(value)
