@@ -22,10 +22,10 @@ __all__ = ["export_model", "FORMATS", "ExportError", "ParityError", "TOLERANCE"]
 
 
 def representative_inputs(model, endpoints, n=64):
-    """(endpoint, {input: [1, ...] array}) pairs for int8 calibration: the model's own draws from
-    its training data where it has them (`model.representative_inputs(n)`), else draws from each
-    input's declared distribution (exact for latents z ~ N(0, I))."""
-    own = model.representative_inputs(n) if hasattr(model, "representative_inputs") else {}
+    """(endpoint, {input: [1, ...] array}) pairs for int8 calibration: the run's own training data
+    where the model draws from it (`model.calibration_inputs(n)`), else draws from each input's
+    declared distribution (exact for latents z ~ N(0, I))."""
+    own = model.calibration_inputs(n)
     for key, endpoint in endpoints.items():
         batch = own.get(key) or endpoint.example_inputs(batch=n, seed=1)
         for i in range(n):
@@ -64,11 +64,10 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
         if "onnx" in formats:
             report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
         if "litert" in formats or "litert-quantized" in formats:
-            source, source_endpoints, source_examples = model, endpoints, examples
-            if hasattr(model, "mobile"):
-                # Recurrent models: LiteRT is written from a fixed-length unrolled copy (builtin ops
-                # only), and checked against *this* model's outputs on inputs of that length.
-                source = model.mobile()
+            source, source_endpoints, source_examples = model.export_source(), endpoints, examples
+            if source is not model:
+                # E.g. recurrent models: LiteRT is written from a fixed-length unrolled copy (builtin
+                # ops only), and checked against *this* model's outputs on inputs of that length.
                 source_endpoints = source.endpoints()
                 source_examples = {k: (inputs, endpoints[k](**inputs)) for k, e in source_endpoints.items()
                                    for inputs in [e.example_inputs(batch=batch, seed=seed)]}
@@ -85,7 +84,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
         if "litert-quantized" in formats:
             report["litert_quantized"] = writers.write_litert_variants(
                 savedmodel_dir, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints),
-                offered=getattr(model, "litert_variants", writers.LITERT_VARIANTS), why_not=getattr(model, "litert_variants_note", ""))
+                offered=model.litert_variants, why_not=model.litert_variants_note)
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"
     tmp = path.with_name(path.name + ".tmp")

@@ -41,6 +41,12 @@ def main(argv=None):
     try:
         model = zoo.load(args.name)
         name = args.export_name or model.card.get("name") or str(args.name)
+        shipped = zoo.available()
+        if args.export_name is None and name in shipped and not zoo.registry.is_entry(args.name):
+            raise ZooError(
+                f"{args.name} is a training run named '{name}', like the shipped entry: exporting it under that name would add "
+                f"versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to do that on purpose)"
+            )
         report = export_model(model, args.out, name, formats=args.format)
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -54,7 +60,10 @@ def main(argv=None):
             if "ort" in entry:
                 print(f"{'ort':10s} {entry['ort']['path']}  (parity max abs diff {_worst(entry['ort']['parity']):.2g})")
     for variant, entry in report.get("litert_quantized", {}).items():
-        print(f"{variant:10s} {entry['path']}  ({entry['bytes']:,} bytes, max abs diff from Keras {_worst(entry['max_abs_diff']):.2g})")
+        if "skipped" in entry:
+            print(f"{variant:10s} skipped: {entry['skipped']}")
+        else:
+            print(f"{variant:10s} {entry['path']}  ({entry['bytes']:,} bytes, max abs diff from Keras {_worst(entry['max_abs_diff']):.2g})")
     print(f"report     {args.out}/{name}.export.json")
 
 

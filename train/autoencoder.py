@@ -8,7 +8,6 @@ import sys
 
 from train import harness
 from zoo.autoencoders import TYPES
-from zoo.data import ImageSet, load_images
 
 # flag destination -> (constructor argument, the types it applies to; None = all)
 OPTIONS = {
@@ -29,7 +28,8 @@ OPTIONS = {
 
 
 def entry_name(kind):
-    return "vae-mnist" if kind == "variational" else f"ae-{kind}-mnist"
+    """The default entry name of a type, with {data} for the dataset (ae-conv-{data}, vae-{data})."""
+    return "vae-{data}" if kind == "variational" else f"ae-{kind}-{{data}}"
 
 
 def widths(text):
@@ -77,8 +77,7 @@ def add_arguments(p, kind=None):
 
 def build(args, data):
     kind = args.type
-    config = {"image_shape": data.image_shape, "seed": args.seed, "dataset": data.name,
-              "held_out_class": args.holdout_class}
+    config = {"image_shape": data.image_shape, "seed": args.seed}
     for dest, (argument, types) in OPTIONS.items():
         value = getattr(args, dest)
         if value is None:
@@ -90,13 +89,12 @@ def build(args, data):
 
 
 def load_data(args, split):
-    data = load_images(args.dataset, split)
+    data = harness.default_data(args, split)
     if args.holdout_class is None or split != "train":
         return data
     if args.holdout_class not in set(data.labels.tolist()):
         raise harness.UsageError(f"--holdout-class {args.holdout_class}: no such label in {args.dataset}")
-    keep = data.labels != args.holdout_class
-    return ImageSet(data.name, f"{split} without label {args.holdout_class}", data.images[keep], data.labels[keep])
+    return data.subset(data.labels != args.holdout_class, f"{split} without label {args.holdout_class}")
 
 
 def main(argv=None, kind=None):
@@ -106,7 +104,7 @@ def main(argv=None, kind=None):
     chosen = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--type"), None)
     name = entry_name(chosen) if chosen in TYPES else None
     if name and not any(a == "--out" or a.startswith("--out=") for a in argv):
-        argv += ["--out", f"runs/{name}"]
+        argv += ["--out", f"runs/{name.replace('-{data}', '')}"]
     return harness.main("autoencoder", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64,
                         lr=1e-3, name=name, load_data=load_data)
 

@@ -24,7 +24,10 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
-        picture = grid(self.model.preview(), cols=8)  # previews come in rows of eight
+        images = self.model.preview()
+        if images is None:  # the model shows nothing per epoch (e.g. a forecaster)
+            return
+        picture = grid(images, cols=8)  # previews come in rows of eight
         save_png(picture, os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png"), scale=self.scale)
         if self.log_dir:
             import tensorflow as tf
@@ -58,12 +61,14 @@ class LearningRateByEpoch(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         rate = self.model.learning_rate_at(epoch, self.epochs)
-        for optimizer in self.model.optimizers.values():
-            optimizer.learning_rate.assign(rate)
+        if rate is not None:  # None: the model keeps the rate it was compiled with
+            for optimizer in self.model.optimizers.values():
+                optimizer.learning_rate.assign(rate)
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.learning_rate_at(epoch, self.epochs))
+        rate = self.model.learning_rate_at(epoch, self.epochs)
+        if logs is not None and rate is not None:
+            logs["learning_rate"] = float(rate)
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
@@ -91,29 +96,34 @@ class NonFiniteGuard(keras.callbacks.Callback):
 
 
 class CollapseMonitor(keras.callbacks.Callback):
-    """Training-health alarms for any GAN (anything with `sample(n, seed)` and a discriminator).
+    """Training-health alarms for every GAN (whatever `model.monitored(reals)` returns: samples of
+    each generator, the real images they should look like, and the discriminator that judges them).
 
-    Every `every` epochs it draws a fixed batch of samples and logs, to the epoch logs (so the CSV
-    and TensorBoard get them):
-      label_entropy       entropy of the classifier's label histogram / log(classes) (needs a
-                          classifier for the image shape; 1 = all classes equally often)
-      duplicate_fraction  share of samples with a near-identical other sample
-    It warns once when these indicate mode collapse, and once when the discriminator's accuracy
+    Every `every` epochs it logs, per generator (suffix `_<what>` where a model has several):
+      duplicate_fraction  share of samples with a near-identical other sample (data-free)
+      feature_spread      spread of the samples in the discriminator's own penultimate features,
+                          relative to the real images' spread (data-free; ~1 healthy, -> 0 when
+                          the samples collapse onto a few points)
+      label_entropy       entropy of the judge's label histogram / log(classes); only with a feature
+                          network whose classes are the data's classes (see zoo.features)
+    It warns once when these indicate mode collapse (from epoch `warmup + 1` on: a generator's
+    first epoch often looks collapsed and is not), and once when the discriminator's accuracy
     has sat at 0 or 1 for `pinned_steps` consecutive steps (the generator's gradients vanish).
     """
 
-    def __init__(self, classifier=None, every=1, samples=256, entropy_floor=0.5, duplicate_ceiling=0.2,
-                 pinned_steps=200, seed=12345):
+    def __init__(self, reals, judge=None, class_names=(), every=1, samples=256, entropy_floor=0.5, duplicate_ceiling=0.2,
+                 spread_floor=0.25, pinned_steps=200, seed=12345, warmup=1):
         super().__init__()
-        self.classifier, self.every, self.samples, self.seed = classifier, every, samples, seed
-        self.entropy_floor, self.duplicate_ceiling, self.pinned_steps = entropy_floor, duplicate_ceiling, pinned_steps
-        self.pinned = 0
+        self.reals, self.every, self.samples, self.seed = reals, every, samples, seed
+        self.judge = judge if judge is not None and judge.judges_classes_of(class_names) else None
+        self.entropy_floor, self.duplicate_ceiling, self.spread_floor = entropy_floor, duplicate_ceiling, spread_floor
+        self.pinned_steps, self.pinned, self.warmup = pinned_steps, 0, warmup
         self.warnings = []  # the messages given, for callers and tests
 
     def warn(self, kind, message):
         if kind not in {k for k, _ in self.warnings}:
             self.warnings.append((kind, message))
-            print(f"warning: {message}", file=sys.stderr, flush=True)
+            print(f"\nwarning: {message}", file=sys.stderr, flush=True)  # on its own line, not glued to the progress bar
 
     def on_train_batch_end(self, batch, logs=None):
         # Keras logs hold the running epoch mean; a mean of exactly 0 or 1 means every step was.
@@ -126,25 +136,33 @@ class CollapseMonitor(keras.callbacks.Callback):
             self.warn("pinned", f"discriminator accuracy has been {accuracy:.0%} for {self.pinned} steps: "
                                 f"the generator's gradients are vanishing (try another --loss or a lower --lr)")
 
-    def measure(self, images):
+    def measure(self, fakes, reals, discriminator_features):
         from zoo import metrics
 
-        result = {"duplicate_fraction": metrics.duplicate_fraction(images)}
-        shape = tuple(getattr(self.classifier, "image_shape", ()))
-        if shape and images.shape[-1] == shape[-1] and all(a >= b for a, b in zip(images.shape[1:3], shape[:2])):
-            from zoo.evaluate import center_crop  # 32x32 digits are padded 28x28 ones
-
-            result["label_entropy"] = metrics.label_entropy(self.classifier.probabilities(center_crop(images, shape)))
+        result = {"duplicate_fraction": metrics.duplicate_fraction(fakes)}
+        spread = lambda f: float(np.mean(np.std(f, axis=0)))  # noqa: E731
+        real_spread = spread(discriminator_features(reals))
+        result["feature_spread"] = spread(discriminator_features(fakes)) / real_spread if real_spread > 0 else 1.0
+        if self.judge is not None:
+            result["label_entropy"] = metrics.label_entropy(self.judge.probabilities(fakes)) + 0.0  # (+0.0: no -0.0)
         return result
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        found = self.measure(self.model.sample(self.samples, seed=self.seed))
-        if logs is not None:
-            logs.update(found)
-        entropy, duplicates = found.get("label_entropy"), found["duplicate_fraction"]
-        if (entropy is not None and entropy < self.entropy_floor) or duplicates > self.duplicate_ceiling:
-            shown = f"label entropy {entropy:.2f} (alarm below {self.entropy_floor}), " if entropy is not None else ""
-            self.warn("collapse", f"possible mode collapse at epoch {epoch + 1}: {shown}"
-                                  f"{duplicates:.0%} near-duplicate samples (alarm above {self.duplicate_ceiling:.0%})")
+        watched = self.model.monitored(self.reals, self.samples, self.seed)
+        for what, fakes, reals, discriminator_features in watched:
+            found = self.measure(fakes, reals, discriminator_features)
+            suffix = f"_{what}" if len(watched) > 1 else ""
+            if logs is not None:
+                logs.update({f"{k}{suffix}": v for k, v in found.items()})
+            entropy, duplicates, spread = found.get("label_entropy"), found["duplicate_fraction"], found["feature_spread"]
+            alarms = []
+            if entropy is not None and entropy < self.entropy_floor:
+                alarms.append(f"label entropy {entropy:.2f} (alarm below {self.entropy_floor})")
+            if duplicates > self.duplicate_ceiling:
+                alarms.append(f"{duplicates:.0%} near-duplicate samples (alarm above {self.duplicate_ceiling:.0%})")
+            if spread < self.spread_floor:
+                alarms.append(f"sample spread in the discriminator's features {spread:.2f} of the real images' (alarm below {self.spread_floor})")
+            if alarms and epoch + 1 > self.warmup:
+                self.warn(f"collapse{suffix}", f"possible mode collapse of {what} at epoch {epoch + 1}: " + "; ".join(alarms))

@@ -17,7 +17,7 @@ def build(args, data):
 
 
 def main(argv=None):
-    return harness.main("cgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64, name="cgan-mnist")
+    return harness.main("cgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64, name="cgan-{data}")
 
 
 if __name__ == "__main__":

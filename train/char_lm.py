@@ -24,7 +24,7 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main("char_lm", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=64, lr=2e-3,
-                        name="gru-char-pydoc", load_data=load_data,
+                        name="gru-char-{data}", load_data=load_data,
                         dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"))
 
 

@@ -9,13 +9,13 @@ def add_arguments(parser):
 
 
 def build(args, data):
-    return Classifier(image_shape=data.image_shape, num_classes=int(data.labels.max()) + 1, width=args.width,
+    return Classifier(image_shape=data.image_shape, num_classes=len(data.class_names), width=args.width,
                       feature_dim=args.feature_dim, seed=args.seed)
 
 
 def main(argv=None):
     return harness.main("classifier", __doc__.splitlines()[0], build, add_arguments, argv, epochs=8, batch_size=64, lr=1e-3,
-                        name="classifier-mnist")
+                        name="classifier-{data}")
 
 
 if __name__ == "__main__":

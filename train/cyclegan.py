@@ -1,4 +1,6 @@
 """python -m train.cyclegan: unpaired translation between two digit domains (offline: MNIST-5k <-> UCI digits). See --help."""
+import argparse
+
 from train import harness
 from zoo.data import load_unpaired
 
@@ -11,19 +13,20 @@ def add_arguments(parser):
 
 
 def load_data(args, split):
-    return load_unpaired(args.dataset, args.dataset_b, split)
+    a = harness.default_data(args, split)
+    args_b = argparse.Namespace(**{**vars(args), "dataset": args.dataset_b})
+    return load_unpaired(a, harness.default_data(args_b, split))
 
 
 def build(args, data):
     from zoo.gan.cyclegan import CycleGAN
 
-    return CycleGAN(image_shape=data.image_shape, width=args.width, blocks=args.blocks, seed=args.seed,
-                    domain_names=(args.dataset, args.dataset_b))
+    return CycleGAN(image_shape=data.image_shape, width=args.width, blocks=args.blocks, seed=args.seed)
 
 
 def main(argv=None):
     return harness.main("cyclegan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=16,
-                        name="cyclegan-mnist-digits", load_data=load_data)
+                        name="cyclegan-{data}", load_data=load_data)
 
 
 if __name__ == "__main__":

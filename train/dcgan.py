@@ -17,7 +17,7 @@ def build(args, data):
 
 
 def main(argv=None):
-    return harness.main("dcgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=64, name="dcgan-mnist")
+    return harness.main("dcgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=64, name="dcgan-{data}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main("forecaster", __doc__.splitlines()[0], build, add_arguments, argv, epochs=60, batch_size=32, lr=1e-3,
-                        name="lstm-stacked-sunspots", load_data=load_data,
+                        name="lstm-stacked-{data}", load_data=load_data,
                         dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"))
 
 

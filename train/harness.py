@@ -27,7 +27,7 @@ from pathlib import Path
 import zoo  # noqa: F401  (quiet TF logging before TensorFlow loads; registers architectures)
 from zoo import checkpoint, transfer
 from zoo.data import available as offline_datasets
-from zoo.data import load_images, training_batches
+from zoo.data import load_images, scale_images, training_batches
 from zoo.errors import ZooError, cli_parser
 
 
@@ -55,17 +55,38 @@ def positive_float(text):
     return value
 
 
+def fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
 def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p = cli_parser(prog=f"python -m train.{model}", description=description)
-    default, help_text = dataset or ("mnist5k", f"offline dataset ({', '.join(offline_datasets())}), folder:DIR (ImageFolder layout) or tfds:<name> (e.g. tfds:mnist, tfds:cifar10; needs network)")
+    images = dataset is None
+    default, help_text = dataset or ("mnist5k", f"offline dataset ({', '.join(offline_datasets())}), folder:DIR (your images: class "
+                                                "folders, PNG/JPEG/BMP/GIF) or tfds:<name> (e.g. tfds:cifar10, prepared or downloadable)")
     p.add_argument("--dataset", default=default, help=help_text)
+    if images:
+        p.add_argument("--image-size", type=positive_int, default=None, metavar="N",
+                       help="folder data: resize every image to NxN (default: keep the size, which all images must share)")
+        p.add_argument("--test-fraction", type=fraction, default=0.2,
+                       help="folder data without a test/ part: share of each class held out for testing (chosen with seed 0)")
+    p.add_argument("--feature-network", default=None, metavar="NET",
+                   help="GANs: classifier (entry or run folder) whose features the collapse monitor uses "
+                        "(default: classifier-mnist for digit data, else data-free signals only)")
     p.add_argument("--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)")
     p.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch size")
     p.add_argument("--lr", type=positive_float, default=lr, help="learning rate of every optimizer")
     p.add_argument("--seed", type=int, default=0, help="seeds weights, data order and noise")
     p.add_argument("--out", default=f"runs/{model}", help="output folder (refuses to overwrite another run)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--name", default=name, help="name of the trained entry (in card.json and export file names)")
+    p.add_argument("--name", default=None,
+                   help=f"name of the trained entry, in card.json and export file names (default: {name.format(data='<dataset>')})")
     p.add_argument("--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)")
     p.add_argument("--no-jit", dest="jit", action="store_false", help="run train_step without XLA compilation")
     p.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel/ONNX/LiteRT export")
@@ -82,21 +103,35 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     return p
 
 
+_LOCKS = []  # open lock files of the runs this process is writing (held until it exits)
+
+
 def prepare_out(out, resume):
-    """Check the output folder before any work: writable, and never clobbering another run."""
+    """Check the output folder before any work: writable, not being written by another process
+    (an exclusive lock on OUT/.lock, held until this process ends), and never clobbering a run."""
+    import fcntl
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
     ckpt = out / "checkpoint.npz"
     if resume and not ckpt.is_file():
         raise UsageError(f"--resume: no checkpoint in {out} (nothing to resume)")
-    if not resume and ckpt.exists():
-        raise UsageError(f"{out} already holds a run ({ckpt}); pass --resume to continue it, or choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        lock = open(out / ".lock", "a+")
     except OSError as exc:
         raise UsageError(f"cannot write to --out {out}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise UsageError(f"another training process is writing to {out}; wait for it or choose another --out") from None
+    _LOCKS.append(lock)
+    if not resume:
+        existing = [f for f in ("checkpoint.npz", "card.json", "model.weights.h5") if (out / f).exists()]
+        if existing:
+            raise UsageError(f"{out} already holds a run ({', '.join(existing)}); pass --resume to continue it, or choose another --out")
     return out
 
 
@@ -111,12 +146,12 @@ def write_json(path, record):
 
 
 def default_data(args, split):
-    return load_images(args.dataset, split)
+    return load_images(args.dataset, split, image_size=args.image_size, test_fraction=args.test_fraction)
 
 
 def train(model_name, args, build, argv, load_data=default_data):
     """Run one training job described by parsed `args`; `build(args, data)` makes the model for the
-    training data `load_data(args, "train")` (an ImageSet, or an Unpaired pair of them)."""
+    training data `load_data(args, "train")` (an ImageData, an Unpaired pair, or an ArraySet)."""
     import contextlib
 
     strategy = make_strategy(args.strategy)  # first: MultiWorkerMirroredStrategy must exist before other TF ops
@@ -154,20 +189,32 @@ def make_strategy(name):
     return tf.distribute.MirroredStrategy()
 
 
-def _train(model_name, args, build, argv, load_data, strategy):
+def dataset_slug(name):
+    """The short data name in a run's default entry name: mnist5k -> mnist, folder:/x/shapes ->
+    shapes, tfds:cifar10 -> cifar10, mnist5k+digits -> mnist-digits."""
+    parts = []
+    for part in str(name).split("+"):
+        part = part.rstrip("/").rsplit("/", 1)[-1].split(":")[-1]
+        part = {"mnist5k": "mnist", "mnist5k-32": "mnist"}.get(part, part)
+        parts.append("".join(c if c.isalnum() or c in "-_." else "-" for c in part).strip("-") or "data")
+    return "-".join(parts)
+
+
+def run_recipe(data, args):
+    """The data recipe stored in the card: what the data is, plus how this run used it."""
+    recipe = data.recipe()
+    recipe.update(seed=args.seed, limit=args.limit)
+    held_out = vars(args).get("holdout_class")
+    if held_out is not None:
+        recipe["held_out_class"] = held_out
+    lengths = [len(data.a), len(data.b)] if recipe.get("kind") == "unpaired" else len(data)
+    recipe["examples"] = {"train": lengths if args.limit is None else min(len(data), args.limit)}
+    return recipe
+
+
+def _build(build, args, data):
     import keras
 
-    if strategy is not None:
-        args.jit = False  # XLA-compiled steps with cross-replica collectives are not supported on every device
-        if args.batch_size % strategy.num_replicas_in_sync:
-            raise UsageError(f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas")
-    data = load_data(args, "train")  # first: a bad --dataset must not leave a folder
-    cut = (lambda x: x[: args.limit]) if args.limit else (lambda x: x)
-    if hasattr(data, "batches"):  # sequences and other arrays bring their own (epoch-keyed) pipeline
-        pixels, labels = cut(data.inputs), None
-    else:
-        pixels = tuple(map(cut, data.images)) if isinstance(data.images, tuple) else cut(data.images)
-        labels = cut(data.labels) if data.labels is not None else None
     keras.utils.set_random_seed(args.seed)
     policy = mixed_precision_policy(args.mixed_precision)
     keras.mixed_precision.set_global_policy(policy)
@@ -179,17 +226,62 @@ def _train(model_name, args, build, argv, load_data, strategy):
         from zoo.training import float32_outputs
 
         float32_outputs(model)
+    return model, policy
+
+
+def _batches(model, data, args, initial_epoch):
+    if model.data_kind == "arrays":  # sequences and other arrays bring their own (epoch-keyed) pipeline
+        return data.batches(args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit)
+    return training_batches(data, args.batch_size, args.seed, initial_epoch, args.epochs, labels=model.uses_labels,
+                            limit=args.limit)
+
+
+def _callbacks(model, out, ckpt, args, data, meta):
+    import keras
+
+    from train.callbacks import CollapseMonitor, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
+    from zoo import features
+
+    monitor = None
+    if model.evaluation and {"samples", "translation"} & set(model.evaluation):
+        reals = (tuple(scale_images(d.first(256)) for d in (data.a, data.b)) if model.data_kind == "unpaired"
+                 else scale_images(data.first(256)))
+        judge = features.for_monitor(model.recipe, args.feature_network)
+        monitor = CollapseMonitor(reals, judge=judge, class_names=model.class_names)
+    return [
+        NonFiniteGuard(),
+        LearningRateByEpoch(args.epochs),
+        SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")),
+        *([monitor] if monitor else []),
+        keras.callbacks.CSVLogger(str(out / "log.csv"), append=args.resume),
+        keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
+        FullStateCheckpoint(str(ckpt), **meta),  # last: it records what the others logged
+    ]
+
+
+def _train(model_name, args, build, argv, load_data, strategy):
+    if strategy is not None:
+        args.jit = False  # XLA-compiled steps with cross-replica collectives are not supported on every device
+        if args.batch_size % strategy.num_replicas_in_sync:
+            raise UsageError(f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas")
+    # 1. Data and model, checked before anything is written: a bad flag leaves no folder.
+    data = load_data(args, "train")
+    if min(len(data), args.limit or len(data)) < args.batch_size:
+        raise UsageError(f"--batch-size {args.batch_size} is larger than the {min(len(data), args.limit or len(data))} training examples")
+    args.name = args.name or args.name_template.format(data=dataset_slug(data.name))
+    model, policy = _build(build, args, data)
+    model.attach_recipe(run_recipe(data, args))
     started_from = None
     if args.from_pretrained and not args.resume:  # a resumed run's weights come from its checkpoint
         started_from = transfer.copy_weights(transfer.load_source(args.from_pretrained), model)
     transfer.freeze(model, args.freeze)
+
+    # 2. The run folder (locked), and the state to resume from.
     out = prepare_out(args.out, args.resume)
     ckpt = out / "checkpoint.npz"
     previous = checkpoint.read_meta(ckpt) if args.resume else None
-    if previous and previous.get("args", {}).get("seed") != args.seed:
-        raise UsageError(f"--resume with --seed {args.seed}, but the run in {out} used --seed {previous['args']['seed']}")
-
     if previous:
+        check_resume(previous.get("args", {}), args, out)
         started_from = previous.get("started_from")
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
     if policy == "mixed_float16":  # float16 gradients underflow without loss scaling
@@ -198,8 +290,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
         scale_losses(model)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
-    examples = [len(p) for p in pixels] if isinstance(pixels, tuple) else len(pixels)
-    meta = {"args": vars(args), "replicas": strategy.num_replicas_in_sync if strategy else 1, "dataset": {"name": data.name, "split": data.split, "examples": examples},
+    meta = {"args": vars(args), "replicas": strategy.num_replicas_in_sync if strategy else 1, "dataset": model.recipe,
             "started_from": started_from, "frozen": list(args.freeze)}
     if previous:
         restored = checkpoint.restore(ckpt, model)
@@ -208,33 +299,15 @@ def _train(model_name, args, build, argv, load_data, strategy):
         meta["history"] = restored.get("history", [])
         if args.epochs <= initial_epoch:
             raise UsageError(f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to continue")
+    else:
+        model.adapt(data)  # statistics of the training data (a resumed run restores them)
     meta["commands"] = commands
     # The code that trains is the code at the start (a resumed run records each session's).
     meta["code_revisions"] = (previous.get("code_revisions", []) if previous else []) + [_code_revision()]
 
-    if hasattr(model, "adapt") and not previous:  # statistics of the training data (a resumed run restores them)
-        from zoo.data import scale_images
-
-        model.adapt(scale_images(pixels))
-    if hasattr(data, "batches"):
-        batches, steps = data.batches(args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit)
-    else:
-        batches, steps = training_batches(pixels, args.batch_size, args.seed, initial_epoch, args.epochs,
-                                          labels=labels if getattr(model, "uses_labels", False) else None)
-    from train.callbacks import CollapseMonitor, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
-
-    callbacks = [NonFiniteGuard()]
-    if hasattr(model, "learning_rate_at"):
-        callbacks.append(LearningRateByEpoch(args.epochs))
-    if hasattr(model, "preview"):
-        callbacks.append(SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")))
-    if hasattr(model, "discriminator"):
-        callbacks.append(CollapseMonitor(classifier=_feature_classifier()))
-    callbacks += [
-        keras.callbacks.CSVLogger(str(out / "log.csv"), append=args.resume),
-        keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
-        FullStateCheckpoint(str(ckpt), **meta),  # last: it records what the others logged
-    ]
+    # 3. Fit.
+    batches, steps = _batches(model, data, args, initial_epoch)
+    callbacks = _callbacks(model, out, ckpt, args, data, meta)
     if strategy is not None and strategy.extended._in_multi_worker_mode():
         _reduce_logs_as_vectors(model)
         batches = _split_across_workers(strategy, batches, args.batch_size)
@@ -247,19 +320,22 @@ def _train(model_name, args, build, argv, load_data, strategy):
 
         model = float32_twin(model)
 
-    test_set = load_data(args, "test") if hasattr(model, "held_out_metrics") or hasattr(model, "calibrate_on") else None
-    if hasattr(model, "calibrate_on"):  # e.g. an anomaly threshold: part of the saved weights
-        model.calibrate_on(test_set)
+    # 4. Held-out calibration and figures, weights and card, export.
+    test_set = load_data(args, "test")
+    model.calibrate_on(test_set)  # e.g. an anomaly threshold: part of the saved weights
     weights = out / "model.weights.h5"
     tmp = out / f"model.tmp{os.getpid()}.weights.h5"
     model.save_weights(str(tmp))
     os.replace(tmp, weights)
+    from zoo.registry import sha256
+
     history = callbacks[-1].meta["history"]
     card = {
         "name": args.name,
         "architecture": model.architecture,
         "config": model.get_config(),
-        "data": meta["dataset"],
+        "data": model.recipe,
+        "weights": {"file": weights.name, "sha256": sha256(weights)},
         "training": {
             "commands": commands,
             "seed": args.seed,
@@ -277,15 +353,27 @@ def _train(model_name, args, build, argv, load_data, strategy):
             "precision": policy,
             "replicas": meta["replicas"],
         },
+        "metrics": model.held_out_metrics(test_set),
     }
-    if hasattr(model, "held_out_metrics"):
-        card["metrics"] = model.held_out_metrics(test_set)
     write_json(out / "card.json", card)
     if args.export:
         from export import export_model
 
+        print(f"exporting {args.name} to {out / 'export'} ...", flush=True)
         export_model(model, out / "export", args.name)
     return model, card
+
+
+RESUME_FIXED = ("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction")
+
+
+def check_resume(before, args, out):
+    """A resumed run must continue the same recipe: the settings that shape its data and steps
+    cannot change between sessions (only --epochs, output and reporting flags can)."""
+    for key in RESUME_FIXED:
+        if key in before and before[key] != vars(args).get(key):
+            flag = "--" + key.replace("_", "-")
+            raise UsageError(f"--resume with {flag} {vars(args).get(key)}, but the run in {out} used {flag} {before[key]}")
 
 
 def _split_across_workers(strategy, batches, global_batch):
@@ -318,15 +406,6 @@ def _reduce_logs_as_vectors(model):
     model.train_step = lambda data: {k: tf.reshape(v, [1]) for k, v in step(data).items()}
 
 
-def _feature_classifier():
-    """The shipped digit classifier for the collapse monitor, or None where it is not installed."""
-    from zoo import registry
-
-    if "classifier-mnist" not in registry.available():
-        return None
-    return registry.load("classifier-mnist")
-
-
 def _code_revision():
     """The git commit the code was run from (+ "-dirty" with uncommitted changes), if known."""
     import subprocess
@@ -353,10 +432,12 @@ def main(model_name, description, build, add_arguments=None, argv=None, epochs=1
     """Parse flags, train, report. Errors print one line on stderr and exit with status 2 (bad input)
     or 1 (training diverged)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = parser(model_name, description, epochs, batch_size, lr, name or f"{model_name}-run", dataset)
+    template = name or model_name + "-{data}"
+    p = parser(model_name, description, epochs, batch_size, lr, template, dataset)
     if add_arguments:
         add_arguments(p)
     args = p.parse_args(argv)
+    args.name_template = template
     try:
         _, card = train(model_name, args, build, argv, load_data)
     except ZooError as exc:
@@ -364,5 +445,10 @@ def main(model_name, description, build, add_arguments=None, argv=None, epochs=1
 
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1 if isinstance(exc, TrainingDiverged) else 2)
+    except KeyboardInterrupt:
+        ckpt = Path(args.out) / "checkpoint.npz"
+        done = checkpoint.read_meta(ckpt).get("epoch", 0) if ckpt.is_file() else 0
+        print(f"\ninterrupted after epoch {done}; continue with --resume (same --out)", file=sys.stderr)
+        sys.exit(130)
     print(f"done: {args.out} (weights, card.json, samples/, tensorboard/, log.csv{', export/' if args.export else ''})")
     return card

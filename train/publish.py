@@ -23,7 +23,7 @@ def measure(model, name):
         from zoo.evaluate import evaluate
     except ImportError:
         return {}
-    return evaluate(model, name)
+    return evaluate(model)
 
 
 def strip_optimizer(card, source, target):
@@ -63,9 +63,10 @@ def publish(run_dir, name=None, summary=""):
     model = zoo.load(name)  # the shipped files, through the public path
     card["metrics"] = measure(model, name)
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    if hasattr(model, "preview"):  # the per-epoch picture of the family, from the shipped weights
+    picture = model.preview()  # the per-epoch picture of the family, from the shipped weights
+    if picture is not None:
         DOCS.mkdir(parents=True, exist_ok=True)
-        save_png(grid(model.preview(), cols=8), DOCS / f"{name}.png", scale=2)
+        save_png(grid(picture, cols=8), DOCS / f"{name}.png", scale=2)
     return card
 
 

@@ -17,7 +17,7 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main("row_classifier", __doc__.splitlines()[0], build, add_arguments, argv, epochs=15, batch_size=64, lr=1e-3,
-                        name="bilstm-mnist-rows")
+                        name="bilstm-{data}-rows")
 
 
 if __name__ == "__main__":

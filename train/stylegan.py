@@ -26,7 +26,7 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main("stylegan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=32, lr=1e-3,
-                        name="stylegan-lite-mnist")
+                        name="stylegan-lite-{data}")
 
 
 if __name__ == "__main__":

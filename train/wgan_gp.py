@@ -22,7 +22,7 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main("wgan_gp", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=320, lr=1e-4,
-                        name="wgan-gp-mnist")
+                        name="wgan-gp-{data}")
 
 
 if __name__ == "__main__":

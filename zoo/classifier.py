@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.losses import batch_mean
@@ -21,8 +22,9 @@ from zoo.registry import register_architecture
 
 
 @register_architecture("classifier")
-class Classifier(OneOptimizer, keras.Model):
+class Classifier(ZooModel, OneOptimizer, keras.Model):
     uses_labels = True  # the harness feeds (images, labels)
+    vis_kinds = ("saliency", "gradcam", "activation", "curves")
 
     def __init__(self, image_shape=(28, 28, 1), num_classes=10, width=32, feature_dim=128, dropout=0.3, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -85,11 +87,11 @@ class Classifier(OneOptimizer, keras.Model):
     def accuracy(self, images, labels):
         return float(np.mean(self.probabilities(images).argmax(1) == np.asarray(labels)))
 
-    def representative_inputs(self, n=64):
-        from zoo.data import load_images, scale_images
+    def calibration_inputs(self, n=64):
+        """The first `n` training images of the run (the split's fixed order mixes the classes)."""
+        from zoo.data import scale_images
 
-        images = scale_images(load_images("mnist5k", "train").images[:n])
-        return {"classify": {"images": images}} if images.shape[1:] == self.image_shape else {}
+        return {"classify": {"images": scale_images(self.data("train").first(n))}}
 
     def held_out_metrics(self, test_set):
         """What the harness records in the card after training: accuracy on the held-out split."""

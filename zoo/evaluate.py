@@ -1,12 +1,16 @@
-"""python -m zoo.evaluate NAME [--samples 1000] [--json FILE]
+"""python -m zoo.evaluate NAME_OR_RUN [--samples 1000] [--feature-network NET] [--json FILE]
 
-Scores a zoo entry against held-out real data and prints a table; the protocol is stored with
-every number (numbers from different protocols are not comparable):
-  generators   FID, KID (mean ± s.e.), Inception-style score, precision/recall, label entropy and
-               near-duplicate fraction of `samples` images drawn with seed 0, against the MNIST-5k
-               test split, in the feature space of classifier-mnist's penultimate layer
-  classifiers  accuracy on the held-out test split
+Scores a zoo entry or a training run against the held-out test split of *its own* data (read from
+the data recipe in its card) and prints a table; the protocol is stored with every number (numbers
+from different protocols are not comparable):
+  generators   FID, KID (mean ± s.e.), precision/recall and near-duplicate fraction of `samples`
+               images drawn with seed 0, against the run's test split (at most 10,000 images), in
+               the space of a feature network chosen for the data (see zoo.features); Inception
+               score and label entropy only where that network's classes are the data's classes;
+               conditional GANs: class accuracy; CycleGAN: FID per direction and label kept
+  others       their own held-out figures (accuracy, reconstruction error, forecast error, ...)
 """
+
 from __future__ import annotations
 
 import json
@@ -15,108 +19,147 @@ import sys
 import numpy as np
 
 FEATURE_NETWORK = "classifier-mnist"
+REFERENCE_LIMIT = 10_000
 PROTOCOL = {
-    "feature_network": f"{FEATURE_NETWORK}, penultimate layer (Dense 128, ReLU), images in [0, 1]",
-    "reference": "mnist5k test split: 1,000 real digits (100 per class) held out from every zoo model's training",
-    "samples": "1,000 generated images, latents from numpy default_rng(seed=0)",
+    "samples": "images drawn with latents from numpy default_rng(seed=0) (conditional: every class in turn)",
     "fid": "Frechet distance of Gaussian fits to the two feature sets",
-    "kid": "unbiased MMD^2, kernel (x.y/128 + 1)^3, 10 subsets of 500, mean and standard error",
-    "inception_score": "exp E KL(p(y|x) || p(y)) with classifier-mnist softmax, 10 splits",
+    "kid": "unbiased MMD^2, kernel (x.y/d + 1)^3, 10 subsets of up to 500, mean and standard error",
     "precision_recall": "k=3 nearest-neighbour manifolds (Kynkaanniemi et al. 2019) in the same features",
-    "label_entropy": "entropy of the predicted-label histogram / log 10 (1 = classes uniform)",
     "duplicate_fraction": "share of samples with another sample within RMS pixel difference 0.02",
+}
+CLASS_PROTOCOL = {
+    "inception_score": "exp E KL(p(y|x) || p(y)) with the feature network's softmax, 10 splits",
+    "label_entropy": "entropy of the predicted-label histogram / log(classes) (1 = classes uniform)",
 }
 
 
-def image_metrics(images, reference_images, classifier):
-    """Every generator metric of `images` against `reference_images` (both float [0, 1])."""
+def _network(judge):
+    """A FeatureNetwork from a FeatureNetwork or a bare zoo classifier."""
+    from zoo.classifier import Classifier
+    from zoo.features import ClassifierFeatures
+
+    if isinstance(judge, Classifier):
+        return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier") if judge.card else "classifier")
+    return judge
+
+
+def image_metrics(images, reference_images, judge, with_classes=True):
+    """Every generator metric of `images` against `reference_images` (both float [0, 1]) in the
+    feature space of `judge`; class-probability metrics only `with_classes`."""
     from zoo import metrics
 
-    fake_features = classifier.features(images)
-    real_features = classifier.features(reference_images)
-    probabilities = classifier.probabilities(images)
+    judge = _network(judge)
+    fake_features, real_features = judge.features(images), judge.features(reference_images)
     kid, kid_se = metrics.kernel_inception_distance(real_features, fake_features)
-    inception, inception_std = metrics.inception_score(probabilities)
     precision, recall = metrics.precision_recall(real_features, fake_features)
-    return {
+    result = {
         "fid": metrics.frechet_distance(real_features, fake_features),
         "kid": kid,
         "kid_standard_error": kid_se,
-        "inception_score": inception,
-        "inception_score_std": inception_std,
         "precision": precision,
         "recall": recall,
-        "label_entropy": metrics.label_entropy(probabilities),
         "duplicate_fraction": metrics.duplicate_fraction(images),
     }
+    if with_classes:
+        probabilities = judge.probabilities(images)
+        inception, inception_std = metrics.inception_score(probabilities)
+        result.update(inception_score=inception, inception_score_std=inception_std, label_entropy=metrics.label_entropy(probabilities))
+    return result
 
 
 def reference_images():
+    """The MNIST-5k test digits in [0, 1]: the reference set of the shipped digit generators."""
     from zoo.data import load_images, scale_images
 
     return scale_images(load_images("mnist5k", "test").images)
 
 
-def evaluate(model, name=None, samples=1000, classifier=None):
-    """Metrics of a zoo model (with the protocol), as stored in its card."""
-    import zoo
+def describe_split(data):
+    recipe = data.recipe()
+    return f"{data.name} '{data.split}' split, {min(len(data), REFERENCE_LIMIT):,} images ({recipe.get('split', 'as loaded')})"
 
-    if hasattr(model, "held_out_metrics"):  # classifiers, autoencoders: their own held-out figures
-        from zoo.data import load_images
 
-        if hasattr(model, "held_out_data"):  # non-image data: the model knows its own split
-            test_set = model.held_out_data()
-        else:
-            test_set = load_images((getattr(model, "card", None) or {}).get("data", {}).get("name", "mnist5k"), "test")
-        result = model.held_out_metrics(test_set)
-        if hasattr(model, "sample"):  # a VAE is a generator too: its prior samples, scored like the GANs'
-            result["samples"] = evaluate_samples(model, samples, classifier or zoo.load(FEATURE_NETWORK))
+def evaluate(model, samples=1000, feature_network=None, judge=None):
+    """Metrics of a zoo model on its own data (with the protocol), as stored in its card.
+    `judge`: a FeatureNetwork (or classifier) to use; else `feature_network` (a name for
+    zoo.features.choose), else the default for the model's data."""
+    from zoo import features
+
+    result = {}
+    if "held_out" in model.evaluation:
+        result.update(model.held_out_metrics(model.data("test")))
+    scored = [kind for kind in ("samples", "translation") if kind in model.evaluation]
+    if not scored:
         return result
-    classifier = classifier or zoo.load(FEATURE_NETWORK)
-    if hasattr(model, "domain_names"):
-        return translation_metrics(model, classifier)
-    return evaluate_samples(model, samples, classifier)
-
-
-def evaluate_samples(model, samples, classifier):
-    """Generator metrics of `samples` images drawn with seed 0, with the protocol."""
-    images = center_crop(model.sample(samples, seed=0), classifier.image_shape)  # conditional: every class in turn
-    result = {"protocol": PROTOCOL, **image_metrics(images, reference_images(), classifier)}
-    if model.image_shape != classifier.image_shape:
-        result["protocol"] = {**result["protocol"], "crop": f"{model.image_shape} samples center-cropped to {classifier.image_shape}"}
-    if hasattr(model, "class_accuracy"):  # conditional: are the samples of the requested class?
-        result.update(model.class_accuracy(classifier))
-        result["protocol"] = {**PROTOCOL, "class_accuracy": "classifier-mnist arg-max == requested label, 100 samples per class, seed 0"}
+    judge = _network(judge) if judge is not None else features.choose(model.recipe, feature_network)
+    if "samples" in model.evaluation:
+        found = evaluate_samples(model, samples, judge)
+        if "held_out" in model.evaluation:  # a VAE: its prior samples, scored like the GANs'
+            result["samples"] = found
+        else:
+            result.update(found)
+    if "translation" in model.evaluation:
+        result.update(translation_metrics(model, judge))
     return result
 
 
-def center_crop(images, shape):
-    """Crop `[N, H, W, C]` images to the classifier's (h, w) around the centre (32x32 digits are
-    28x28 digits padded by 2 pixels, so this recovers their frame)."""
-    h, w = shape[:2]
-    top, left = (images.shape[1] - h) // 2, (images.shape[2] - w) // 2
-    return images[:, top: top + h, left: left + w]
+def evaluate_samples(model, samples, judge, test_set=None):
+    """Generator metrics of `samples` images drawn with seed 0 against the run's test split."""
+    from zoo.data import scale_images
+
+    judge = _network(judge)
+    test_set = test_set if test_set is not None else model.data("test")
+    with_classes = judge.judges_classes_of(test_set.class_names)
+    protocol = {"feature_network": judge.protocol(), "reference": describe_split(test_set), **PROTOCOL,
+                "samples": f"{samples:,} " + PROTOCOL["samples"]}
+    if with_classes:
+        protocol.update(CLASS_PROTOCOL)
+    else:
+        protocol["omitted"] = (f"inception_score, label_entropy: {judge.name} has no class probabilities for this data's "
+                               f"classes ({', '.join(test_set.class_names[:5])}{', …' if len(test_set.class_names) > 5 else ''})")
+    images = model.sample(samples, seed=0)
+    reference = scale_images(test_set.first(REFERENCE_LIMIT))
+    result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes)}
+    if "conditional" in model.evaluation:  # are the samples of the requested class?
+        if judge.judges_classes_of(model.class_names):
+            result.update(model.class_accuracy(judge))
+            protocol["class_accuracy"] = f"{judge.name} arg-max == requested label, 100 samples per class, seed 0"
+        else:
+            protocol["omitted"] = protocol.get("omitted", "") + (
+                f"; class_accuracy: {judge.name}'s classes are not this data's, so it cannot say whether a sample shows its class")
+    return result
 
 
-def translation_metrics(model, classifier):
+def translation_metrics(model, judge):
     """CycleGAN: FID of each direction's translations of the source test split against the target
-    domain's test split, and how often the digit survives translation (classifier label kept)."""
+    domain's test split, and (where the judge's classes are both domains') how often the label
+    survives translation."""
     from zoo import metrics
-    from zoo.data import load_images, scale_images
+    from zoo.data import scale_images
 
-    sets = [load_images(name, "test") for name in model.domain_names]
+    judge = _network(judge)
+    test = model.data("test")
+    domains = {"a_to_b": (test.a, test.b), "b_to_a": (test.b, test.a)}
+    keeps_labels = judge.judges_classes_of(test.a.class_names) and judge.judges_classes_of(test.b.class_names)
     result = {"protocol": {
-        "fid": "classifier-mnist penultimate features of the translated source test split vs the target domain's test split",
-        "label_kept": "share of translated test digits that classifier-mnist still reads as their true label",
+        "feature_network": judge.protocol(),
+        "fid": "features of the translated source test split vs the target domain's test split",
         "fid_untranslated": "the same FID for the untranslated source images: the gap translation has to close",
+        "reference": f"test splits: A = {describe_split(test.a)}; B = {describe_split(test.b)}",
     }}
-    for direction, (source, target) in {"a_to_b": (sets[0], sets[1]), "b_to_a": (sets[1], sets[0])}.items():
-        images = scale_images(source.images)
+    if keeps_labels:
+        result["protocol"]["label_kept"] = f"share of translated test images that {judge.name} still reads as their true label"
+    else:
+        result["protocol"]["omitted"] = f"label_kept: {judge.name}'s classes are not both domains' classes"
+    for direction, (source, target) in domains.items():
+        images = scale_images(source.first(REFERENCE_LIMIT))
         translated = model.translate(images, direction)
-        target_features = classifier.features(scale_images(target.images))
-        result[f"{direction}_fid"] = metrics.frechet_distance(target_features, classifier.features(translated))
-        result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, classifier.features(images))
-        result[f"{direction}_label_kept"] = float(np.mean(classifier.probabilities(translated).argmax(1) == source.labels))
+        target_features = judge.features(scale_images(target.first(REFERENCE_LIMIT)))
+        result[f"{direction}_fid"] = metrics.frechet_distance(target_features, judge.features(translated))
+        result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, judge.features(images))
+        if keeps_labels:
+            labels = source.labels[: len(images)]
+            result[f"{direction}_label_kept"] = float(np.mean(judge.probabilities(translated).argmax(1) == labels))
     return result
 
 
@@ -134,18 +177,23 @@ def format_table(rows):
 
 
 def main(argv=None):
-    import zoo
-    from zoo.errors import ZooError, cli_parser
+    from zoo.errors import cli_parser
 
-    p = cli_parser(prog="python -m zoo.evaluate", description=__doc__.split("\n\n")[1].splitlines()[0])
+    p = cli_parser(prog="python -m zoo.evaluate", description=__doc__.split("\n\n")[1].replace("\n", " "))
     p.add_argument("name", help="pretrained entry or training output folder")
     p.add_argument("--samples", type=int, default=1000, help="generated images to score")
-    p.add_argument("--json", default=None, help="also write the metrics to this JSON file")
+    p.add_argument("--feature-network", default=None, metavar="NET",
+                   help="feature space for generators: a classifier entry or run folder, inception or inception:FILE "
+                        "(default: classifier-mnist for digit data, else local Inception-V3 weights)")
+    p.add_argument("--json", default=None, help="also write the metrics (with the protocol) to this JSON file")
     args = p.parse_args(argv)
     if args.samples < 10:
         p.error(f"--samples must be at least 10, got {args.samples}")
+    import zoo
+    from zoo.errors import ZooError
+
     try:
-        result = evaluate(zoo.load(args.name), args.name, samples=args.samples)
+        result = evaluate(zoo.load(args.name), samples=args.samples, feature_network=args.feature_network)
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -154,6 +202,9 @@ def main(argv=None):
         print(format_table({args.name: numbers}))
     else:
         print("\n".join(f"{k}: {v}" for k, v in numbers.items()))
+    for key in ("feature_network", "reference", "omitted"):
+        if key in result.get("protocol", {}):
+            print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2, default=float)

@@ -31,7 +31,7 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
     import zoo
 
     model = zoo.load(name) if isinstance(name, str) else name
-    if not hasattr(model, "num_classes"):
+    if "conditional" not in model.evaluation:
         raise InputError(f"'{name}' is not a conditional generator: it cannot be asked for labelled images")
     if not isinstance(per_class, (int, np.integer)) or isinstance(per_class, bool) or per_class <= 0:
         raise InputError(f"per-class count must be a positive integer, got {per_class!r}")
@@ -43,7 +43,7 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
     z = model.latents(len(labels), seed)
     endpoint = model.endpoints()["sample"]
     images = np.concatenate([endpoint(z=z[i:i + batch], label=labels[i:i + batch])["images_uint8"] for i in range(0, len(labels), batch)])
-    card_name = (getattr(model, "card", None) or {}).get("name", str(name))
+    card_name = (model.card or {}).get("name", str(name))
     return ImageSet(f"synthetic:{card_name}", "train", images, labels)
 
 

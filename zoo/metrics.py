@@ -90,7 +90,7 @@ def label_entropy(probabilities):
     counts = np.bincount(p.argmax(1), minlength=p.shape[1]).astype(np.float64)
     q = counts / counts.sum()
     q = q[q > 0]
-    return float(-(q * np.log(q)).sum() / np.log(p.shape[1]))
+    return float(-(q * np.log(q)).sum() / np.log(p.shape[1])) + 0.0  # (+ 0.0: one class gives 0.0, not -0.0)
 
 
 def duplicate_fraction(images, threshold=0.02):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from zoo.errors import UnknownNameError, WeightsError, did_you_mean
@@ -88,31 +89,108 @@ def weights_path(name, entry=None):
     return path
 
 
+def is_path(name):
+    """The rule that keeps names and paths apart: a reference with a path separator, or one that
+    names an existing folder, is a path; anything else is an entry name. A bare word that is both
+    a shipped entry and a folder here is refused as ambiguous (write ./NAME for the folder)."""
+    text = str(name)
+    separated = "/" in text or os.sep in text or text in (".", "..") or text.startswith("~")
+    if separated:
+        return True
+    if Path(text).is_dir():
+        if _card_path(text).is_file():
+            raise UnknownNameError(f"'{text}' is both a shipped entry and a folder here: write ./{text} for the folder")
+        return True
+    return False
+
+
+def is_entry(name):
+    """True when `name` refers to a shipped entry (not a folder); see `is_path`."""
+    return not is_path(name) and _card_path(str(name)).is_file()
+
+
+def read_run(folder):
+    """(card, weights path) of a training output folder, the weights checked against the card's
+    sha256 (cards written before the check was recorded load unchecked)."""
+    folder = Path(folder).expanduser()
+    card_file, path = folder / "card.json", folder / "model.weights.h5"
+    if not card_file.is_file():
+        if (folder / "checkpoint.npz").is_file():
+            raise WeightsError(f"the run in {folder} has not finished (no card.json yet); continue it with --resume")
+        raise UnknownNameError(f"{folder} is not a training run or zoo entry (no card.json)")
+    try:
+        entry = json.loads(card_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"{card_file} is unreadable ({exc})") from None
+    if not path.is_file():
+        raise WeightsError(f"no weights in {folder} (model.weights.h5 is missing)")
+    expected = (entry.get("weights") or {}).get("sha256")
+    if expected and sha256(path) != expected:
+        raise WeightsError(f"{path} does not match its card's sha256 ({expected[:12]}…): the weights were replaced or damaged")
+    return entry, path
+
+
 def load(name):
     """The pretrained model `name`, built from its card and loaded with its verified weights.
 
     `name` may also be a training output folder (holding card.json and model.weights.h5, as
-    `python -m train.<model>` leaves it). The card is attached as `model.card`.
+    `python -m train.<model>` leaves it; see `is_path` for how the two are told apart). The card is
+    attached as `model.card` and its data recipe as `model.recipe`.
     Raises UnknownNameError or WeightsError.
     """
     import zoo  # noqa: F401  (importing the package registers every architecture)
 
-    folder = Path(str(name))
-    if not _card_path(name).is_file() and (folder / "card.json").is_file():
-        try:
-            entry = json.loads((folder / "card.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise WeightsError(f"{folder / 'card.json'} is unreadable ({exc})") from None
-        path = folder / "model.weights.h5"
-        if not path.is_file():
-            raise WeightsError(f"no weights in {folder} (model.weights.h5 is missing)")
+    if is_path(name):
+        entry, path = read_run(name)
     else:
         entry = card(name)
         path = weights_path(name, entry)
-    model = build(entry["architecture"], entry["config"])
+    entry = migrate(entry)
+    try:
+        model = build(entry["architecture"], entry["config"])
+    except TypeError as exc:
+        raise WeightsError(f"the card of '{name}' does not fit architecture '{entry['architecture']}': {exc}") from None
     try:
         model.load_weights(str(path))
     except Exception as exc:  # h5py / Keras raise several types for a damaged or mismatched file
         raise WeightsError(f"weights of '{name}' could not be loaded from {path}: {exc}") from None
     model.card = entry
+    model.attach_recipe(entry.get("data"))
     return model
+
+
+# Dataset facts that cards written before the data recipe kept in the architecture config.
+LEGACY_DATA_KEYS = {"dataset", "held_out_class", "domain_names"}
+SEQUENCE_ARCHITECTURES = {"forecaster", "char-lm"}  # their config still names their series / text
+
+
+def migrate(entry):
+    """A card in the current shape: architecture arguments in `config`, the data recipe in `data`.
+    Older cards (data facts in the config, data = {name, split, examples}) are converted."""
+    from zoo.data import DIGIT_CLASSES, DIGIT_DATASETS, OFFLINE_SPLITS, SCALING
+
+    data = dict(entry.get("data") or {})
+    if "dataset" in data:
+        return entry
+    config = dict(entry["config"])
+    moved = {} if entry["architecture"] in SEQUENCE_ARCHITECTURES else {k: config.pop(k) for k in LEGACY_DATA_KEYS & set(config)}
+    name = data.get("name") or moved.get("dataset")
+
+    def image_recipe(dataset):
+        return {"dataset": dataset, "kind": "images", "image_shape": config.get("image_shape"),
+                "class_names": list(DIGIT_CLASSES) if dataset in DIGIT_DATASETS else None,
+                "scaling": SCALING, "split": OFFLINE_SPLITS.get(dataset, "as loaded")}
+
+    if entry["architecture"] == "cyclegan":
+        a, b = moved.get("domain_names") or name.split("+")
+        recipe = {"dataset": f"{a}+{b}", "kind": "unpaired", "image_shape": config.get("image_shape"), "scaling": SCALING,
+                  "a": image_recipe(a), "b": image_recipe(b)}
+    elif entry["architecture"] in SEQUENCE_ARCHITECTURES:
+        recipe = {"dataset": name, "kind": "arrays"}
+    else:
+        shape = config.get("image_shape") or [28, 28, 1]
+        recipe = {**image_recipe(name), "image_shape": shape}
+        if moved.get("held_out_class") is not None:
+            recipe["held_out_class"] = moved["held_out_class"]
+    recipe.update(examples=data.get("examples"), seed=entry.get("training", {}).get("seed"))
+    return {**entry, "config": config, "data": recipe}

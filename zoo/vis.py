@@ -45,12 +45,21 @@ def _flat(net):
 
 def subject(model):
     """(functional model, score function, description) for the maps of a classifier or a GAN."""
-    if hasattr(model, "discriminator") and len(model.discriminator.inputs) == 1:
+    from zoo.classifier import Classifier
+    from zoo.gan.base import GAN
+
+    if isinstance(model, GAN) and len(model.discriminator.inputs) == 1:
         return _flat(model.discriminator), (lambda out: out[:, 0]), "discriminator 'real' logit"
-    if hasattr(model, "body") and hasattr(model, "head"):
+    if isinstance(model, Classifier):
         return _flat([model.body, model.head]), None, "classifier logit of the predicted class"
     raise ValueError(f"saliency and Grad-CAM maps need a classifier or a single-input discriminator; "
                      f"{type(model).__name__} has neither")
+
+
+def check_kind(model, kind):
+    """Raise ValueError unless `kind` is one of the model's declared `vis_kinds`."""
+    if kind not in model.vis_kinds:
+        raise ValueError(f"--kind {kind} does not apply to a {model.architecture}; it offers: {', '.join(model.vis_kinds)}")
 
 
 def _last_conv(functional):
@@ -88,16 +97,16 @@ def gradcam_maps(model, images):
     return np.asarray(maps)
 
 
-def class_maximisations(model, classes=range(10), steps=150, seed=0):
-    """`[len(classes), H, W, C]` inputs in [0, 1] that maximise each class logit of a classifier."""
+def class_maximisations(model, classes=None, steps=150, seed=0):
+    """`[len(classes), H, W, C]` inputs in [0, 1] that maximise each class logit of a classifier
+    (default: every class of the model, at most 10)."""
     import tensorflow as tf
     from tf_keras_vis.activation_maximization import ActivationMaximization
     from tf_keras_vis.utils.scores import CategoricalScore
 
-    if hasattr(model, "discriminator"):
-        raise ValueError("activation maximisation is for classifiers")
+    check_kind(model, "activation")
     functional = _flat([model.body, model.head])
-    classes = list(classes)
+    classes = list(range(min(model.num_classes, 10)) if classes is None else classes)
     tf.random.set_seed(seed)
     rng = np.random.default_rng(seed)
     start = rng.uniform(0.4, 0.6, (len(classes), *model.image_shape)).astype(np.float32)
@@ -138,8 +147,7 @@ def latent_projection(model, images):
     """([N, 2] autoencoder coordinates, how they were made, [N, 2] PCA-of-pixels coordinates)."""
     from sklearn.decomposition import PCA
 
-    if not hasattr(model, "encode"):
-        raise ValueError(f"latent plots need an autoencoder; {type(model).__name__} has no encoder")
+    check_kind(model, "latent")
     codes = model.encode(images)
     if codes.shape[1] == 2:
         ours, how = codes, "2-D code"
@@ -191,8 +199,7 @@ def forecast_paths(model):
     part of the model's series, from non-overlapping origins one horizon apart."""
     from zoo.sequence.forecast import load_forecasting
 
-    if not hasattr(model, "forecast"):
-        raise ValueError(f"forecast plots need a forecaster; {type(model).__name__} has no forecast")
+    check_kind(model, "forecast")
     info = load_forecasting(model.dataset, "test", model.window, model.horizon, model.train_fraction).info
     values, start, period = info["values"], info["train_end"], info["period"]
     paths = []
@@ -216,7 +223,7 @@ def _render_forecast(model, path):
     ax.axvline(start - 0.5, color="grey", ls=":", lw=1)
     for i, (origin, ours, seasonal) in enumerate(paths):
         span = np.arange(origin, origin + model.horizon)
-        ax.plot(span, ours, color="tab:red", lw=1.6, label=f"{model.card['name'] if getattr(model, 'card', None) else 'model'} ({model.horizon} steps at once)" if i == 0 else None)
+        ax.plot(span, ours, color="tab:red", lw=1.6, label=f"{(model.card or {}).get('name', 'model')} ({model.horizon} steps at once)" if i == 0 else None)
         ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label="seasonal naive" if i == 0 else None)
     ax.set_title(f"held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)", fontsize=9)
     ax.set_xlabel("step since the series' start", fontsize=8)
@@ -227,16 +234,15 @@ def _render_forecast(model, path):
 
 
 def _subjects_images(model, n=6):
-    from zoo.data import load_images, scale_images
+    """Held-out images of the model's own data (and, for a generator, as many of its samples)."""
+    from zoo.data import scale_images
 
-    real = scale_images(load_images("mnist5k", "test").images[:n])
-    shape = tuple(getattr(model, "image_shape", real.shape[1:]))
-    if shape[:2] != real.shape[1:3]:  # e.g. 32x32 models: pad the 28x28 digits as their data was
-        pad_h, pad_w = (shape[0] - real.shape[1]) // 2, (shape[1] - real.shape[2]) // 2
-        real = np.pad(real, ((0, 0), (pad_h, pad_h), (pad_w, pad_w), (0, 0)))
-    if hasattr(model, "sample"):
-        return np.concatenate([real, model.sample(n, seed=0)]), f"{n} real digits, then {n} generated"
-    return real, f"{n} held-out digits"
+    test = model.data("test")
+    real = scale_images(test.first(n))
+    what = f"{n} held-out images of {test.name}"
+    if "samples" in model.evaluation:
+        return np.concatenate([real, model.sample(n, seed=0)]), f"{what}, then {n} generated"
+    return real, what
 
 
 def render(model, kind, path):
@@ -248,6 +254,8 @@ def render(model, kind, path):
 
 
 def _render(model, kind, path):
+    if not isinstance(model, (str, Path)):
+        check_kind(model, kind)
     if kind in ("saliency", "gradcam"):
         images, what = _subjects_images(model)
         _, _, target = subject(model)
@@ -260,29 +268,32 @@ def _render(model, kind, path):
         _figure_of_rows(rows, titles, path, cmap_rows=range(1, len(rows)))
     elif kind == "activation":
         maxima = class_maximisations(model)
-        _figure_of_rows([maxima], ["activation maximisation of classes 0-9"], path)
+        names = model.class_names or tuple(str(c) for c in range(len(maxima)))
+        _figure_of_rows([maxima], [f"activation maximisation of classes {', '.join(names[:len(maxima)])}"], path)
     elif kind == "interpolate":
-        if not hasattr(model, "latents"):
-            raise ValueError("interpolate needs a generator with latents")
         grid = interpolation_grid(model)
         _figure_of_rows(list(grid), ["latent walk (slerp) between two seeds"] + [""] * (len(grid) - 1), path)
     elif kind == "latent":
-        from zoo.data import load_images, scale_images
+        from zoo.data import scale_images
 
-        test = load_images(getattr(model, "dataset", "mnist5k"), "test")
-        ours, how, pca = latent_projection(model, scale_images(test.images))
+        test = model.data("test")
+        ours, how, pca = latent_projection(model, scale_images(test.first(5000)))
+        labels = test.labels[:5000]
+        names = test.class_names
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        name = (getattr(model, "card", None) or {}).get("name", type(model).__name__)
+        name = (model.card or {}).get("name", type(model).__name__)
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
         for ax, points, title in ((axes[0], ours, f"{name}: {how}"), (axes[1], pca, "PCA of the pixels (2 components)")):
-            dots = ax.scatter(points[:, 0], points[:, 1], c=test.labels, cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
+            dots = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10" if len(names) <= 10 else "turbo", s=6,
+                              vmin=-0.5, vmax=len(names) - 0.5)
             ax.set_title(title, fontsize=9)
             ax.set_xticks([]), ax.set_yticks([])
-        fig.colorbar(dots, ax=axes, ticks=range(10), label="digit")
+        bar = fig.colorbar(dots, ax=axes, ticks=range(len(names)), label=f"class ({test.name})")
+        bar.ax.set_yticklabels(list(names)) if len(names) <= 20 else None
         fig.savefig(path, dpi=100)
         plt.close(fig)
     elif kind == "forecast":
@@ -314,9 +325,15 @@ def main(argv=None):
 
     p = cli_parser(prog="python -m zoo.vis", description="Visual diagnosis of a zoo model (see module docstring).")
     p.add_argument("name", help="pretrained entry or training output folder")
-    p.add_argument("--kind", required=True, choices=KINDS)
-    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--kind", required=True, choices=KINDS,
+                   help="saliency, gradcam: GANs with a single-input discriminator and classifiers; activation: classifiers; "
+                        "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; curves: every model")
+    p.add_argument("--out", required=True, help="PNG file to write (must end in .png)")
     args = p.parse_args(argv)
+    if not args.out.lower().endswith(".png"):
+        p.error(f"--out must name a .png file, got '{args.out}'")
+    if not Path(args.out).resolve().parent.is_dir():
+        p.error(f"--out: folder {Path(args.out).parent} does not exist")
     try:
         model = zoo.load(args.name)
         if args.kind == "curves" and Path(args.name).is_dir():

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.images import to_uint8
@@ -36,18 +37,19 @@ def dense_stack(name, input_dim, units, activation, out_units, out_activation=No
     return keras.Sequential(stack, name=name)
 
 
-class Autoencoder(OneOptimizer, keras.Model):
+class Autoencoder(ZooModel, OneOptimizer, keras.Model):
     """Base of the nine: dense encoder -> code -> mirrored dense decoder on flattened images.
 
     images: float32 `[N, H, W, C]` in [0, 1]. `code`: `[N, latent_dim]`.
     """
 
+    vis_kinds = ("latent", "curves")
     penalty_names = ()  # names of the loss terms `penalty` returns (logged next to the loss)
     diagnostic_names = ()  # names of the values `diagnostics` returns (logged, not optimised)
 
     def __init__(self, image_shape=(28, 28, 1), hidden=(256,), latent_dim=32, activation="relu", code_activation=None,
                  reconstruction="bce", dropout=0.0, weight_decay=0.0, threshold_percentile=99.0,
-                 held_out_class=None, dataset="mnist5k", seed=0, **kwargs):
+                 seed=0, **kwargs):
         super().__init__(**kwargs)
         if reconstruction not in RECONSTRUCTIONS:
             raise InputError(f"reconstruction must be one of {', '.join(RECONSTRUCTIONS)}, got '{reconstruction}'")
@@ -60,8 +62,7 @@ class Autoencoder(OneOptimizer, keras.Model):
         self.code_activation = code_activation
         self.reconstruction, self.dropout, self.weight_decay = reconstruction, float(dropout), float(weight_decay)
         self.threshold_percentile = float(threshold_percentile)
-        self.held_out_class = None if held_out_class is None else int(held_out_class)
-        self.dataset, self.seed = dataset, int(seed)
+        self.seed = int(seed)
         self.pixels = int(np.prod(self.image_shape))
         self.noise = keras.random.SeedGenerator(self.seed)  # training-time randomness (corruption, VAE ε)
         self.encoder, self.decoder = self.build_encoder(), self.build_decoder()
@@ -89,7 +90,13 @@ class Autoencoder(OneOptimizer, keras.Model):
         return {"image_shape": list(self.image_shape), "hidden": list(self.hidden), "latent_dim": self.latent_dim,
                 "activation": self.activation, "code_activation": self.code_activation, "reconstruction": self.reconstruction, "dropout": self.dropout,
                 "weight_decay": self.weight_decay, "threshold_percentile": self.threshold_percentile,
-                "held_out_class": self.held_out_class, "dataset": self.dataset, "seed": self.seed, "name": self.name}
+                "seed": self.seed, "name": self.name}
+
+    @property
+    def held_out_class(self):
+        """The label left out of training (the anomaly experiment), from the run's recipe."""
+        value = (self.recipe or {}).get("held_out_class")
+        return None if value is None else int(value)
 
     def default_optimizer(self, learning_rate):
         if self.weight_decay:
@@ -275,20 +282,22 @@ class Autoencoder(OneOptimizer, keras.Model):
         """Type-specific held-out figures (sparsity, PSNR, PCA subspace...)."""
         return {}
 
-    def representative_inputs(self, n=64):
-        """Training digits (and their codes) per endpoint: int8 calibration data for LiteRT."""
-        from zoo.data import load_images, scale_images
+    def calibration_inputs(self, n=64):
+        """The run's first `n` training images (and their codes) per endpoint: int8 calibration data."""
+        from zoo.data import scale_images
 
-        images = scale_images(load_images(self.dataset, "train").images[:n])
-        if images.shape[1:] != self.image_shape:  # e.g. a tiny test model: fall back to declared draws
-            return {}
+        images = scale_images(self.data("train").first(n))
         return {"encode": {"images": images}, "reconstruct": {"images": images}, "anomaly_score": {"images": images},
                 "decode": {"code": np.asarray(self.encode_tensor(images))}}
 
     def preview_inputs(self):
-        from zoo.data import load_images, scale_images
+        from zoo.data import scale_images
 
-        return scale_images(load_images(self.dataset, "test").images[:32])
+        if self._preview_inputs is None:
+            self._preview_inputs = scale_images(self.data("test").first(32))
+        return self._preview_inputs
+
+    _preview_inputs = None
 
     def preview(self):
         """Rows of eight: inputs, then their reconstructions (fixed held-out digits)."""

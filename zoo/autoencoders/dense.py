@@ -70,9 +70,12 @@ class LinearAutoencoder(Autoencoder):
         return keras.Sequential([keras.Input((self.latent_dim,)), decoder.get_layer("mlp"), Offset(self.pixels, 1.0, name="uncenter"),
                                  layers.Reshape(self.image_shape)], name="decoder")
 
-    def adapt(self, images):
-        """Harness hook before training: the per-pixel mean of the training images."""
-        mean = np.asarray(images, np.float32).reshape(len(images), -1).mean(axis=0)
+    def adapt(self, data):
+        """Harness hook before training: the per-pixel mean of the training images (streamed)."""
+        from zoo.data import scale_images
+
+        total = sum(scale_images(chunk).reshape(len(chunk), -1).sum(0, dtype=np.float64) for chunk in data.chunks(500))
+        mean = (total / len(data)).astype(np.float32)
         self.encoder.get_layer("center").offset.assign(mean)
         self.decoder.get_layer("uncenter").offset.assign(mean)
 
@@ -84,11 +87,10 @@ class LinearAutoencoder(Autoencoder):
         return kernel.T
 
     def extra_metrics(self, images):
-        from zoo.data import load_images, scale_images
+        from zoo.data import scale_images
 
-        train = load_images(self.dataset, "train")
-        keep = self.normal(train.labels)
-        return {"pca_comparison": pca_comparison(self, scale_images(train.images[keep]), images)}
+        train = self.data("train")  # (the recipe leaves a held-out class out of it)
+        return {"pca_comparison": pca_comparison(self, scale_images(train.images), images)}
 
 
 def pca_comparison(model, train_images, test_images):

@@ -31,6 +31,8 @@ def gaussian_kl(mean, log_var):
 @register_architecture("vae")
 class VariationalAutoencoder(Autoencoder):
     penalty_names = ("kl",)
+    evaluation = ("held_out", "samples")  # a generator too: its prior samples are scored like a GAN's
+    vis_kinds = ("latent", "interpolate", "curves")
 
     def __init__(self, hidden=(512, 256), latent_dim=2, beta=1.0, **kwargs):
         super().__init__(hidden=hidden, latent_dim=latent_dim, **kwargs)

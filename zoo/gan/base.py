@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.images import to_uint8
@@ -35,10 +36,12 @@ class TwoPlayer:
         return {key: tracker.result() for key, tracker in self.trackers.items()}
 
 
-class GAN(TwoPlayer, keras.Model):
+class GAN(ZooModel, TwoPlayer, keras.Model):
     """Base of the zoo's GANs. Images are float32 in [0, 1], shape `image_shape` (H, W, C)."""
 
     tracked = ("d_loss", "g_loss", "d_accuracy")
+    evaluation = ("samples",)
+    vis_kinds = ("saliency", "gradcam", "interpolate", "curves")
 
     def __init__(self, latent_dim=128, image_shape=(28, 28, 1), loss="non-saturating", seed=1337, **kwargs):
         super().__init__(**kwargs)
@@ -125,6 +128,18 @@ class GAN(TwoPlayer, keras.Model):
     def preview(self):
         """The images the training callbacks show each epoch: 64 samples from fixed latents (seed 0)."""
         return self.sample(64, seed=0)
+
+    def discriminator_features(self, images):
+        """`[N, D]` activations entering the discriminator's last layer (its own feature space)."""
+        net = self.discriminator
+        last = [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)][-1]
+        # Built per call and not kept: an attribute holding it would enter the saved weights.
+        features = keras.Model(net.inputs, last.input)
+        inputs = [images, np.zeros(len(images), np.int32)] if len(net.inputs) == 2 else images
+        return np.asarray(features(inputs, training=False)).reshape(len(images), -1)
+
+    def monitored(self, reals, n=256, seed=12345):
+        return [("generator", self.sample(n, seed=seed), reals, self.discriminator_features)]
 
     def endpoints(self):
         def sample(z):

@@ -50,6 +50,8 @@ def build_discriminator(image_shape, num_classes, width, dropout):
 @register_architecture("cgan")
 class ConditionalGAN(GAN):
     uses_labels = True  # the harness feeds (images, labels)
+    evaluation = ("samples", "conditional")
+    vis_kinds = ("interpolate", "curves")  # its discriminator also takes the label: no single-input maps
 
     def __init__(self, num_classes=10, width=64, upsample="subpixel", dropout=0.2, embed_dim=32, **kwargs):
         super().__init__(**kwargs)

@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.gan.base import TwoPlayer
 from zoo.gan.dcgan import upsample
@@ -69,16 +70,17 @@ def patch_mean(per_patch, images):
 
 
 @register_architecture("cyclegan")
-class CycleGAN(TwoPlayer, keras.Model):
-    domains = True  # the harness feeds (images_a, images_b) batches from two unpaired sets
+class CycleGAN(ZooModel, TwoPlayer, keras.Model):
+    data_kind = "unpaired"  # the harness feeds (images_a, images_b) batches from two unpaired sets
+    evaluation = ("translation",)
 
     def __init__(self, image_shape=(28, 28, 1), width=16, blocks=3, d_width=32, cycle_weight=10.0,
-                 identity_weight=5.0, pool_size=50, seed=0, domain_names=("a", "b"), **kwargs):
+                 identity_weight=5.0, pool_size=50, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.width, self.blocks, self.d_width = int(width), int(blocks), int(d_width)
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
-        self.pool_size, self.seed, self.domain_names = int(pool_size), int(seed), list(domain_names)
+        self.pool_size, self.seed = int(pool_size), int(seed)
         self.adversarial = adversarial_loss("least-squares")
         self.g_ab = build_generator(self.image_shape, self.width, self.blocks, "g_a_to_b")
         self.g_ba = build_generator(self.image_shape, self.width, self.blocks, "g_b_to_a")
@@ -96,7 +98,13 @@ class CycleGAN(TwoPlayer, keras.Model):
     def get_config(self):
         return {"image_shape": list(self.image_shape), "width": self.width, "blocks": self.blocks, "d_width": self.d_width,
                 "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight, "pool_size": self.pool_size,
-                "seed": self.seed, "domain_names": list(self.domain_names), "name": self.name}
+                "seed": self.seed, "name": self.name}
+
+    @property
+    def domain_names(self):
+        """The two domains' dataset names, from the run's recipe ("A", "B" before it has one)."""
+        recipe = self.recipe or {}
+        return [recipe.get(k, {}).get("dataset", k.upper()) for k in ("a", "b")]
 
     @property
     def generators(self):
@@ -183,12 +191,28 @@ class CycleGAN(TwoPlayer, keras.Model):
         """Rows: 8 held-out inputs from A, their translation to B, 8 from B, their translation to A."""
         import numpy as np
 
-        if not hasattr(self, "_preview_inputs"):
-            from zoo.data import load_images, scale_images
+        from zoo.data import scale_images
 
-            self._preview_inputs = [scale_images(load_images(d, "test").images[:8]) for d in self.domain_names]
+        if self._preview_inputs is None:
+            test = self.data("test")
+            self._preview_inputs = (scale_images(test.a.first(8)), scale_images(test.b.first(8)))
         a, b = self._preview_inputs
         return np.concatenate([a, self.translate(a, "a_to_b"), b, self.translate(b, "b_to_a")])
+
+    _preview_inputs = None
+
+    def discriminator_features(self, discriminator):
+        """`images -> [N, patches]`: a PatchGAN's per-patch logits, its own view of the images."""
+        import numpy as np
+
+        return lambda images: np.asarray(discriminator(images, training=False)).reshape(len(images), -1)
+
+    def monitored(self, reals, n=256, seed=12345):
+        """Both directions: translations of the first training images of one domain, watched in the
+        other domain's discriminator against that domain's real images."""
+        a, b = reals
+        return [("a_to_b", self.translate(a[:n], "a_to_b"), b[:n], self.discriminator_features(self.d_b)),
+                ("b_to_a", self.translate(b[:n], "b_to_a"), a[:n], self.discriminator_features(self.d_a))]
 
     def endpoints(self):
         def direction(generator):

@@ -153,14 +153,15 @@ class CharLanguageModel(SequenceModel):
             ids.append(int(rng.choice(len(p), p=p / p.sum())))
         return self.decode(ids[len(prompt):])
 
-    def representative_inputs(self, n=64):
+    def data(self, split):
+        return load_chunks(self.dataset, split, self.context)
+
+    def calibration_inputs(self, n=64):
         chunks = load_chunks(self.dataset, "train", self.context)
         if chunks.info["vocabulary"] != self.vocabulary:  # trained on another text: declared draws instead
             return {}
         return {"next_char_logits": {"ids": chunks.inputs[:n]}}
 
-    def held_out_data(self):
-        return load_chunks(self.dataset, "test", self.context)
 
     def held_out_metrics(self, test_set):
         nats, count = 0.0, 0

@@ -15,6 +15,7 @@ from zoo.sequence.base import SequenceModel
 @register_architecture("sequence-classifier")
 class SequenceClassifier(SequenceModel):
     uses_labels = True  # the harness feeds (images, labels); images [N, H, W, 1] are read as H rows
+    data_kind = "images"
     task_metric_names = ("accuracy",)
 
     def __init__(self, features=28, num_classes=10, steps=28, **kwargs):
@@ -64,10 +65,10 @@ class SequenceClassifier(SequenceModel):
         endpoint = self.endpoints()["classify"]
         return np.concatenate([endpoint(sequences=sequences[i:i + 500])["probabilities"] for i in range(0, len(sequences), 500)])
 
-    def representative_inputs(self, n=64):
-        from zoo.data import load_images, scale_images
+    def calibration_inputs(self, n=64):
+        from zoo.data import scale_images
 
-        rows = scale_images(load_images("mnist5k", "train").images[:n])[..., 0]
+        rows = scale_images(self.data("train").first(n))[..., 0]
         return {"classify": {"sequences": rows}} if rows.shape[1:] == (self.fixed_length or self.steps, self.features) else {}
 
     def held_out_metrics(self, test_set):

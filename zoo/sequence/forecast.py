@@ -154,12 +154,15 @@ class Forecaster(SequenceModel):
         result = self.endpoints()["forecast"](history=history)["forecast"]
         return result[0] if single else result
 
-    def representative_inputs(self, n=64):
+    vis_kinds = ("forecast", "curves")
+
+    def data(self, split):
+        return load_forecasting(self.dataset, split, self.window, self.horizon, self.train_fraction)
+
+    def calibration_inputs(self, n=64):
         train = load_forecasting(self.dataset, "train", self.window, self.horizon, self.train_fraction)
         return {"forecast": {"history": (train.inputs[:n] * self.std + self.mean).astype(np.float32)}}
 
-    def held_out_data(self):
-        return load_forecasting(self.dataset, "test", self.window, self.horizon, self.train_fraction)
 
     def held_out_metrics(self, test_set):
         """MAE / RMSE of every forecast from every origin after the training part, against the naive

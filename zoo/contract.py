@@ -1,0 +1,89 @@
+"""The model contract: what every zoo model declares, with documented defaults.
+
+The harness, the evaluator, the exporter and `zoo.vis` call these; they never ask a model whether
+it has an attribute. A family base class (GAN, CycleGAN, Autoencoder, Classifier, SequenceModel)
+overrides what differs, and a model is complete when `tests/test_contract.py` passes for it.
+
+Data never lives in a model's architecture config. The run's data recipe (`zoo.data`: dataset
+reference, shape, class names, scaling, split, seed) is attached as `model.recipe` when the model
+is trained or loaded, and everything that needs the data reads it from there (`model.data(split)`).
+"""
+
+from __future__ import annotations
+
+LITERT_VARIANTS = ("float16", "dynamic", "int8")
+
+
+class ZooModel:
+    """Mixin for every zoo `keras.Model`. Class attributes are declarations; methods are hooks."""
+
+    #: what the harness hands to `fit`: "images" (an ImageData split), "unpaired" (two image
+    #: domains) or "arrays" (the model's own ArraySet, e.g. sequence windows)
+    data_kind = "images"
+    #: batches are (inputs, labels) pairs rather than inputs alone
+    uses_labels = False
+    #: how `zoo.evaluate` scores the model, any of: "held_out" (its own `held_out_metrics` on the
+    #: test split), "samples" (a generator, against the test split in a feature network),
+    #: "conditional" (+ class accuracy of labelled samples), "translation" (two domains)
+    evaluation = ("held_out",)
+    #: the `python -m zoo.vis --kind` values that apply to this model
+    vis_kinds = ("curves",)
+    #: quantized LiteRT files the exporter offers, and why others are not
+    litert_variants = LITERT_VARIANTS
+    litert_variants_note = ""
+    #: the data recipe of the run (set by `attach_recipe`) and the model card (set by `zoo.load`)
+    recipe = None
+    card = None
+
+    # --- data ------------------------------------------------------------------------------------
+    def attach_recipe(self, recipe):
+        """Remember the data this model was trained on (from the harness, or a card at load)."""
+        self.recipe = dict(recipe) if recipe else None
+        return self
+
+    def data(self, split):
+        """The `split` of the run's own data (raises DataError when the model has no recipe)."""
+        from zoo.data import from_recipe
+
+        return from_recipe(self.recipe, split)
+
+    @property
+    def class_names(self):
+        return tuple((self.recipe or {}).get("class_names") or ())
+
+    # --- training hooks ---------------------------------------------------------------------------
+    def adapt(self, data):
+        """Statistics of the training data before the first step (default: none)."""
+
+    def learning_rate_at(self, epoch, epochs):
+        """Learning rate of every optimizer in `epoch` (0-based), or None to leave it as compiled."""
+        return None
+
+    def preview(self):
+        """Images shown after every epoch (rows of eight, float [0, 1]), or None for no grid."""
+        return None
+
+    def monitored(self, reals, n=256, seed=12345):
+        """What the collapse monitor watches: a list of `(what, generated images, real images,
+        discriminator_features)` triples, `discriminator_features(images) -> [N, D]` (the
+        discriminator's own penultimate features). `reals` is the start of the training data.
+        Default: nothing (not a GAN)."""
+        return []
+
+    def calibrate_on(self, test_set):
+        """After training, before the weights are saved: fit data-dependent weights (e.g. an
+        anomaly threshold) on the held-out split. Default: nothing."""
+
+    def held_out_metrics(self, test_set):
+        """The card's figures on the run's held-out split (a dict); default: none."""
+        return {}
+
+    # --- deployment -------------------------------------------------------------------------------
+    def export_source(self):
+        """The model the exporter converts to LiteRT (a fixed-length copy for recurrent models)."""
+        return self
+
+    def calibration_inputs(self, n=64):
+        """{endpoint: {input: [n, ...] array}} drawn from the run's own training data, for int8
+        calibration; endpoints left out fall back to their declared input distribution."""
+        return {}
