@@ -54,7 +54,7 @@ def metric(name, model, classifier):
     if hasattr(model, "anomaly_score"):  # from the reconstructions (an in-graph int8 MSE would be quantized itself)
         return "held-out MSE", float(np.mean((model.reconstruct(digits) - digits) ** 2))
     if hasattr(model, "forecast"):
-        return "held-out MAE", model.held_out_metrics(model.held_out_data())["model"]["mae"]
+        return "held-out MAE", model.held_out_metrics(model.data("test"))["model"]["mae"]
     if hasattr(model, "probabilities"):
         return "accuracy", float(np.mean(model.probabilities(digits).argmax(1) == load_images("mnist5k", "test").labels))
     if hasattr(model, "domain_names"):

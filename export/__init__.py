@@ -21,11 +21,19 @@ FORMATS = ("savedmodel", "onnx", "litert", "litert-quantized")
 __all__ = ["export_model", "FORMATS", "ExportError", "ParityError", "TOLERANCE"]
 
 
-def representative_inputs(model, endpoints, n=64):
-    """(endpoint, {input: [1, ...] array}) pairs for int8 calibration: the run's own training data
-    where the model draws from it (`model.calibration_inputs(n)`), else draws from each input's
-    declared distribution (exact for latents z ~ N(0, I))."""
+def calibration_source(model, endpoints, n=64):
+    """({endpoint: {input: [n, ...] array}}, {endpoint: where it comes from}) for int8 calibration:
+    the run's own training data where the model draws from it (`model.calibration_inputs(n)`), else
+    each input's declared distribution (exact for latents z ~ N(0, I))."""
     own = model.calibration_inputs(n)
+    dataset = (model.recipe or {}).get("dataset")
+    return own, {key: f"first {n} training examples of {dataset} (the run's data)" if key in own
+                 else f"{n} draws from the declared input distribution" for key in endpoints}
+
+
+def representative_inputs(model, endpoints, n=64, own=None):
+    """(endpoint, {input: [1, ...] array}) pairs for int8 calibration (see `calibration_source`)."""
+    own = model.calibration_inputs(n) if own is None else own
     for key, endpoint in endpoints.items():
         batch = own.get(key) or endpoint.example_inputs(batch=n, seed=1)
         for i in range(n):
@@ -82,9 +90,12 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
                 report["litert"]["inputs"] = {k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}
                                               for k, e in source_endpoints.items()}
         if "litert-quantized" in formats:
+            own, sources = calibration_source(source, source_endpoints)
             report["litert_quantized"] = writers.write_litert_variants(
-                savedmodel_dir, source_endpoints, source_examples, out_dir, name, lambda: representative_inputs(source, source_endpoints),
+                savedmodel_dir, source_endpoints, source_examples, out_dir, name,
+                lambda: representative_inputs(source, source_endpoints, own=own),
                 offered=model.litert_variants, why_not=model.litert_variants_note)
+            report["litert_calibration"] = sources
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"
     tmp = path.with_name(path.name + ".tmp")

@@ -38,6 +38,8 @@ def main(argv=None):
     p.add_argument("--out", default="exports", help="output folder")
     p.add_argument("--as", dest="export_name", default=None, help="file/model name in the output (default: the entry's name)")
     args = p.parse_args(argv)
+    if args.export_name is not None and (not args.export_name or any(c in args.export_name for c in "/\\") or args.export_name in (".", "..")):
+        p.error(f"--as must be a plain file name without path separators, got '{args.export_name}'")
     try:
         model = zoo.load(args.name)
         name = args.export_name or model.card.get("name") or str(args.name)

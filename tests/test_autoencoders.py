@@ -153,7 +153,7 @@ def test_linear_autoencoder_learns_the_principal_subspace():
     data = 0.5 + (rng.standard_normal((2048, 3)) * scales) @ basis.T * 0.5 + 0.005 * rng.standard_normal((2048, 64))
     data = np.clip(data, 0, 1).astype(np.float32).reshape(-1, *SHAPE)
     model = tiny("linear", latent_dim=3)
-    model.adapt(data)
+    model.centre_on(data.reshape(len(data), -1).mean(0))
     model.compile(learning_rate=3e-3)
     model.fit(data, epochs=40, batch_size=64, verbose=0, shuffle=True)
     check = pca_comparison(model, data[:1536], data[1536:])
@@ -191,7 +191,7 @@ def test_every_endpoint_shape(kind):
 
 
 def test_calibrated_threshold_and_roc_auc():
-    model = tiny("vanilla", held_out_class=1)
+    model = tiny("vanilla").attach_recipe({"dataset": "toy", "held_out_class": 1})
     x = images(40)
     labels = np.tile([0, 1], 20).astype(np.int32)
     x[labels == 1] = 1.0 - x[labels == 1]  # any difference will do: scores are real reconstruction errors
@@ -255,7 +255,7 @@ def test_latent_scatter_renders_for_any_code_size(tmp_path):
     assert ours.shape == pca.shape == (30, 2) and how == "2-D code"
     ours, how, _ = vis.latent_projection(tiny("vanilla"), x)
     assert ours.shape == (30, 2) and "principal components" in how
-    with pytest.raises(ValueError, match="autoencoder"):
+    with pytest.raises(ValueError, match="does not apply to a classifier"):
         vis.latent_projection(zoo.Classifier(image_shape=SHAPE), x)
 
 
@@ -268,7 +268,7 @@ def test_cli_trains_a_tiny_anomaly_detector_and_loads_it(tmp_path, cli):
             "--holdout-class", "3", "--out", str(out), "--no-export", "--quiet")
     assert r.returncode == 0, r.stderr
     card = json.loads((out / "card.json").read_text())
-    assert card["name"] == "ae-denoising-mnist" and card["config"]["held_out_class"] == 3
+    assert card["name"] == "ae-denoising-mnist" and card["data"]["held_out_class"] == 3
     assert card["data"]["split"] == "train without label 3"
     metrics = card["metrics"]
     assert 0 < metrics["test_mse"] < 1 and metrics["test_examples"] == 900

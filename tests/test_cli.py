@@ -68,7 +68,7 @@ def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
     rows = list(csv.DictReader((out / "log.csv").open()))
-    assert [r["epoch"] for r in rows] == ["0", "1"] and all(np.isfinite(float(r["d_loss"])) for r in rows)
+    assert [r["epoch"] for r in rows] == ["1", "2"] and all(np.isfinite(float(r["d_loss"])) for r in rows)
     assert list((out / "tensorboard" / "train").glob("events.*")) and list((out / "tensorboard" / "samples").glob("events.*"))
     for name in ("checkpoint.npz", "model.weights.h5", "card.json", "export/dcgan-mnist/1/saved_model.pb",
                  "export/dcgan-mnist.sample.onnx", "export/dcgan-mnist.tflite", "export/dcgan-mnist.export.json"):
@@ -78,10 +78,13 @@ def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
     line = one_error_line(run_cli("train.dcgan", *TINY, "--epochs", "2", "--out", str(out)))
     assert "already holds a run" in line and "--resume" in line
     assert hashlib.sha256((out / "checkpoint.npz").read_bytes()).hexdigest() == before
-    # ... and the run folder exports through the export command, too.
-    exported = run_cli("export", str(out), "--format", "onnx", "--out", str(tmp_path / "exp"))
+    # ... and the run folder exports through the export command, too: under another name than the
+    # shipped entry's unless asked (TF Serving would serve its versions as dcgan-mnist).
+    line = one_error_line(run_cli("export", str(out), "--format", "onnx", "--out", str(tmp_path / "exp")))
+    assert "like the shipped entry" in line and not (tmp_path / "exp").exists()
+    exported = run_cli("export", str(out), "--format", "onnx", "--out", str(tmp_path / "exp"), "--as", "my-dcgan")
     assert exported.returncode == 0, exported.stderr
-    assert (tmp_path / "exp" / "dcgan-mnist.sample.onnx").is_file()
+    assert (tmp_path / "exp" / "my-dcgan.sample.onnx").is_file()
 
 
 def test_killed_run_resumes_to_identical_weights(tmp_path):

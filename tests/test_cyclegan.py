@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo.data import load_unpaired, training_batches
+from zoo.data import ImageSet, Unpaired, load_unpaired, training_batches
 from zoo.errors import DataError, InputError
 from zoo.gan.cyclegan import per_pixel
 
@@ -85,7 +85,8 @@ def test_unpaired_data_cycles_the_smaller_domain():
     assert data.image_shape == (28, 28, 1) and len(data) == 4000
     a = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1)
     b = np.arange(100, 104, dtype=np.uint8).reshape(4, 1, 1, 1)
-    ds, steps = training_batches((a, b), 5, 0, 0, 1)
+    ds, steps = training_batches(Unpaired(ImageSet("a", "train", a, np.zeros(10, np.int32)),
+                                          ImageSet("b", "train", b, np.zeros(4, np.int32))), 5, 0, 0, 1)
     batches = list(ds)
     assert steps == 2 and len(batches) == 2
     seen_b = np.concatenate([bb.numpy().ravel() for _, bb in batches]) * 255

@@ -45,8 +45,8 @@ def test_tfds_dataset_by_name_through_the_real_tfds_load():
 
     with tfds.testing.mock_data(num_examples=12, policy=tfds.testing.MockPolicy.USE_CODE):
         data = load_images("tfds:mnist", "train")
-    assert data.images.shape == (12, 28, 28, 1) and data.images.dtype == np.uint8
-    assert data.labels.shape == (12,)
+        assert data.images.shape == (12, 28, 28, 1) and data.images.dtype == np.uint8
+    assert data.labels.shape == (12,) and data.recipe()["dataset"] == "tfds:mnist"
 
 
 def test_tfds_failure_names_the_offline_alternative(monkeypatch):
@@ -55,7 +55,7 @@ def test_tfds_failure_names_the_offline_alternative(monkeypatch):
     def offline(*args, **kwargs):
         raise ConnectionError("Failed to establish a new connection")
 
-    monkeypatch.setattr(tfds, "load", offline)
+    monkeypatch.setattr(tfds, "builder", offline)
     with pytest.raises(DataError, match="offline, use --dataset mnist5k"):
         load_images("tfds:fashion_mnist")
 

@@ -218,10 +218,12 @@ def test_int8_calibration_uses_training_data():
     from export import representative_inputs
     from zoo.autoencoders import ConvAutoencoder
 
+    from zoo.data import load_images, scale_images
+
     model = ConvAutoencoder()
+    assert model.calibration_inputs(4) == {}  # no run, no data: the declared distributions
+    model.attach_recipe(load_images("mnist5k", "train").recipe())
     pairs = list(representative_inputs(model, model.endpoints(), n=4))
     assert {key for key, _ in pairs} == {"encode", "decode", "reconstruct", "anomaly_score"}
     images = [inputs["images"] for key, inputs in pairs if key == "reconstruct"]
-    from zoo.data import load_images, scale_images
-
     np.testing.assert_array_equal(np.concatenate(images), scale_images(load_images("mnist5k", "train").images[:4]))

@@ -95,26 +95,33 @@ def test_one_repeated_image_is_flagged(judge):
 
 
 class Collapsed:
-    """A 'GAN' whose generator returns one image whatever the latent."""
+    """A 'GAN' whose generator returns one image whatever the latent; its 'discriminator features'
+    are the pixels."""
 
     def __init__(self, image):
         self.image = image
 
-    def sample(self, n, seed=0):
-        return np.repeat(self.image[None], n, axis=0)
+    def monitored(self, reals, n, seed):
+        fakes = np.repeat(self.image[None], n, axis=0)
+        return [("generator", fakes, reals[:n], lambda images: images.reshape(len(images), -1))]
 
 
 @needs_classifier
 def test_collapse_alarm_fires_once_on_a_collapsed_generator(judge, capsys):
     from train.callbacks import CollapseMonitor
 
+    from zoo.features import ClassifierFeatures
+
     classifier, reference = judge
-    monitor = CollapseMonitor(classifier=classifier, samples=64)
+    monitor = CollapseMonitor(reference, judge=ClassifierFeatures(classifier, "classifier-mnist"), class_names=tuple("0123456789"),
+                              samples=64)
     monitor.set_model(Collapsed(reference[0]))
     logs = {}
-    monitor.on_epoch_end(0, logs)
+    monitor.on_epoch_end(0, logs)  # the first epoch: measured, not alarmed (warm-up)
+    assert logs["label_entropy"] == 0.0 and logs["duplicate_fraction"] == 1.0 and logs["feature_spread"] < 1e-5
+    assert not monitor.warnings
     monitor.on_epoch_end(1, {})
-    assert logs["label_entropy"] == 0.0 and logs["duplicate_fraction"] == 1.0
+    monitor.on_epoch_end(2, {})
     assert [kind for kind, _ in monitor.warnings] == ["collapse"]
     assert capsys.readouterr().err.count("possible mode collapse") == 1
 
@@ -122,7 +129,7 @@ def test_collapse_alarm_fires_once_on_a_collapsed_generator(judge, capsys):
 def test_pinned_discriminator_alarm():
     from train.callbacks import CollapseMonitor
 
-    monitor = CollapseMonitor(pinned_steps=5)
+    monitor = CollapseMonitor(None, pinned_steps=5)
     for step in range(4):
         monitor.on_train_batch_end(step, {"d_accuracy": 1.0})
     monitor.on_train_batch_end(4, {"d_accuracy": 0.7})  # interrupted: the count starts again
@@ -136,9 +143,26 @@ def test_pinned_discriminator_alarm():
 def test_alarm_stays_silent_on_the_shipped_dcgan(judge):
     from train.callbacks import CollapseMonitor
 
-    classifier, _ = judge
-    monitor = CollapseMonitor(classifier=classifier)
+    from zoo.features import ClassifierFeatures
+
+    classifier, reference = judge
+    monitor = CollapseMonitor(reference[:256], judge=ClassifierFeatures(classifier, "classifier-mnist"),
+                              class_names=tuple("0123456789"), warmup=0)
     monitor.set_model(registry.load("dcgan-mnist"))
     logs = {}
     monitor.on_epoch_end(0, logs)
     assert not monitor.warnings and logs["label_entropy"] > 0.9 and logs["duplicate_fraction"] < 0.05
+    assert logs["feature_spread"] > 0.5
+
+
+def test_monitor_judges_labels_only_with_a_network_of_the_datas_classes(judge):
+    from train.callbacks import CollapseMonitor
+    from zoo.features import ClassifierFeatures
+
+    classifier, reference = judge
+    monitor = CollapseMonitor(reference[:64], judge=ClassifierFeatures(classifier, "classifier-mnist"),
+                              class_names=("circle", "square"), samples=32)
+    monitor.set_model(Collapsed(reference[0]))
+    logs = {}
+    monitor.on_epoch_end(0, logs)
+    assert "label_entropy" not in logs and logs["duplicate_fraction"] == 1.0

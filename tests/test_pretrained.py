@@ -44,7 +44,7 @@ def test_linear_autoencoder_spans_the_principal_subspace():
 
 def test_forecaster_beats_both_naive_forecasts():
     model = zoo.load("lstm-stacked-sunspots")
-    metrics = model.held_out_metrics(model.held_out_data())
+    metrics = model.held_out_metrics(model.data("test"))
     assert metrics["model"]["mae"] == pytest.approx(model.card["metrics"]["model"]["mae"], rel=1e-4)
     assert metrics["model"]["mae"] < metrics["naive"]["mae"]
     assert metrics["model"]["mae"] < metrics["seasonal_naive_period_11"]["mae"]

@@ -10,7 +10,9 @@ from zoo import registry, vis
 def gan():
     model = tiny_dcgan(image_shape=(28, 28, 1))
     model.card = {"training": {"history": [{"epoch": 1, "d_loss": 1.3, "g_loss": 0.7}, {"epoch": 2, "d_loss": 1.2, "g_loss": 0.9}]}}
-    return model
+    from zoo.data import load_images
+
+    return model.attach_recipe(load_images("mnist5k", "train").recipe())  # maps are drawn on the run's own test images
 
 
 def real_digits(n=3):
@@ -76,7 +78,10 @@ def test_other_gan_families_walk_and_explain():
     assert walk.shape == (3, 4, 28, 28, 1)
     with pytest.raises(ValueError, match="single-input discriminator"):
         vis.saliency_maps(cgan, real_digits(2))
+    from zoo.data import load_images
+
     style = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8)
+    style.attach_recipe(load_images("mnist5k-32", "train").recipe())
     assert vis.interpolation_grid(style, pairs=2, steps=3).shape == (2, 3, 32, 32, 1)
     images, _ = vis._subjects_images(style, n=2)
     assert images.shape == (4, 32, 32, 1)

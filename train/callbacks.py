@@ -38,6 +38,13 @@ class SampleGrid(keras.callbacks.Callback):
             self._writer.flush()
 
 
+class EpochLog(keras.callbacks.CSVLogger):
+    """log.csv with epochs counted from 1, as the progress bar, the card and epoch_NNN.png count them."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
+
+
 class FullStateCheckpoint(keras.callbacks.Callback):
     """After every epoch: weights, optimizer states, RNG states and the epoch, written atomically."""
 

@@ -76,6 +76,10 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
                        help="folder data: resize every image to NxN (default: keep the size, which all images must share)")
         p.add_argument("--test-fraction", type=fraction, default=0.2,
                        help="folder data without a test/ part: share of each class held out for testing (chosen with seed 0)")
+        p.add_argument("--in-memory", action="store_true",
+                       help="folder/TFDS data: decode every training image once into memory instead of streaming (small sets)")
+    p.add_argument("--steps-per-epoch", type=positive_int, default=None, metavar="N",
+                   help="cut every epoch to its first N batches (quick runs, benchmarks); default: the whole split")
     p.add_argument("--feature-network", default=None, metavar="NET",
                    help="GANs: classifier (entry or run folder) whose features the collapse monitor uses "
                         "(default: classifier-mnist for digit data, else data-free signals only)")
@@ -146,7 +150,8 @@ def write_json(path, record):
 
 
 def default_data(args, split):
-    return load_images(args.dataset, split, image_size=args.image_size, test_fraction=args.test_fraction)
+    data = load_images(args.dataset, split, image_size=args.image_size, test_fraction=args.test_fraction)
+    return data.in_memory() if args.in_memory and split == "train" else data
 
 
 def train(model_name, args, build, argv, load_data=default_data):
@@ -231,15 +236,16 @@ def _build(build, args, data):
 
 def _batches(model, data, args, initial_epoch):
     if model.data_kind == "arrays":  # sequences and other arrays bring their own (epoch-keyed) pipeline
-        return data.batches(args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit)
+        return data.batches(args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit,
+                            max_steps=args.steps_per_epoch)
     return training_batches(data, args.batch_size, args.seed, initial_epoch, args.epochs, labels=model.uses_labels,
-                            limit=args.limit)
+                            limit=args.limit, max_steps=args.steps_per_epoch)
 
 
 def _callbacks(model, out, ckpt, args, data, meta):
     import keras
 
-    from train.callbacks import CollapseMonitor, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
+    from train.callbacks import CollapseMonitor, EpochLog, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
     from zoo import features
 
     monitor = None
@@ -253,7 +259,7 @@ def _callbacks(model, out, ckpt, args, data, meta):
         LearningRateByEpoch(args.epochs),
         SampleGrid(str(out / "samples"), log_dir=str(out / "tensorboard")),
         *([monitor] if monitor else []),
-        keras.callbacks.CSVLogger(str(out / "log.csv"), append=args.resume),
+        EpochLog(str(out / "log.csv"), append=args.resume),
         keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         FullStateCheckpoint(str(ckpt), **meta),  # last: it records what the others logged
     ]
@@ -364,7 +370,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
     return model, card
 
 
-RESUME_FIXED = ("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction")
+RESUME_FIXED = ("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch")
 
 
 def check_resume(before, args, out):

@@ -54,10 +54,7 @@ def scale_images(pixels):
 class ImageData:
     """One split of an image dataset. Subclasses say where the pixels come from."""
 
-    name: str
-    split: str
-    labels: np.ndarray
-    class_names: tuple
+    random_access = True  # examples can be gathered by index (TFDS streams cannot)
 
     @property
     def image_shape(self):
@@ -89,6 +86,10 @@ class ImageData:
         """tf.data: a dataset of index batches -> a dataset of uint8 image batches."""
         raise NotImplementedError
 
+    def in_memory(self):
+        """The same split decoded once into memory (same order, labels and recipe)."""
+        return ImageSet(self.name, self.split, self.images, self.labels, self.class_names, facts=self.source_facts())
+
     def recipe(self):
         """The data recipe stored in a run's card (without training settings)."""
         return {
@@ -113,8 +114,8 @@ class ImageSet(ImageData):
     """uint8 images `[N, H, W, C]` and int32 labels `[N]` held in memory (class names default to
     "0", "1", ... up to the largest label)."""
 
-    def __init__(self, name, split, images, labels, class_names=None):
-        self.name, self.split, self._images, self.labels = name, split, images, labels
+    def __init__(self, name, split, images, labels, class_names=None, facts=None):
+        self.name, self.split, self._images, self.labels, self.facts = name, split, images, labels, facts
         if class_names is None:
             class_names = tuple(str(c) for c in range(int(np.max(labels)) + 1 if len(labels) else 0))
         self.class_names = tuple(class_names)
@@ -139,7 +140,7 @@ class ImageSet(ImageData):
         return self.images[:n]
 
     def subset(self, keep, split=None):
-        return ImageSet(self.name, split or self.split, self.images[keep], self.labels[keep], self.class_names)
+        return ImageSet(self.name, split or self.split, self.images[keep], self.labels[keep], self.class_names, self.facts)
 
     def index_pixels(self, indices):
         import tensorflow as tf
@@ -148,6 +149,8 @@ class ImageSet(ImageData):
         return indices.map(lambda idx: tf.gather(store, idx))
 
     def source_facts(self):
+        if self.facts is not None:  # an in-memory copy of a folder or TFDS split
+            return self.facts
         if self.name in OFFLINE:
             return {"split": OFFLINE_SPLITS.get(self.name, "stratified 80/20, seed 0")}
         return {}
@@ -158,7 +161,9 @@ def _stratified_split(labels, test_fraction, seed=0):
     test = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        test.extend(rng.choice(idx, size=int(round(len(idx) * test_fraction)), replace=False))
+        size = int(round(len(idx) * test_fraction))
+        size = max(size, 1) if len(idx) >= 2 else size  # a small class still gets one test example
+        test.extend(rng.choice(idx, size=size, replace=False))
     mask = np.zeros(len(labels), bool)
     mask[test] = True
     # Fixed shuffled order, so that any prefix (--limit) holds every class.
@@ -296,40 +301,42 @@ def load_unpaired(a, b, split="train") -> Unpaired:
     return Unpaired(a, b)
 
 
-def epoch_order(n, batch_size, seed, initial_epoch, epochs):
+def epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps=None):
     """A tf.data pipeline of index batches `[batch_size]` for epochs `initial_epoch .. epochs-1`.
 
     Epoch e's order is a stateless shuffle keyed by (seed, e), so a run resumed at epoch e sees
-    exactly the batches an uninterrupted run would have seen. Last partial batch dropped.
-    Returns (dataset, steps_per_epoch).
+    exactly the batches an uninterrupted run would have seen. Last partial batch dropped; with
+    `max_steps`, each epoch is its first `max_steps` batches. Returns (dataset, steps_per_epoch).
     """
     import tensorflow as tf
 
     steps = n // batch_size
     if steps == 0:
         raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
+    steps = min(steps, max_steps or steps)
 
     def epoch(e):
         order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([tf.constant(seed, tf.int64), e]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True).take(steps)
 
     return tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch), steps
 
 
-def training_batches(data, batch_size, seed, initial_epoch, epochs, labels=False, limit=None):
+def training_batches(data, batch_size, seed, initial_epoch, epochs, labels=False, limit=None, max_steps=None):
     """Float [0, 1] image batches of `data` (an ImageData, an Unpaired pair, or a uint8 array) in
     the epoch-keyed order of `epoch_order`; with `labels`, (images, labels) batches. `limit` keeps
-    the first N examples of the split's fixed order. Returns (dataset, steps_per_epoch)."""
+    the first N examples of the split's fixed order; `max_steps` cuts every epoch to that many
+    batches. Returns (dataset, steps_per_epoch)."""
     import tensorflow as tf
 
     if isinstance(data, np.ndarray):
         data = ImageSet("array", "train", data, np.zeros(len(data), np.int32))
     if isinstance(data, Unpaired):
-        return _unpaired_batches(data, batch_size, seed, initial_epoch, epochs, limit)
+        return _unpaired_batches(data, batch_size, seed, initial_epoch, epochs, limit, max_steps)
     n = min(len(data), limit or len(data))
-    if hasattr(data, "stream_batches"):  # TFDS: no random access; per-epoch seeded shuffle
-        return data.stream_batches(batch_size, seed, initial_epoch, epochs, labels, n)
-    order, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs)
+    if not data.random_access:  # TFDS: a per-epoch seeded shuffle of the stream
+        return data.stream_batches(batch_size, seed, initial_epoch, epochs, labels, n, max_steps)
+    order, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps)
     pixels = data.index_pixels(order).map(scale_images)
     if labels:
         label_store = tf.constant(np.asarray(data.labels, np.int32))
@@ -355,16 +362,16 @@ class ArraySet:
         facts = {k: v for k, v in (self.info or {}).items() if isinstance(v, (int, float, str, bool)) and k != "vocabulary"}
         return {"dataset": self.name, "kind": "arrays", **facts}
 
-    def batches(self, batch_size, seed, initial_epoch, epochs, limit=None):
+    def batches(self, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
         import tensorflow as tf
 
         n = min(len(self), limit or len(self))
-        ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs)
+        ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps)
         inputs, targets = tf.constant(self.inputs[:n]), tf.constant(self.targets[:n])
         return ds.map(lambda idx: (tf.gather(inputs, idx), tf.gather(targets, idx))).prefetch(tf.data.AUTOTUNE), steps
 
 
-def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=None):
+def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
     """(a, b) batches: an epoch is max(|A|, |B|) // batch steps; the smaller domain is cycled.
     Each domain has its own stateless order per epoch, so A and B are never paired the same way."""
     import tensorflow as tf
@@ -374,6 +381,7 @@ def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=No
     steps = n // batch_size
     if steps == 0:
         raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
+    steps = min(steps, max_steps or steps)
 
     def order(size, key):
         def epoch(e):

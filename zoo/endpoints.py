@@ -83,11 +83,16 @@ class Endpoint:
                 raise InputError(f"{where} must have shape {pretty}, got {list(value.shape)}")
             if value.shape[0] == 0:
                 raise InputError(f"{where} is an empty batch")
-            if not want_int and not np.all(np.isfinite(value)):
-                raise InputError(f"{where} contains NaN or infinite values")
-            if spec.low is not None and value.min() < spec.low or spec.high is not None and value.max() > spec.high:
-                raise InputError(f"{where} must lie in [{spec.low}, {spec.high}], got [{value.min()}, {value.max()}]")
-            out[key] = value.astype(spec.dtype)
+            if want_int and np.issubdtype(value.dtype, np.integer):
+                info = np.iinfo(spec.dtype)
+                if value.min() < info.min or value.max() > info.max:
+                    raise InputError(f"{where} holds values outside {spec.dtype}'s range")
+            cast = value.astype(spec.dtype)  # checked after the cast: float64 1e40 is inf in float32
+            if not want_int and not np.all(np.isfinite(cast)):
+                raise InputError(f"{where} contains NaN or infinite values (in {spec.dtype})")
+            if spec.low is not None and cast.min() < spec.low or spec.high is not None and cast.max() > spec.high:
+                raise InputError(f"{where} must lie in [{spec.low}, {spec.high}], got [{cast.min()}, {cast.max()}]")
+            out[key] = cast
         return out
 
     def __call__(self, **inputs):

@@ -45,4 +45,4 @@ def cli_parser(**kwargs):
         def error(self, message):
             self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
-    return Parser(formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)
+    return Parser(formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False, **kwargs)

@@ -67,8 +67,9 @@ def scan(root, image_size=None):
         raise DataError(f"dataset folder {root} does not exist or is not a folder")
     root = root.resolve()
     entries = []  # (path, class name, part)
-    if (root / "train").is_dir():
-        layout = "DIR/train/<class>/ + DIR/test/<class>/" if (root / "test").is_dir() else "DIR/train/<class>/ (no test part)"
+    if (root / "train").is_dir() or (root / "test").is_dir():
+        parts = [p for p in ("train", "test") if (root / p).is_dir()]
+        layout = {2: "DIR/train/<class>/ + DIR/test/<class>/", 1: f"DIR/{parts[0]}/<class>/ only"}[len(parts)]
         for part in ("train", "test"):
             if (root / part).is_dir():
                 for d in _class_dirs(root / part):
@@ -125,16 +126,13 @@ def split_indices(found, split, test_fraction, seed):
     from zoo.data import _stratified_split
 
     rng = np.random.default_rng(seed)
-    if (found.parts == "test").any():
+    if (found.parts == "test").any() or not (found.parts == "train").any() and (found.parts != "").all():
         train, test = np.flatnonzero(found.parts == "train"), np.flatnonzero(found.parts == "test")
         train, test = rng.permutation(train), rng.permutation(test)
     else:
         if len(found.files) < 2:
             raise DataError(f"{found.root} holds {len(found.files)} image: too few to split into train and test")
-        train_pos, test_pos = _stratified_split(found.labels, test_fraction, seed)
-        if len(test_pos) == 0:
-            test_pos, train_pos = train_pos[:1], train_pos[1:]
-        train, test = train_pos, test_pos
+        train, test = _stratified_split(found.labels, test_fraction, seed)
     return {"train": train, "test": test, "all": np.concatenate([train, test])}[split]
 
 

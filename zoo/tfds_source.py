@@ -18,6 +18,7 @@ SHUFFLE_BUFFER = 10_000
 
 
 class TfdsImages(ImageData):
+    random_access = False
     def __init__(self, builder, split, tfds_split, split_note, labels, keep=None):
         self.builder, self.split, self.tfds_split, self.split_note = builder, split, tfds_split, split_note
         self.name = f"tfds:{builder.name}"
@@ -94,7 +95,7 @@ class TfdsImages(ImageData):
         for images, _ in self._examples(len(self) if limit is None else min(limit, len(self))).batch(size).as_numpy_iterator():
             yield images
 
-    def stream_batches(self, batch_size, seed, initial_epoch, epochs, labels, n):
+    def stream_batches(self, batch_size, seed, initial_epoch, epochs, labels, n, max_steps=None):
         from functools import reduce
 
         import tensorflow as tf
@@ -104,11 +105,12 @@ class TfdsImages(ImageData):
         steps = n // batch_size
         if steps == 0:
             raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
+        steps = min(steps, max_steps or steps)
         base = self._examples(n)
 
         def epoch(e):
             shuffled = base.shuffle(min(n, SHUFFLE_BUFFER), seed=seed * 1_000_003 + e, reshuffle_each_iteration=False)
-            return shuffled.batch(batch_size, drop_remainder=True)
+            return shuffled.batch(batch_size, drop_remainder=True).take(steps)
 
         ds = reduce(lambda a, b: a.concatenate(b), (epoch(e) for e in range(initial_epoch, epochs)))
         ds = ds.map(lambda x, y: (scale_images(x), y) if labels else scale_images(x), num_parallel_calls=tf.data.AUTOTUNE)

@@ -75,7 +75,10 @@ class LinearAutoencoder(Autoencoder):
         from zoo.data import scale_images
 
         total = sum(scale_images(chunk).reshape(len(chunk), -1).sum(0, dtype=np.float64) for chunk in data.chunks(500))
-        mean = (total / len(data)).astype(np.float32)
+        self.centre_on((total / len(data)).astype(np.float32))
+
+    def centre_on(self, mean):
+        """Set the centring offset to `mean` (`[H*W*C]`, the training images' per-pixel mean)."""
         self.encoder.get_layer("center").offset.assign(mean)
         self.decoder.get_layer("uncenter").offset.assign(mean)
 
