@@ -9,6 +9,7 @@ the ROC AUC of the anomaly score (second half of the test split: normal digits v
 detection rates at the threshold calibrated on the first half. The result is added to the shipped
 card as "anomaly_detection" and the README table between the markers is rewritten.
 """
+
 import argparse
 import json
 import os
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from readme_block import rewrite  # noqa: E402
+
 from zoo import registry  # noqa: E402
 
 DROP = {"--out": 1, "--quiet": 0, "--holdout-class": 1, "--no-export": 0}
@@ -38,7 +40,18 @@ def holdout_command(card, holdout_class, out):
             i += 1
         else:
             i += 1 + (skip if "=" not in words[i] else 0)
-    return [sys.executable, "-m", words[2], *kept, "--holdout-class", str(holdout_class), "--no-export", "--quiet", "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        words[2],
+        *kept,
+        "--holdout-class",
+        str(holdout_class),
+        "--no-export",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
 
 
 def autoencoder_entries():
@@ -63,10 +76,14 @@ def main(argv=None):
         shown = " ".join(["python", *command[1:]]).replace(str(Path(args.runs)), "runs/anomaly")
         card["anomaly_detection"] = {"command": shown, **anomaly}
         card_path.write_text(json.dumps(card, indent=2) + "\n")
-        rows.append(f"| {name} | {card['metrics']['test_mse']:.4f} | {anomaly['roc_auc']:.3f} | "
-                    f"{anomaly['true_positive_rate']:.3f} | {anomaly['false_positive_rate']:.3f} |")
-    table = (f"| model | held-out MSE (shipped) | ROC AUC, digit {args.holdout_class} unseen | detected at threshold | "
-             f"false alarms |\n|---|---|---|---|---|\n" + "\n".join(rows))
+        rows.append(
+            f"| {name} | {card['metrics']['test_mse']:.4f} | {anomaly['roc_auc']:.3f} | "
+            f"{anomaly['true_positive_rate']:.3f} | {anomaly['false_positive_rate']:.3f} |"
+        )
+    table = (
+        f"| model | held-out MSE (shipped) | ROC AUC, digit {args.holdout_class} unseen | detected at threshold | "
+        f"false alarms |\n|---|---|---|---|---|\n" + "\n".join(rows)
+    )
     print(table)
     rewrite("anomaly-table", table)
 

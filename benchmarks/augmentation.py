@@ -13,6 +13,7 @@ learnt from rare-class digits this classifier never sees; the test digits are he
 The table goes to the README between the markers and the raw numbers to
 benchmarks/results/augmentation.json.
 """
+
 import argparse
 import json
 import os
@@ -25,9 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 
 import zoo  # noqa: E402
-from readme_block import rewrite  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.generate import generate  # noqa: E402
 
@@ -36,7 +37,9 @@ RARE = (5, 6, 7, 8, 9)
 
 def subset(train, seed, common, rare):
     rng = np.random.default_rng(seed)
-    keep = np.concatenate([rng.choice(np.flatnonzero(train.labels == c), rare if c in RARE else common, replace=False) for c in range(10)])
+    keep = np.concatenate(
+        [rng.choice(np.flatnonzero(train.labels == c), rare if c in RARE else common, replace=False) for c in range(10)]
+    )
     return train.images[keep], train.labels[keep]
 
 
@@ -57,7 +60,9 @@ def train_and_score(images, labels, test, seed, steps, batch=64):
     order = np.concatenate([rng.permutation(len(x)) for _ in range(steps * batch // len(x) + 1)])[: steps * batch]
     model.fit(x[order], labels[order], batch_size=batch, epochs=1, shuffle=False, verbose=0)
     predicted = model.probabilities(scale_images(test.images)).argmax(1)
-    return {str(c): float(np.mean(predicted[test.labels == c] == c)) for c in range(10)} | {"overall": float(np.mean(predicted == test.labels))}
+    return {str(c): float(np.mean(predicted[test.labels == c] == c)) for c in range(10)} | {
+        "overall": float(np.mean(predicted == test.labels))
+    }
 
 
 def main(argv=None):
@@ -74,20 +79,31 @@ def main(argv=None):
         for arm, x, y in arms(images, labels, seed, args.common, args.rare):
             scores = train_and_score(x, y, test, seed, args.steps)
             results.setdefault(arm, []).append(scores)
-            print(f"seed {seed} {arm:18s} overall {scores['overall']:.3f} rare {np.mean([scores[str(c)] for c in RARE]):.3f}", flush=True)
+            print(
+                f"seed {seed} {arm:18s} overall {scores['overall']:.3f} rare "
+                f"{np.mean([scores[str(c)] for c in RARE]):.3f}",
+                flush=True,
+            )
     rows = []
     for arm, runs in results.items():
         overall = [r["overall"] for r in runs]
         rare = [np.mean([r[str(c)] for c in RARE]) for r in runs]
         common = [np.mean([r[str(c)] for c in range(10) if c not in RARE]) for r in runs]
         per_class = " ".join(f"{np.mean([r[str(c)] for r in runs]):.2f}" for c in range(10))
-        rows.append(f"| {arm} | {np.mean(overall):.3f} ± {np.std(overall):.3f} | {np.mean(rare):.3f} ± {np.std(rare):.3f} | "
-                    f"{np.mean(common):.3f} ± {np.std(common):.3f} | {per_class} |")
-    table = ("| training data | accuracy | rare classes 5-9 | common classes 0-4 | per class 0 … 9 (mean) |\n|---|---|---|---|---|\n"
-             + "\n".join(rows)
-             + f"\n\n{args.seeds} seeds (subset, generator latents and classifier init per seed), {args.common} real digits of each "
-               f"common class and {args.rare} of each rare class, {args.steps} steps of batch 64, "
-               f"`python benchmarks/augmentation.py --seeds {args.seeds} --common {args.common} --rare {args.rare} --steps {args.steps}`.")
+        rows.append(
+            f"| {arm} | {np.mean(overall):.3f} ± {np.std(overall):.3f} | {np.mean(rare):.3f} ± {np.std(rare):.3f} | "
+            f"{np.mean(common):.3f} ± {np.std(common):.3f} | {per_class} |"
+        )
+    table = (
+        "| training data | accuracy | rare classes 5-9 | common classes 0-4 | per class 0 … 9 (mean) "
+        "|\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\n{args.seeds} seeds (subset, generator latents and classifier init per seed), {args.common} real "
+        f"digits of each "
+        f"common class and {args.rare} of each rare class, {args.steps} steps of batch 64, "
+        f"`python benchmarks/augmentation.py --seeds {args.seeds} --common {args.common} --rare {args.rare} "
+        f"--steps {args.steps}`."
+    )
     print(table)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

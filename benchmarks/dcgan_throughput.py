@@ -13,6 +13,7 @@ The zoo model has the same layer sizes and parameter count per layer (sub-pixel 
 the transposed convolution's weights and FLOPs), reuses the step's fake batch for the generator
 update, and compiles the step with XLA.
 """
+
 import argparse
 import os
 import platform
@@ -22,33 +23,45 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import zoo  # noqa: E402  (quiet TensorFlow import)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
+
+import zoo  # noqa: E402  (quiet TensorFlow import)
 
 LATENT, BATCH = 128, 128
 
 
 # ---- baseline: the keras.io example, as in shared/reference/keras_io_dcgan.py --------------------
 def baseline_discriminator():
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(64, 4, 2, "same"), layers.LeakyReLU(0.2),
-        layers.Conv2D(128, 4, 2, "same"), layers.LeakyReLU(0.2),
-        layers.Flatten(), layers.Dropout(0.2), layers.Dense(1),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(64, 4, 2, "same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(128, 4, 2, "same"),
+            layers.LeakyReLU(0.2),
+            layers.Flatten(),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
 
 
 def baseline_generator():
-    return keras.Sequential([
-        keras.Input((LATENT,)),
-        layers.Dense(7 * 7 * 128), layers.Reshape((7, 7, 128)),
-        layers.Conv2DTranspose(128, 4, 2, "same"), layers.LeakyReLU(0.2),
-        layers.Conv2DTranspose(64, 4, 2, "same"), layers.LeakyReLU(0.2),
-        layers.Conv2D(1, 5, padding="same", activation="sigmoid"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((LATENT,)),
+            layers.Dense(7 * 7 * 128),
+            layers.Reshape((7, 7, 128)),
+            layers.Conv2DTranspose(128, 4, 2, "same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2DTranspose(64, 4, 2, "same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(1, 5, padding="same", activation="sigmoid"),
+        ]
+    )
 
 
 class BaselineGAN(keras.Model):
@@ -81,8 +94,11 @@ class BaselineGAN(keras.Model):
 def baseline(x):
     ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(BATCH, drop_remainder=True).prefetch(2)
     gan = BaselineGAN(baseline_discriminator(), baseline_generator())
-    gan.compile(keras.optimizers.Adam(2e-4, 0.5), keras.optimizers.Adam(2e-4, 0.5),
-                keras.losses.BinaryCrossentropy(from_logits=True))
+    gan.compile(
+        keras.optimizers.Adam(2e-4, 0.5),
+        keras.optimizers.Adam(2e-4, 0.5),
+        keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     gan.fit(ds.take(3), epochs=1, verbose=0)  # warm-up: tracing
     return lambda epochs: gan.fit(ds, epochs=epochs, verbose=0)
 

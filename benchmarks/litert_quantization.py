@@ -9,6 +9,7 @@ accuracy, the forecaster MAE. The language model's held-out bits/char needs ever
 which its exported `next_char_logits` does not return: its row shows sizes and output differences.
 Each card gets "litert_variants"; the README table between the markers is rewritten.
 """
+
 import dataclasses
 import json
 import os
@@ -21,14 +22,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from readme_block import rewrite  # noqa: E402
 
 import zoo  # noqa: E402
-from readme_block import rewrite  # noqa: E402
 from export import export_model  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, evaluate_samples, translation_metrics  # noqa: E402
-
 
 
 def through_litert(model, path):
@@ -56,7 +56,9 @@ def metric(name, model, classifier):
     if hasattr(model, "forecast"):
         return "held-out MAE", model.held_out_metrics(model.data("test"))["model"]["mae"]
     if hasattr(model, "probabilities"):
-        return "accuracy", float(np.mean(model.probabilities(digits).argmax(1) == load_images("mnist5k", "test").labels))
+        return "accuracy", float(
+            np.mean(model.probabilities(digits).argmax(1) == load_images("mnist5k", "test").labels)
+        )
     if hasattr(model, "domain_names"):
         return "FID MNIST→UCI", translation_metrics(model, classifier)["a_to_b_fid"]
     if hasattr(model, "sample"):
@@ -72,14 +74,30 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as out:
             report = export_model(zoo.load(name), out, name, formats=("litert", "litert-quantized"))
             quantized = report["litert_quantized"]
-            files = {"float32": Path(report["litert"]["path"]), **{v: Path(r["path"]) for v, r in quantized.items() if "path" in r}}
+            files = {
+                "float32": Path(report["litert"]["path"]),
+                **{v: Path(r["path"]) for v, r in quantized.items() if "path" in r},
+            }
             variants = {}
             for variant, path in files.items():
                 label, value = metric(name, through_litert(zoo.load(name), path), classifier)
-                diffs = report["litert"]["parity"] if variant == "float32" else report["litert_quantized"][variant]["max_abs_diff"]
-                floats = [d for outputs in diffs.values() for k, d in outputs.items() if "uint8" not in k and k not in ("label", "is_anomaly")]
-                variants[variant] = {"bytes": path.stat().st_size, "metric": label, "value": value,
-                                     "max_abs_diff_float_outputs": max(floats) if floats else None}
+                diffs = (
+                    report["litert"]["parity"]
+                    if variant == "float32"
+                    else report["litert_quantized"][variant]["max_abs_diff"]
+                )
+                floats = [
+                    d
+                    for outputs in diffs.values()
+                    for k, d in outputs.items()
+                    if "uint8" not in k and k not in ("label", "is_anomaly")
+                ]
+                variants[variant] = {
+                    "bytes": path.stat().st_size,
+                    "metric": label,
+                    "value": value,
+                    "max_abs_diff_float_outputs": max(floats) if floats else None,
+                }
                 print(name, variant, variants[variant], flush=True)
         card_path = registry.PRETRAINED_DIR / f"{name}.json"
         card = json.loads(card_path.read_text())
@@ -100,7 +118,9 @@ def main(argv=None):
             value = "" if v["value"] is None else f" · {v['value']:.4g}"
             cells.append(f"{v['bytes'] / 1e6:.2f} MB{value}")
         rows.append(f"| {name} | {variants['float32']['metric'] or '(sizes only)'} | " + " | ".join(cells) + " |")
-    table = "| entry | metric | float32 | float16 | dynamic range | int8 |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+    table = "| entry | metric | float32 | float16 | dynamic range | int8 |\n|---|---|---|---|---|---|\n" + "\n".join(
+        rows
+    )
     print(table)
     rewrite("litert-table", table)
 

@@ -8,6 +8,7 @@ float16 with loss scaling on a GPU). Both arms run with the trainer's default XL
 Throughput = training examples per second of the fit (no export). The README table between the
 markers is rewritten.
 """
+
 import argparse
 import json
 import os
@@ -19,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import zoo  # noqa: E402
 from readme_block import rewrite  # noqa: E402
-from zoo.evaluate import FEATURE_NETWORK, evaluate_samples  # noqa: E402
 
+import zoo  # noqa: E402
+from zoo.evaluate import FEATURE_NETWORK, evaluate_samples  # noqa: E402
 
 
 def main(argv=None):
@@ -37,17 +38,43 @@ def main(argv=None):
         for arm, flags in (("float32", []), ("mixed", ["--mixed-precision"])):
             out = Path(args.runs) / f"{module}-{arm}"
             if not (out / "card.json").is_file():
-                subprocess.run([sys.executable, "-m", f"train.{module}", "--epochs", str(args.epochs), "--seed", "0", "--no-export",
-                                "--quiet", "--out", str(out), *flags], cwd=ROOT, check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        f"train.{module}",
+                        "--epochs",
+                        str(args.epochs),
+                        "--seed",
+                        "0",
+                        "--no-export",
+                        "--quiet",
+                        "--out",
+                        str(out),
+                        *flags,
+                    ],
+                    cwd=ROOT,
+                    check=True,
+                )
             card = json.loads((out / "card.json").read_text())
             examples = card["data"]["examples"] * args.epochs
-            value = (evaluate_samples(zoo.load(str(out)), 1000, classifier)["fid"] if module == "dcgan"
-                     else card["metrics"]["test_mse"])
+            value = (
+                evaluate_samples(zoo.load(str(out)), 1000, classifier)["fid"]
+                if module == "dcgan"
+                else card["metrics"]["test_mse"]
+            )
             results[arm] = (card["training"]["precision"], examples / card["training"]["seconds_last_session"], value)
         (_, t32, v32), (pm, tm, vm) = results["float32"], results["mixed"]
-        rows.append(f"| {module.replace('_', '-')} | {t32:.0f} | {tm:.0f} ({pm}) | {tm / t32:.2f}× | {metric} {v32:.4g} | {vm:.4g} |")
-    table = ("| trainer | float32 examples/s | mixed examples/s | speed-up | float32 quality | mixed quality |\n|---|---|---|---|---|---|\n"
-             + "\n".join(rows) + f"\n\n{args.epochs} epochs each, seed 0, `python benchmarks/mixed_precision.py --epochs {args.epochs}`.")
+        rows.append(
+            f"| {module.replace('_', '-')} | {t32:.0f} | {tm:.0f} ({pm}) | {tm / t32:.2f}× | {metric} {v32:.4g} "
+            f"| {vm:.4g} |"
+        )
+    table = (
+        "| trainer | float32 examples/s | mixed examples/s | speed-up | float32 quality | mixed quality "
+        "|\n|---|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\n{args.epochs} epochs each, seed 0, `python benchmarks/mixed_precision.py --epochs {args.epochs}`."
+    )
     print(table)
     rewrite("mixed-precision-table", table)
 

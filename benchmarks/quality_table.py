@@ -5,6 +5,7 @@
 Rows: every shipped generator (GAN/VAE) entry, scored by zoo.evaluate, plus the real MNIST-5k
 training split scored the same way, which shows what a perfect generator would get.
 """
+
 import os
 import sys
 from pathlib import Path
@@ -12,11 +13,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import zoo  # noqa: E402
 from readme_block import rewrite  # noqa: E402
+
+import zoo  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, PROTOCOL, evaluate, format_table, image_metrics, reference_images  # noqa: E402
-
 
 
 def main():
@@ -31,13 +32,20 @@ def main():
             m = evaluate(model, name, classifier=classifier)
             a, b = model.domain_names
             for d, (src, dst) in {"a_to_b": (a, b), "b_to_a": (b, a)}.items():
-                translations.append(f"| {name} | {src} → {dst} | {m[d + '_fid_untranslated']:.1f} | {m[d + '_fid']:.1f} | {m[d + '_label_kept']:.3f} |")
+                translations.append(
+                    f"| {name} | {src} → {dst} | {m[d + '_fid_untranslated']:.1f} | {m[d + '_fid']:.1f} | "
+                    f"{m[d + '_label_kept']:.3f} |"
+                )
     real = scale_images(load_images("mnist5k", "train").images[:1000])
     rows["real digits (mnist5k train, 1,000)"] = image_metrics(real, reference_images(), classifier)
     table = format_table(rows)
     if translations:
-        table += ("\n\nTranslation (FID against the target domain's test split; label kept = classifier still reads the source digit):\n\n"
-                  "| model | direction | FID untranslated | FID translated | label kept |\n|---|---|---|---|---|\n" + "\n".join(translations))
+        table += (
+            "\n\nTranslation (FID against the target domain's test split; label kept = classifier still reads "
+            "the source digit):\n\n"
+            "| model | direction | FID untranslated | FID translated | label kept |\n|---|---|---|---|---|\n"
+            + "\n".join(translations)
+        )
     protocol = "; ".join(f"{k}: {v}" for k, v in PROTOCOL.items())
     block = f"{table}\n\nProtocol — {protocol}."
     print(table)

@@ -1,5 +1,6 @@
 """The one way benchmark scripts put their tables into the README: between a pair of markers
 `<!-- NAME:start -->` and `<!-- NAME:end -->`, nothing else touched (no hand-typed figures)."""
+
 import re
 from pathlib import Path
 
@@ -12,5 +13,7 @@ def rewrite(name, block, readme=README):
     text = readme.read_text()
     if start not in text:
         return False
-    readme.write_text(re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{block}\n{end}", text, flags=re.S))
+    readme.write_text(
+        re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{block}\n{end}", text, flags=re.S)
+    )
     return True

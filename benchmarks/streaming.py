@@ -43,8 +43,23 @@ def make_folder(root, n, size=64, seed=0):
 
 
 def train(folder, out, steps, in_memory):
-    cmd = [sys.executable, "-m", "train.dcgan", "--dataset", f"folder:{folder}", "--epochs", "1", "--steps-per-epoch", str(steps),
-           "--batch-size", "64", "--no-export", "--quiet", "--out", str(out)] + (["--in-memory"] if in_memory else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "train.dcgan",
+        "--dataset",
+        f"folder:{folder}",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        str(steps),
+        "--batch-size",
+        "64",
+        "--no-export",
+        "--quiet",
+        "--out",
+        str(out),
+    ] + (["--in-memory"] if in_memory else [])
     started = time.time()
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(child.pid, 0)
@@ -81,7 +96,9 @@ def main(argv=None):
             out = Path(args.root) / f"run{n}{'-mem' if in_memory else ''}"
             shutil.rmtree(out, ignore_errors=True)
             result = train(folder, out, args.steps, in_memory)
-            rows.append({"images": n, "mode": "in memory (--in-memory)" if in_memory else "streamed (default)", **result})
+            rows.append(
+                {"images": n, "mode": "in memory (--in-memory)" if in_memory else "streamed (default)", **result}
+            )
             print(rows[-1], flush=True)
     print(f"\nCPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, flags: {cpu_flags()}")
     print("| folder | data | peak RSS (MiB) | images/s |\n|---|---|---|---|")

@@ -9,6 +9,7 @@ fine-tuned arm with `--from-pretrained`. Scores on the UCI digits' held-out spli
 samples against it in classifier-mnist features (the evaluation protocol's features, UCI test
 digits as the reference), and reconstruction MSE. The README table between the markers is rewritten.
 """
+
 import argparse
 import json
 import os
@@ -20,18 +21,34 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import zoo  # noqa: E402
 from readme_block import rewrite  # noqa: E402
+
+import zoo  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
 from zoo.evaluate import FEATURE_NETWORK, image_metrics  # noqa: E402
 
-EXPERIMENTS = {"dcgan": ("dcgan-mnist", "FID vs UCI test digits (lower is better)"),
-               "ae_conv": ("ae-conv-mnist", "held-out reconstruction MSE (lower is better)")}
+EXPERIMENTS = {
+    "dcgan": ("dcgan-mnist", "FID vs UCI test digits (lower is better)"),
+    "ae_conv": ("ae-conv-mnist", "held-out reconstruction MSE (lower is better)"),
+}
 
 
 def run(module, out, epochs, source=None):
-    command = [sys.executable, "-m", f"train.{module}", "--dataset", "digits", "--epochs", str(epochs), "--seed", "0",
-               "--no-export", "--quiet", "--out", str(out)] + (["--from-pretrained", source] if source else [])
+    command = [
+        sys.executable,
+        "-m",
+        f"train.{module}",
+        "--dataset",
+        "digits",
+        "--epochs",
+        str(epochs),
+        "--seed",
+        "0",
+        "--no-export",
+        "--quiet",
+        "--out",
+        str(out),
+    ] + (["--from-pretrained", source] if source else [])
     if not (out / "card.json").is_file():
         subprocess.run(command, cwd=ROOT, check=True)
     return " ".join(["python", *command[1:]])
@@ -59,13 +76,23 @@ def main(argv=None):
             for arm, start in (("from scratch", None), (f"from {source}", source)):
                 out = Path(args.runs) / f"{module}-{'scratch' if start is None else 'pretrained'}-{epochs}ep"
                 command = run(module, out, epochs, start)
-                results[arm] = {"value": score(module, out, classifier, reference), "command": command.replace(str(Path(args.runs)), "runs/transfer")}
+                results[arm] = {
+                    "value": score(module, out, classifier, reference),
+                    "command": command.replace(str(Path(args.runs)), "runs/transfer"),
+                }
             record[f"{module}-{epochs}ep"] = results
             scratch, tuned = (r["value"] for r in results.values())
-            rows.append(f"| {module.replace('_', '-')} on UCI digits | {epochs} ({epochs * steps_per_epoch}) | {metric} | {scratch:.4g} | {tuned:.4g} |")
-    table = ("| model | budget: epochs (steps) | metric | from scratch | fine-tuned from the zoo entry |\n|---|---|---|---|---|\n" + "\n".join(rows)
-             + f"\n\nBatch 64, seed 0, `python benchmarks/transfer.py --epochs {' '.join(map(str, args.epochs))}` "
-               f"(the trainers' commands are in benchmarks/results/transfer.json).")
+            rows.append(
+                f"| {module.replace('_', '-')} on UCI digits | {epochs} ({epochs * steps_per_epoch}) | {metric} "
+                f"| {scratch:.4g} | {tuned:.4g} |"
+            )
+    table = (
+        "| model | budget: epochs (steps) | metric | from scratch | fine-tuned from the zoo entry "
+        "|\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\nBatch 64, seed 0, `python benchmarks/transfer.py --epochs {' '.join(map(str, args.epochs))}` "
+        f"(the trainers' commands are in benchmarks/results/transfer.json)."
+    )
     print(table)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

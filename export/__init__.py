@@ -5,6 +5,7 @@ The exporter knows nothing about model families: it sees `model.endpoints()` onl
     from export import export_model
     report = export_model(model, "exports", "dcgan-mnist", formats=("savedmodel", "onnx", "litert"))
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,12 @@ def calibration_source(model, endpoints, n=64):
     each input's declared distribution (exact for latents z ~ N(0, I))."""
     own = model.calibration_inputs(n)
     dataset = (model.recipe or {}).get("dataset")
-    return own, {key: f"first {n} training examples of {dataset} (the run's data)" if key in own
-                 else f"{n} draws from the declared input distribution" for key in endpoints}
+    return own, {
+        key: f"first {n} training examples of {dataset} (the run's data)"
+        if key in own
+        else f"{n} draws from the declared input distribution"
+        for key in endpoints
+    }
 
 
 def representative_inputs(model, endpoints, n=64, own=None):
@@ -37,7 +42,7 @@ def representative_inputs(model, endpoints, n=64, own=None):
     for key, endpoint in endpoints.items():
         batch = own.get(key) or endpoint.example_inputs(batch=n, seed=1)
         for i in range(n):
-            yield key, {name: np.asarray(value[i:i + 1]) for name, value in batch.items()}
+            yield key, {name: np.asarray(value[i : i + 1]) for name, value in batch.items()}
 
 
 def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
@@ -62,7 +67,14 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
         if clash:  # ONNX and LiteRT need distinct tensor names
             raise ExportError(f"endpoint '{key}' uses {sorted(clash)} as both input and output name")
 
-    report = {"name": name, "tolerance": TOLERANCE, "endpoints": {k: {"inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}, "doc": e.doc} for k, e in endpoints.items()}}
+    report = {
+        "name": name,
+        "tolerance": TOLERANCE,
+        "endpoints": {
+            k: {"inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}, "doc": e.doc}
+            for k, e in endpoints.items()
+        },
+    }
     with tempfile.TemporaryDirectory() as scratch:
         savedmodel_dir = None
         if "savedmodel" in formats:
@@ -77,24 +89,38 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
                 # E.g. recurrent models: LiteRT is written from a fixed-length unrolled copy (builtin
                 # ops only), and checked against *this* model's outputs on inputs of that length.
                 source_endpoints = source.endpoints()
-                source_examples = {k: (inputs, endpoints[k](**inputs)) for k, e in source_endpoints.items()
-                                   for inputs in [e.example_inputs(batch=batch, seed=seed)]}
+                source_examples = {
+                    k: (inputs, endpoints[k](**inputs))
+                    for k, e in source_endpoints.items()
+                    for inputs in [e.example_inputs(batch=batch, seed=seed)]
+                }
                 savedmodel_dir = None
             if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
-                savedmodel_dir = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name)["path"]
+                savedmodel_dir = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name)[
+                    "path"
+                ]
         if "litert" in formats:
             report["litert"] = writers.write_litert(savedmodel_dir, source_endpoints, source_examples, out_dir, name)
             if source is not model:
                 report["litert"]["fixed_sequence_length"] = source.fixed_length
-                report["litert"]["examples"] = serving.write_examples(out_dir / f"{name}.litert-examples.npz", source_examples)
-                report["litert"]["inputs"] = {k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}
-                                              for k, e in source_endpoints.items()}
+                report["litert"]["examples"] = serving.write_examples(
+                    out_dir / f"{name}.litert-examples.npz", source_examples
+                )
+                report["litert"]["inputs"] = {
+                    k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()} for k, e in source_endpoints.items()
+                }
         if "litert-quantized" in formats:
             own, sources = calibration_source(source, source_endpoints)
             report["litert_quantized"] = writers.write_litert_variants(
-                savedmodel_dir, source_endpoints, source_examples, out_dir, name,
+                savedmodel_dir,
+                source_endpoints,
+                source_examples,
+                out_dir,
+                name,
                 lambda: representative_inputs(source, source_endpoints, own=own),
-                offered=model.litert_variants, why_not=model.litert_variants_note)
+                offered=model.litert_variants,
+                why_not=model.litert_variants_note,
+            )
             report["litert_calibration"] = sources
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"

@@ -2,9 +2,11 @@
 
 NAME is a pretrained zoo entry (see `python -c "import zoo; print(zoo.available())"`) or a
 training output folder. Writes a SavedModel in TF Serving's layout DIR/NAME/<version>/, one ONNX
-file per endpoint (+ its .ort), one LiteRT file (+ float16, dynamic-range and int8 variants), each reloaded in its own runtime and compared with the
+file per endpoint (+ its .ort), one LiteRT file (+ float16, dynamic-range and int8 variants), each
+reloaded in its own runtime and compared with the
 Keras model (max abs difference <= 1e-4) before it is put in place.
 """
+
 import argparse
 import sys
 
@@ -34,11 +36,17 @@ def _worst(parity):
 def main(argv=None):
     p = cli_parser(prog="python -m export", description=__doc__.split("\n\n")[1])
     p.add_argument("name", help="pretrained entry name or training output folder")
-    p.add_argument("--format", type=parse_formats, default=FORMATS, help="all, or a comma list of " + ", ".join(FORMATS))
+    p.add_argument(
+        "--format", type=parse_formats, default=FORMATS, help="all, or a comma list of " + ", ".join(FORMATS)
+    )
     p.add_argument("--out", default="exports", help="output folder")
-    p.add_argument("--as", dest="export_name", default=None, help="file/model name in the output (default: the entry's name)")
+    p.add_argument(
+        "--as", dest="export_name", default=None, help="file/model name in the output (default: the entry's name)"
+    )
     args = p.parse_args(argv)
-    if args.export_name is not None and (not args.export_name or any(c in args.export_name for c in "/\\") or args.export_name in (".", "..")):
+    if args.export_name is not None and (
+        not args.export_name or any(c in args.export_name for c in "/\\") or args.export_name in (".", "..")
+    ):
         p.error(f"--as must be a plain file name without path separators, got '{args.export_name}'")
     try:
         model = zoo.load(args.name)
@@ -46,8 +54,10 @@ def main(argv=None):
         shipped = zoo.available()
         if args.export_name is None and name in shipped and not zoo.registry.is_entry(args.name):
             raise ZooError(
-                f"{args.name} is a training run named '{name}', like the shipped entry: exporting it under that name would add "
-                f"versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to do that on purpose)"
+                f"{args.name} is a training run named '{name}', like the shipped entry: exporting it under that "
+                f"name would add "
+                f"versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to do that "
+                f"on purpose)"
             )
         report = export_model(model, args.out, name, formats=args.format)
     except ZooError as exc:
@@ -65,7 +75,10 @@ def main(argv=None):
         if "skipped" in entry:
             print(f"{variant:10s} skipped: {entry['skipped']}")
         else:
-            print(f"{variant:10s} {entry['path']}  ({entry['bytes']:,} bytes, max abs diff from Keras {_worst(entry['max_abs_diff']):.2g})")
+            print(
+                f"{variant:10s} {entry['path']}  ({entry['bytes']:,} bytes, max abs diff from Keras "
+                f"{_worst(entry['max_abs_diff']):.2g})"
+            )
     print(f"report     {args.out}/{name}.export.json")
 
 

@@ -8,6 +8,7 @@ Compares with the Keras outputs saved at export time (`NAME.examples.npz`); prin
 {"litert": {endpoint: max_abs_diff}, "onnx": {...}} and exits 1 if any differs by more than 1e-4
 (uint8 outputs: more than 1).
 """
+
 import json
 import sys
 
@@ -58,7 +59,7 @@ def main(folder, name):
         for file in sorted(folder.glob(f"{name}.*.{kind}")):
             import onnxruntime as ort
 
-            endpoint = file.name[len(name) + 1: -len(kind) - 1]
+            endpoint = file.name[len(name) + 1 : -len(kind) - 1]
             inputs, outputs = examples[endpoint]
             session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
             names = [o.name for o in session.get_outputs()]

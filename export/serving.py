@@ -2,6 +2,7 @@
 version folder, a ready REST request body and curl line per endpoint, a KServe InferenceService
 manifest, and the example inputs/outputs that the portability check replays without TensorFlow.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,8 +80,12 @@ def write_client_files(out_dir, name, endpoints, examples):
     endpoint); `name.kserve.yaml`."""
     out_dir = Path(out_dir)
     written = {}
-    lines = ["#!/bin/sh", f"# Serve the SavedModel in ./{name}/ with TF Serving, then ask each signature:",
-             f"#   docker run -p 8501:8501 -v \"$PWD/{name}:/models/{name}\" -e MODEL_NAME={name} tensorflow/serving", ""]
+    lines = [
+        "#!/bin/sh",
+        f"# Serve the SavedModel in ./{name}/ with TF Serving, then ask each signature:",
+        f'#   docker run -p 8501:8501 -v "$PWD/{name}:/models/{name}" -e MODEL_NAME={name} tensorflow/serving',
+        "",
+    ]
     for endpoint in endpoints:
         inputs, outputs = examples[endpoint]
         path = out_dir / f"{name}.{endpoint}.request.json"
@@ -89,7 +94,11 @@ def write_client_files(out_dir, name, endpoints, examples):
         lines.append(f"curl -s -X POST http://localhost:8501/v1/models/{name}:predict -d @{path.name}")
     _atomic_text(out_dir / f"{name}.curl.sh", "\n".join(lines) + "\n")
     _atomic_text(out_dir / f"{name}.kserve.yaml", kserve_manifest(name))
-    return {"requests": written, "curl": str(out_dir / f"{name}.curl.sh"), "kserve": str(out_dir / f"{name}.kserve.yaml")}
+    return {
+        "requests": written,
+        "curl": str(out_dir / f"{name}.curl.sh"),
+        "kserve": str(out_dir / f"{name}.kserve.yaml"),
+    }
 
 
 def write_examples(path, examples):

@@ -1,4 +1,5 @@
 """Parity: run an exported artifact in its own runtime and compare it with the Keras endpoint."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,7 +30,9 @@ def compare(runtime, endpoint, expected, got, tolerance=TOLERANCE):
             raise ParityError(f"{runtime}: endpoint '{endpoint}' is missing output '{key}' (has {sorted(got)})")
         have = np.asarray(got[key])
         if have.shape != want.shape:
-            raise ParityError(f"{runtime}: endpoint '{endpoint}' output '{key}' has shape {have.shape}, Keras gives {want.shape}")
+            raise ParityError(
+                f"{runtime}: endpoint '{endpoint}' output '{key}' has shape {have.shape}, Keras gives {want.shape}"
+            )
         diff = float(np.max(np.abs(want.astype(np.float64) - have.astype(np.float64)))) if want.size else 0.0
         limit = 1.0 if np.issubdtype(want.dtype, np.integer) else tolerance
         if not diff <= limit:  # also catches NaN

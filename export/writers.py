@@ -1,6 +1,7 @@
 """Writers for the three formats. Each writes to a temporary path, verifies the artifact in its own
 runtime against the Keras endpoints, and only then moves it into place: a failed or interrupted
 export never leaves a half-written or unverified file where a server or app would pick it up."""
+
 from __future__ import annotations
 
 import os
@@ -25,10 +26,7 @@ def serving_function(endpoint):
 
 
 def _parity(runtime, endpoints, examples, run):
-    return {
-        name: verify.compare(runtime, name, examples[name][1], run(name, examples[name][0]))
-        for name in endpoints
-    }
+    return {name: verify.compare(runtime, name, examples[name][1], run(name, examples[name][0])) for name in endpoints}
 
 
 def next_version(model_dir):
@@ -56,8 +54,13 @@ def write_savedmodel(model, endpoints, examples, base_dir, name):
         os.rename(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"path": str(final), "version": version, "signatures": ["serving_default", *endpoints], "parity": parity,
-            "warmup": str(final / Path(warmup).relative_to(tmp))}
+    return {
+        "path": str(final),
+        "version": version,
+        "signatures": ["serving_default", *endpoints],
+        "parity": parity,
+        "warmup": str(final / Path(warmup).relative_to(tmp)),
+    }
 
 
 def _place(tmp, final):
@@ -76,10 +79,15 @@ def write_onnx(endpoints, examples, out_dir, name, opset=17):
         try:
             try:
                 tf2onnx.convert.from_function(
-                    serving_function(endpoint), input_signature=endpoint.tensor_specs(), opset=opset, output_path=str(tmp)
+                    serving_function(endpoint),
+                    input_signature=endpoint.tensor_specs(),
+                    opset=opset,
+                    output_path=str(tmp),
                 )
             except Exception as exc:  # tf2onnx raises bare ValueErrors and others
-                raise verify.ExportError(f"onnx: converting endpoint '{endpoint_name}' failed: {str(exc).strip().splitlines()[0]}") from None
+                raise verify.ExportError(
+                    f"onnx: converting endpoint '{endpoint_name}' failed: {str(exc).strip().splitlines()[0]}"
+                ) from None
             parity = _parity("onnx", {endpoint_name: endpoint}, examples, lambda ep, x: verify.run_onnx(tmp, x))
             ort = _write_ort(tmp, final.with_suffix(".ort"), endpoint_name, endpoint, examples)
             files[endpoint_name] = {**_place(tmp, final), "opset": opset, "parity": parity[endpoint_name], "ort": ort}
@@ -121,7 +129,9 @@ def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):
         try:
             flatbuffer = converter.convert()
         except Exception as exc:
-            raise verify.ExportError(f"litert: conversion with builtin ops only failed: {str(exc).strip().splitlines()[0]}") from None
+            raise verify.ExportError(
+                f"litert: conversion with builtin ops only failed: {str(exc).strip().splitlines()[0]}"
+            ) from None
         tmp.write_bytes(flatbuffer)
         ops = verify.litert_ops(tmp)
         flex = [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
@@ -137,7 +147,9 @@ def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):
 LITERT_VARIANTS = ("float16", "dynamic", "int8")
 
 
-def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, representative, offered=LITERT_VARIANTS, why_not=""):
+def write_litert_variants(
+    savedmodel_dir, endpoints, examples, out_dir, name, representative, offered=LITERT_VARIANTS, why_not=""
+):
     """Quantized LiteRT files `name.<variant>.tflite`, builtin ops only, float32 inputs/outputs:
       float16  weights stored as float16
       dynamic  weights int8, activations quantized on the fly (dynamic range)
@@ -163,11 +175,16 @@ def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, re
                 converter.target_spec.supported_types = [tf.float16]
             elif variant == "int8":
                 converter.representative_dataset = lambda: iter(representative())
-                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+                converter.target_spec.supported_ops = [
+                    tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                    tf.lite.OpsSet.TFLITE_BUILTINS,
+                ]
             try:
                 tmp.write_bytes(converter.convert())
             except Exception as exc:
-                raise verify.ExportError(f"litert {variant}: conversion failed: {str(exc).strip().splitlines()[0]}") from None
+                raise verify.ExportError(
+                    f"litert {variant}: conversion failed: {str(exc).strip().splitlines()[0]}"
+                ) from None
             ops = verify.litert_ops(tmp)
             flex = [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
             if flex:
@@ -175,8 +192,13 @@ def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, re
             diffs, changed = {}, {}
             try:
                 runs = {endpoint: verify.run_litert(tmp, endpoint, examples[endpoint][0]) for endpoint in endpoints}
-            except RuntimeError as exc:  # e.g. XNNPACK refuses a tensor's int8 scale: the file would not run on a phone either
-                results[variant] = {"skipped": f"written but not runnable by the LiteRT interpreter ({str(exc).strip().splitlines()[0][:160]}); not shipped"}
+            except (
+                RuntimeError
+            ) as exc:  # e.g. XNNPACK refuses a tensor's int8 scale: the file would not run on a phone either
+                results[variant] = {
+                    "skipped": "written but not runnable by the LiteRT interpreter "
+                    f"({str(exc).strip().splitlines()[0][:160]}); not shipped"
+                }
                 continue
             for endpoint in endpoints:
                 inputs, expected = examples[endpoint]
@@ -184,13 +206,20 @@ def write_litert_variants(savedmodel_dir, endpoints, examples, out_dir, name, re
                 for key, want in expected.items():
                     have = np.asarray(got[key], np.float64)
                     if not np.all(np.isfinite(have)):
-                        raise verify.ExportError(f"litert {variant}: endpoint '{endpoint}' output '{key}' is not finite")
+                        raise verify.ExportError(
+                            f"litert {variant}: endpoint '{endpoint}' output '{key}' is not finite"
+                        )
                     gap = np.abs(want.astype(np.float64) - have)
                     if np.issubdtype(want.dtype, np.integer):  # uint8 images, labels: how many changed
                         changed.setdefault(endpoint, {})[key] = float(np.mean(gap > 1))
                     else:
                         diffs.setdefault(endpoint, {})[key] = float(gap.max())
-            results[variant] = {**_place(tmp, final), "ops": ops, "max_abs_diff": diffs, "integer_outputs_changed": changed}
+            results[variant] = {
+                **_place(tmp, final),
+                "ops": ops,
+                "max_abs_diff": diffs,
+                "integer_outputs_changed": changed,
+            }
         finally:
             if tmp.exists():
                 tmp.unlink()

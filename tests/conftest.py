@@ -33,7 +33,9 @@ def tiny():
 def run_cli(*args, timeout=600):
     """Run `python -m ...` from the repo root; returns CompletedProcess with text output."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -46,7 +48,11 @@ def portable_check(folder, name):
     Fails the test if any replayed artifact differs from the saved Keras outputs."""
     import json
 
-    r = subprocess.run([sys.executable, str(ROOT / "export" / "portable_check.py"), str(folder), name],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "export" / "portable_check.py"), str(folder), name],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])

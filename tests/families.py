@@ -1,4 +1,5 @@
 """One tiny model of every architecture, with a batch it trains on: the shared test battery's subjects."""
+
 import numpy as np
 
 import zoo
@@ -15,9 +16,24 @@ FAMILIES = {
     "cyclegan": (lambda: zoo.CycleGAN(image_shape=(8, 8, 1), width=2), (X, X[::-1])),
     "stylegan": (lambda: zoo.StyleGANLite(image_shape=(8, 8, 1), channels=(4, 4), w_dim=4, latent_dim=4, d_width=2), X),
     "classifier": (lambda: zoo.Classifier(image_shape=(8, 8, 1), width=2), (X, LABELS)),
-    "forecaster": (lambda: Forecaster(window=6, horizon=3, units=4), (rng.random((8, 6, 1), dtype=np.float32), rng.random((8, 3), dtype=np.float32))),
+    "forecaster": (
+        lambda: Forecaster(window=6, horizon=3, units=4),
+        (rng.random((8, 6, 1), dtype=np.float32), rng.random((8, 3), dtype=np.float32)),
+    ),
     "row-classifier": (lambda: SequenceClassifier(features=8, steps=8, units=4), (X, LABELS)),
-    "char-lm": (lambda: CharLanguageModel(vocabulary="abcdef", units=4, context=5), (rng.integers(0, 6, (8, 5)).astype(np.int32),) * 2),
-    **{f"ae-{kind}": ((lambda cls=cls, kind=kind: cls(image_shape=(8, 8, 1), latent_dim=4, **({"width": 2} if kind == "conv" else {}))), X)
-       for kind, cls in TYPES.items()},
+    "char-lm": (
+        lambda: CharLanguageModel(vocabulary="abcdef", units=4, context=5),
+        (rng.integers(0, 6, (8, 5)).astype(np.int32),) * 2,
+    ),
+    **{
+        f"ae-{kind}": (
+            (
+                lambda cls=cls, kind=kind: cls(
+                    image_shape=(8, 8, 1), latent_dim=4, **({"width": 2} if kind == "conv" else {})
+                )
+            ),
+            X,
+        )
+        for kind, cls in TYPES.items()
+    },
 }

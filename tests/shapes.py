@@ -1,5 +1,6 @@
 """Small image datasets made on the fly for the "your own data" tests: coloured or grey shapes in
 class folders with names, written as PNG and JPEG like a user's folder would be."""
+
 from pathlib import Path
 
 import numpy as np

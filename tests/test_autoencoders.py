@@ -1,5 +1,6 @@
 """The autoencoder family: each regulariser against a hand computation, corruption only in
 training, the linear AE <-> PCA subspace, endpoints, anomaly threshold, bad input, export parity."""
+
 import math
 
 import numpy as np
@@ -68,10 +69,12 @@ def test_contractive_penalty_equals_finite_difference_jacobian():
             up[d] += eps
             down[d] -= eps
             jac[:, d] = (encode(up)[0] - encode(down)[0]) / (2 * eps)
-        analytic = float(sigmoid_jacobian_norm(model.encoder(x[i:i + 1]), model.code_kernel)[0])
-        assert analytic == pytest.approx(float(np.sum(jac ** 2)), rel=1e-3)
+        analytic = float(sigmoid_jacobian_norm(model.encoder(x[i : i + 1]), model.code_kernel)[0])
+        assert analytic == pytest.approx(float(np.sum(jac**2)), rel=1e-3)
     terms, _ = model.loss_terms(tf.constant(x))
-    assert float(terms["contraction"]) == pytest.approx(0.1 * float(np.mean(model.jacobian_norm(model.encoder(x)))), rel=1e-5)
+    assert float(terms["contraction"]) == pytest.approx(
+        0.1 * float(np.mean(model.jacobian_norm(model.encoder(x)))), rel=1e-5
+    )
 
 
 def test_contractive_refuses_an_encoder_without_an_exact_jacobian():
@@ -82,7 +85,7 @@ def test_contractive_refuses_an_encoder_without_an_exact_jacobian():
 def test_vae_kl_for_known_mean_and_sigma():
     mean = tf.constant([[1.0, 0.0]])
     sigma = np.array([[1.0, 0.5]])
-    log_var = tf.constant(np.log(sigma ** 2), tf.float32)
+    log_var = tf.constant(np.log(sigma**2), tf.float32)
     # KL = 1/2 sum(sigma^2 + mu^2 - 1 - ln sigma^2) = 1/2 (1 + (0.25 - 1 - ln 0.25))
     expected = 0.5 * (1.0 + (0.25 - 1.0 - math.log(0.25)))
     assert float(gaussian_kl(mean, log_var)[0]) == pytest.approx(expected, rel=1e-6)
@@ -123,7 +126,9 @@ def test_denoising_corrupts_in_train_step_only(corruption):
     model = tiny("denoising", corruption=corruption, corruption_level=0.3)
     x = images(4)
     seen = []
-    model.encoder.call = (lambda call: lambda inputs, *a, **k: seen.append(np.asarray(inputs)) or call(inputs, *a, **k))(model.encoder.call)
+    model.encoder.call = (
+        lambda call: lambda inputs, *a, **k: seen.append(np.asarray(inputs)) or call(inputs, *a, **k)
+    )(model.encoder.call)
     model.compile(jit_compile=False)
     model.run_eagerly = True
     model.train_step(tf.constant(x))
@@ -207,14 +212,17 @@ def test_calibrated_threshold_and_roc_auc():
     assert metrics["anomaly"]["held_out_class"] == 1 and metrics["test_examples"] == 20
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.zeros((2, 28, 28, 1), np.float32), "shape"),
-    (np.zeros((2, 8, 8), np.float32), "shape"),
-    (np.zeros((2, 8, 8, 1), "U1"), "numeric"),
-    (np.full((2, 8, 8, 1), np.nan, np.float32), "NaN"),
-    (np.zeros((0, 8, 8, 1), np.float32), "empty"),
-    (np.full((2, 8, 8, 1), 2.0, np.float32), r"\[0.0, 1.0\]"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((2, 28, 28, 1), np.float32), "shape"),
+        (np.zeros((2, 8, 8), np.float32), "shape"),
+        (np.zeros((2, 8, 8, 1), "U1"), "numeric"),
+        (np.full((2, 8, 8, 1), np.nan, np.float32), "NaN"),
+        (np.zeros((0, 8, 8, 1), np.float32), "empty"),
+        (np.full((2, 8, 8, 1), 2.0, np.float32), r"\[0.0, 1.0\]"),
+    ],
+)
 def test_bad_input_is_a_clear_error(bad, message):
     model = tiny("conv")
     for call in (model.reconstruct, model.encode, model.anomaly_score):
@@ -240,7 +248,11 @@ def test_export_parity(kind, tmp_path):
     names = {"encode", "decode", "reconstruct", "anomaly_score"} | ({"sample"} if kind == "variational" else set())
     assert set(report["endpoints"]) == names
     for endpoint in names:
-        for diffs in (report["savedmodel"]["parity"][endpoint], report["onnx"][endpoint]["parity"], report["litert"]["parity"][endpoint]):
+        for diffs in (
+            report["savedmodel"]["parity"][endpoint],
+            report["onnx"][endpoint]["parity"],
+            report["litert"]["parity"][endpoint],
+        ):
             assert diffs and max(diffs.values()) <= 1e-4
     from conftest import portable_check
 
@@ -264,8 +276,23 @@ def test_cli_trains_a_tiny_anomaly_detector_and_loads_it(tmp_path, cli):
     import json
 
     out = tmp_path / "run"
-    r = cli("train.ae_denoising", "--epochs", "1", "--limit", "256", "--hidden", "32", "--latent-dim", "4",
-            "--holdout-class", "3", "--out", str(out), "--no-export", "--quiet")
+    r = cli(
+        "train.ae_denoising",
+        "--epochs",
+        "1",
+        "--limit",
+        "256",
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "4",
+        "--holdout-class",
+        "3",
+        "--out",
+        str(out),
+        "--no-export",
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
     card = json.loads((out / "card.json").read_text())
     assert card["name"] == "ae-denoising-mnist" and card["data"]["held_out_class"] == 3
@@ -279,12 +306,15 @@ def test_cli_trains_a_tiny_anomaly_detector_and_loads_it(tmp_path, cli):
     assert (out / "samples" / "epoch_001.png").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train.ae_vanilla", "--beta", "2"], "--beta does not apply to --type vanilla"),
-    (["train.autoencoder", "--type", "vanila"], "invalid choice"),
-    (["train.ae_conv", "--holdout-class", "42"], "no such label"),
-    (["train.ae_sparse", "--sparsity-target", "1.5"], "must lie in (0, 1)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train.ae_vanilla", "--beta", "2"], "--beta does not apply to --type vanilla"),
+        (["train.autoencoder", "--type", "vanila"], "invalid choice"),
+        (["train.ae_conv", "--holdout-class", "42"], "no such label"),
+        (["train.ae_sparse", "--sparsity-target", "1.5"], "must lie in (0, 1)"),
+    ],
+)
 def test_cli_bad_flags_fail_cleanly_without_a_folder(args, message, tmp_path, cli):
     out = tmp_path / "run"
     r = cli(*args, "--out", str(out), "--epochs", "1")

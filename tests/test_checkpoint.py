@@ -1,8 +1,9 @@
 """Full-state checkpoints: exact round trip, refusal of foreign or damaged files, atomic writes."""
+
 import numpy as np
 import pytest
-
 from conftest import tiny_dcgan
+
 from zoo import checkpoint
 from zoo.errors import CheckpointError
 

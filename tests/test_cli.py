@@ -1,4 +1,5 @@
 """The command lines a user types: train, resume after a kill, export, and their errors."""
+
 import csv
 import hashlib
 import signal
@@ -9,8 +10,8 @@ import time
 import h5py
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_cli
+
 from train.callbacks import NonFiniteGuard
 from zoo.errors import TrainingDiverged
 
@@ -27,7 +28,17 @@ def one_error_line(result):
 def test_help_documents_the_flags():
     result = run_cli("train.dcgan", "--help")
     assert result.returncode == 0
-    for flag in ("--dataset", "--epochs", "--batch-size", "--loss", "--latent-dim", "--lr", "--seed", "--out", "--resume"):
+    for flag in (
+        "--dataset",
+        "--epochs",
+        "--batch-size",
+        "--loss",
+        "--latent-dim",
+        "--lr",
+        "--seed",
+        "--out",
+        "--resume",
+    ):
         assert flag in result.stdout
     assert "wgan-gp" in result.stdout and "tfds:" in result.stdout
 
@@ -69,9 +80,18 @@ def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
     rows = list(csv.DictReader((out / "log.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2"] and all(np.isfinite(float(r["d_loss"])) for r in rows)
-    assert list((out / "tensorboard" / "train").glob("events.*")) and list((out / "tensorboard" / "samples").glob("events.*"))
-    for name in ("checkpoint.npz", "model.weights.h5", "card.json", "export/dcgan-mnist/1/saved_model.pb",
-                 "export/dcgan-mnist.sample.onnx", "export/dcgan-mnist.tflite", "export/dcgan-mnist.export.json"):
+    assert list((out / "tensorboard" / "train").glob("events.*")) and list(
+        (out / "tensorboard" / "samples").glob("events.*")
+    )
+    for name in (
+        "checkpoint.npz",
+        "model.weights.h5",
+        "card.json",
+        "export/dcgan-mnist/1/saved_model.pb",
+        "export/dcgan-mnist.sample.onnx",
+        "export/dcgan-mnist.tflite",
+        "export/dcgan-mnist.export.json",
+    ):
         assert (out / name).is_file(), name
     # A second run into the same folder must not touch the first.
     before = hashlib.sha256((out / "checkpoint.npz").read_bytes()).hexdigest()
@@ -89,13 +109,30 @@ def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
 
 def test_killed_run_resumes_to_identical_weights(tmp_path):
     # Slow enough epochs (about a second) that the kill lands mid-run.
-    args = ["--limit", "2048", "--batch-size", "8", "--width", "8", "--latent-dim", "8", "--quiet", "--no-export", "--epochs", "5"]
+    args = [
+        "--limit",
+        "2048",
+        "--batch-size",
+        "8",
+        "--width",
+        "8",
+        "--latent-dim",
+        "8",
+        "--quiet",
+        "--no-export",
+        "--epochs",
+        "5",
+    ]
     straight = run_cli("train.dcgan", *args, "--out", str(tmp_path / "straight"))
     assert straight.returncode == 0, straight.stderr
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "train.dcgan", *args, "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "train.dcgan", *args, "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     ckpt = out / "checkpoint.npz"
     deadline = time.time() + 300
     while not ckpt.exists() and proc.poll() is None and time.time() < deadline:

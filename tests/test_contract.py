@@ -1,10 +1,10 @@
 """The shared battery: every registered architecture keeps the model contract (zoo.contract), so
 the harness, evaluator, exporter and vis can call it without asking what it is."""
+
 import numpy as np
 import pytest
-
-import zoo
 from families import FAMILIES
+
 from zoo import registry
 from zoo.contract import ZooModel
 from zoo.vis import KINDS

@@ -1,4 +1,5 @@
 """CycleGAN on tiny configs: losses, the history pool, the schedule, endpoints, bad input."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -85,13 +86,17 @@ def test_unpaired_data_cycles_the_smaller_domain():
     assert data.image_shape == (28, 28, 1) and len(data) == 4000
     a = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1)
     b = np.arange(100, 104, dtype=np.uint8).reshape(4, 1, 1, 1)
-    ds, steps = training_batches(Unpaired(ImageSet("a", "train", a, np.zeros(10, np.int32)),
-                                          ImageSet("b", "train", b, np.zeros(4, np.int32))), 5, 0, 0, 1)
+    ds, steps = training_batches(
+        Unpaired(ImageSet("a", "train", a, np.zeros(10, np.int32)), ImageSet("b", "train", b, np.zeros(4, np.int32))),
+        5,
+        0,
+        0,
+        1,
+    )
     batches = list(ds)
     assert steps == 2 and len(batches) == 2
     seen_b = np.concatenate([bb.numpy().ravel() for _, bb in batches]) * 255
     assert set(np.rint(seen_b).astype(int)) == {100, 101, 102, 103}
-
 
 
 def test_domains_of_different_shapes_are_refused(monkeypatch):

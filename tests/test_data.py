@@ -1,4 +1,5 @@
 """Named datasets: offline splits, TFDS through mock data, errors, and the epoch-keyed pipeline."""
+
 import numpy as np
 import pytest
 
@@ -63,7 +64,7 @@ def test_tfds_failure_names_the_offline_alternative(monkeypatch):
 def _epochs(pixels, start, stop):
     ds, steps = training_batches(pixels, 4, seed=7, initial_epoch=start, epochs=stop)
     batches = [b.numpy() for b in ds]
-    return [batches[i * steps:(i + 1) * steps] for i in range(stop - start)], steps
+    return [batches[i * steps : (i + 1) * steps] for i in range(stop - start)], steps
 
 
 def test_epoch_order_depends_only_on_seed_and_epoch():

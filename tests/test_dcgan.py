@@ -1,10 +1,11 @@
 """DCGAN behaviour on tiny configs: steps move the right weights, sampling, saving, every loss."""
+
 import keras
 import numpy as np
 import pytest
+from conftest import tiny_dcgan
 
 import zoo
-from conftest import tiny_dcgan
 from zoo.errors import InputError
 from zoo.losses import ADVERSARIAL_LOSSES
 

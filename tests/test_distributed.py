@@ -1,5 +1,6 @@
 """--strategy multiworker: two worker processes on 127.0.0.1 (TF_CONFIG) end with identical weights,
 equal within float tolerance to one process on the same global batch."""
+
 import json
 import os
 import socket
@@ -8,12 +9,26 @@ import sys
 
 import numpy as np
 import pytest
-
-import zoo
 from conftest import ROOT
 
-TINY = ["--width", "8", "--latent-dim", "16", "--batch-size", "20", "--epochs", "1", "--limit", "40", "--seed", "3",
-        "--no-export", "--quiet"]
+import zoo
+
+TINY = [
+    "--width",
+    "8",
+    "--latent-dim",
+    "16",
+    "--batch-size",
+    "20",
+    "--epochs",
+    "1",
+    "--limit",
+    "40",
+    "--seed",
+    "3",
+    "--no-export",
+    "--quiet",
+]
 
 
 def free_port():
@@ -28,14 +43,35 @@ def env(**extra):
 
 @pytest.mark.parametrize("module, extra", [("dcgan", ["--dropout", "0"]), ("wgan_gp", ["--n-critic", "5"])])
 def test_two_workers_equal_one_process(module, extra, tmp_path):
-    single = subprocess.run([sys.executable, "-m", f"train.{module}", *TINY, *extra, "--no-jit", "--out", str(tmp_path / "single")],
-                            cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
+    single = subprocess.run(
+        [sys.executable, "-m", f"train.{module}", *TINY, *extra, "--no-jit", "--out", str(tmp_path / "single")],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert single.returncode == 0, single.stderr[-2000:]
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     workers = [
-        subprocess.Popen([sys.executable, "-m", f"train.{module}", *TINY, *extra, "--strategy", "multiworker",
-                          "--out", str(tmp_path / f"worker{i}")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env(TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})))
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                f"train.{module}",
+                *TINY,
+                *extra,
+                "--strategy",
+                "multiworker",
+                "--out",
+                str(tmp_path / f"worker{i}"),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})),
+        )
         for i in range(2)
     ]
     try:
@@ -56,7 +92,13 @@ def test_two_workers_equal_one_process(module, extra, tmp_path):
 
 def test_multiworker_without_tf_config_is_a_clear_error(tmp_path, cli):
     environment = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    r = subprocess.run([sys.executable, "-m", "train.dcgan", "--strategy", "multiworker", "--out", str(tmp_path / "x")],
-                       cwd=ROOT, env={**environment, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "train.dcgan", "--strategy", "multiworker", "--out", str(tmp_path / "x")],
+        cwd=ROOT,
+        env={**environment, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2 and "TF_CONFIG" in r.stderr
     assert not (tmp_path / "x").exists()

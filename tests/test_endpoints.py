@@ -1,8 +1,9 @@
 """Endpoint input checks: one clear InputError for each kind of bad tensor."""
+
 import numpy as np
 import pytest
-
 from conftest import tiny_dcgan
+
 from zoo.errors import InputError
 
 

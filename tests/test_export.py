@@ -1,4 +1,5 @@
 """Export: three formats written, named, builtin-only, and verified against Keras on write."""
+
 import json
 import shutil
 import socket
@@ -9,8 +10,8 @@ import urllib.request
 import numpy as np
 import onnx
 import pytest
-
 from conftest import portable_check, tiny_dcgan
+
 from export import ParityError, export_model, verify
 from export.writers import next_version
 
@@ -26,7 +27,11 @@ def exported(tmp_path_factory):
 def test_report_records_parity_within_tolerance_for_every_format(exported):
     _, out, report = exported
     assert json.loads((out / "tiny.export.json").read_text()) == json.loads(json.dumps(report))
-    diffs = [report["savedmodel"]["parity"]["sample"], report["onnx"]["sample"]["parity"], report["litert"]["parity"]["sample"]]
+    diffs = [
+        report["savedmodel"]["parity"]["sample"],
+        report["onnx"]["sample"]["parity"],
+        report["litert"]["parity"]["sample"],
+    ]
     for d in diffs:
         assert set(d) == {"images", "images_uint8"} and max(d.values()) <= 1e-4
 
@@ -51,8 +56,12 @@ def test_saved_model_cli_sees_the_serving_signature(exported):
     cli = shutil.which("saved_model_cli")
     if cli is None:
         pytest.skip("saved_model_cli not on PATH")
-    shown = subprocess.run([cli, "show", "--dir", str(out / "tiny" / "1"), "--tag_set", "serve",
-                            "--signature_def", "serving_default"], capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        [cli, "show", "--dir", str(out / "tiny" / "1"), "--tag_set", "serve", "--signature_def", "serving_default"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "inputs['z']" in shown and "outputs['images_uint8']" in shown and "DT_UINT8" in shown
 
 
@@ -90,14 +99,19 @@ def test_parity_failure_names_output_and_size_and_leaves_no_file(tmp_path, monke
         return result
 
     monkeypatch.setattr(verify, "run_onnx", off_by_a_little)
-    with pytest.raises(ParityError, match=r"onnx: endpoint 'sample' output 'images' differs from Keras by max abs 0\.003"):
+    with pytest.raises(
+        ParityError, match=r"onnx: endpoint 'sample' output 'images' differs from Keras by max abs 0\.003"
+    ):
         export_model(tiny_dcgan(), tmp_path, "bad", formats=("onnx",))
     assert not list(tmp_path.glob("bad*.onnx*"))
 
 
 def test_compare_allows_one_step_on_integer_outputs_only():
     want = {"f": np.zeros(3, np.float32), "u": np.array([1, 2, 3], np.uint8)}
-    assert verify.compare("x", "e", want, {"f": np.full(3, 5e-5, np.float32), "u": np.array([2, 2, 3], np.uint8)})["u"] == 1
+    assert (
+        verify.compare("x", "e", want, {"f": np.full(3, 5e-5, np.float32), "u": np.array([2, 2, 3], np.uint8)})["u"]
+        == 1
+    )
     with pytest.raises(ParityError, match="'u'"):
         verify.compare("x", "e", want, {"f": want["f"], "u": np.array([3, 2, 3], np.uint8)})
     with pytest.raises(ParityError, match="'f'"):
@@ -116,8 +130,17 @@ def test_real_tf_serving_answers_like_keras(exported):
         pytest.skip("tensorflow_model_server is not on PATH (TF Serving ships as a Docker image / apt repo only)")
     model, out, _ = exported
     port, grpc_port = _free_port(), _free_port()
-    proc = subprocess.Popen([server, f"--rest_api_port={port}", f"--port={grpc_port}", "--model_name=tiny",
-                             f"--model_base_path={out / 'tiny'}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            server,
+            f"--rest_api_port={port}",
+            f"--port={grpc_port}",
+            "--model_name=tiny",
+            f"--model_base_path={out / 'tiny'}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/v1/models/tiny"
         for _ in range(100):
@@ -146,7 +169,9 @@ def test_real_tf_serving_answers_like_keras(exported):
             for key, value in inputs.items():
                 request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
             answer = stub.Predict(request, timeout=30)
-            np.testing.assert_allclose(tf.make_ndarray(answer.outputs["images"]), model.endpoints()[signature](**inputs)["images"], atol=1e-4)
+            np.testing.assert_allclose(
+                tf.make_ndarray(answer.outputs["images"]), model.endpoints()[signature](**inputs)["images"], atol=1e-4
+            )
     finally:
         proc.kill()
 
@@ -217,7 +242,6 @@ def test_quantized_litert_variants(exported):
 def test_int8_calibration_uses_training_data():
     from export import representative_inputs
     from zoo.autoencoders import ConvAutoencoder
-
     from zoo.data import load_images, scale_images
 
     model = ConvAutoencoder()

@@ -1,4 +1,5 @@
 """Conditional GAN and WGAN-GP on tiny configs: steps, n_critic, labels, endpoints, export."""
+
 import numpy as np
 import pytest
 
@@ -63,8 +64,10 @@ def test_cgan_samples_change_with_the_label_only():
     assert model.sample(12, seed=0).shape == (12, 8, 8, 1)
 
 
-@pytest.mark.parametrize("label, message", [(np.array([10]), r"must lie in \[0, 9\]"), (np.array([-1]), "must lie in"),
-                                            (np.array([1.5]), "must be integer")])
+@pytest.mark.parametrize(
+    "label, message",
+    [(np.array([10]), r"must lie in \[0, 9\]"), (np.array([-1]), "must lie in"), (np.array([1.5]), "must be integer")],
+)
 def test_cgan_rejects_bad_labels(label, message):
     model = tiny_cgan()
     with pytest.raises(InputError, match=message):

@@ -1,4 +1,5 @@
 """zoo.generate: labelled synthetic datasets, reproducible by seed, read back by zoo.data and TFDS."""
+
 import json
 
 import numpy as np
@@ -40,7 +41,9 @@ def test_cli_writes_a_dataset_that_loads_back(tmp_path, cli):
     expected = generate("cgan-mnist", per_class=2, seed=1)
     key = lambda images, labels: sorted(zip(labels.tolist(), (im.tobytes() for im in images)))  # noqa: E731
     assert key(back.images, back.labels) == key(expected.images, expected.labels)
-    assert back.class_names == tuple("0123456789") and len(load_images(f"folder:{out}", "test")) == 10  # 1 of 2 per class
+    assert (
+        back.class_names == tuple("0123456789") and len(load_images(f"folder:{out}", "test")) == 10
+    )  # 1 of 2 per class
     import tensorflow_datasets as tfds
 
     builder = tfds.folder_dataset.ImageFolder(str(out))

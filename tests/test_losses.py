@@ -1,4 +1,5 @@
 """Each adversarial loss against values worked out by hand, and the gradient penalty on toy critics."""
+
 import math
 
 import numpy as np
@@ -36,11 +37,15 @@ def test_loss_matches_hand_computation(name):
 
 def test_minimax_generator_loss_is_log_one_minus_d():
     d = 1 / (1 + math.exp(-0.5))
-    assert adversarial_loss("minimax").generator(np.array([0.5], np.float32)).numpy()[0] == pytest.approx(math.log(1 - d), rel=1e-6)
+    assert adversarial_loss("minimax").generator(np.array([0.5], np.float32)).numpy()[0] == pytest.approx(
+        math.log(1 - d), rel=1e-6
+    )
 
 
 def test_only_wgan_gp_carries_a_penalty_of_ten():
-    assert {n: l.gradient_penalty_weight for n, l in ADVERSARIAL_LOSSES.items() if l.gradient_penalty_weight} == {"wgan-gp": 10.0}
+    assert {
+        n: loss.gradient_penalty_weight for n, loss in ADVERSARIAL_LOSSES.items() if loss.gradient_penalty_weight
+    } == {"wgan-gp": 10.0}
 
 
 def test_unknown_loss_suggests_close_names():

@@ -1,4 +1,5 @@
 """FID/KID/IS/precision-recall against hand values, the sanity checks on real digits, and the alarms."""
+
 import numpy as np
 import pytest
 
@@ -47,7 +48,9 @@ def test_precision_recall_and_entropy_and_duplicates_on_toy_sets():
     assert metrics.duplicate_fraction(np.concatenate([images, images[:2] + 0.001])) == pytest.approx(4 / 12)
 
 
-needs_classifier = pytest.mark.skipif("classifier-mnist" not in registry.available(), reason="classifier-mnist not shipped")
+needs_classifier = pytest.mark.skipif(
+    "classifier-mnist" not in registry.available(), reason="classifier-mnist not shipped"
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,9 @@ def test_real_digits_against_themselves_score_zero(judge):
     half_a, half_b = classifier.features(reference[::2]), classifier.features(reference[1::2])
     kid, se = metrics.kernel_inception_distance(half_a, half_b, subset_size=250)
     noisy = np.clip(reference[1::2] + 0.2 * np.random.default_rng(0).standard_normal(reference[1::2].shape), 0, 1)
-    kid_noisy, _ = metrics.kernel_inception_distance(half_a, classifier.features(noisy.astype(np.float32)), subset_size=250)
+    kid_noisy, _ = metrics.kernel_inception_distance(
+        half_a, classifier.features(noisy.astype(np.float32)), subset_size=250
+    )
     assert abs(kid) < 4 * se + 0.05 * kid_noisy
 
 
@@ -79,8 +84,10 @@ def test_fid_grows_monotonically_with_noise(judge):
     classifier, reference = judge
     real = classifier.features(reference[:500])
     noise = np.random.default_rng(1).standard_normal(reference[500:].shape).astype(np.float32)
-    fids = [metrics.frechet_distance(real, classifier.features(np.clip(reference[500:] + s * noise, 0, 1)))
-            for s in (0.0, 0.1, 0.2, 0.4, 0.8)]
+    fids = [
+        metrics.frechet_distance(real, classifier.features(np.clip(reference[500:] + s * noise, 0, 1)))
+        for s in (0.0, 0.1, 0.2, 0.4, 0.8)
+    ]
     assert all(a < b for a, b in zip(fids, fids[1:])), fids
 
 
@@ -109,12 +116,12 @@ class Collapsed:
 @needs_classifier
 def test_collapse_alarm_fires_once_on_a_collapsed_generator(judge, capsys):
     from train.callbacks import CollapseMonitor
-
     from zoo.features import ClassifierFeatures
 
     classifier, reference = judge
-    monitor = CollapseMonitor(reference, judge=ClassifierFeatures(classifier, "classifier-mnist"), class_names=tuple("0123456789"),
-                              samples=64)
+    monitor = CollapseMonitor(
+        reference, judge=ClassifierFeatures(classifier, "classifier-mnist"), class_names=tuple("0123456789"), samples=64
+    )
     monitor.set_model(Collapsed(reference[0]))
     logs = {}
     monitor.on_epoch_end(0, logs)  # the first epoch: measured, not alarmed (warm-up)
@@ -139,15 +146,20 @@ def test_pinned_discriminator_alarm():
     assert [kind for kind, _ in monitor.warnings] == ["pinned"]
 
 
-@pytest.mark.skipif(not {"classifier-mnist", "dcgan-mnist"} <= set(registry.available()), reason="pretrained models not shipped")
+@pytest.mark.skipif(
+    not {"classifier-mnist", "dcgan-mnist"} <= set(registry.available()), reason="pretrained models not shipped"
+)
 def test_alarm_stays_silent_on_the_shipped_dcgan(judge):
     from train.callbacks import CollapseMonitor
-
     from zoo.features import ClassifierFeatures
 
     classifier, reference = judge
-    monitor = CollapseMonitor(reference[:256], judge=ClassifierFeatures(classifier, "classifier-mnist"),
-                              class_names=tuple("0123456789"), warmup=0)
+    monitor = CollapseMonitor(
+        reference[:256],
+        judge=ClassifierFeatures(classifier, "classifier-mnist"),
+        class_names=tuple("0123456789"),
+        warmup=0,
+    )
     monitor.set_model(registry.load("dcgan-mnist"))
     logs = {}
     monitor.on_epoch_end(0, logs)
@@ -160,8 +172,12 @@ def test_monitor_judges_labels_only_with_a_network_of_the_datas_classes(judge):
     from zoo.features import ClassifierFeatures
 
     classifier, reference = judge
-    monitor = CollapseMonitor(reference[:64], judge=ClassifierFeatures(classifier, "classifier-mnist"),
-                              class_names=("circle", "square"), samples=32)
+    monitor = CollapseMonitor(
+        reference[:64],
+        judge=ClassifierFeatures(classifier, "classifier-mnist"),
+        class_names=("circle", "square"),
+        samples=32,
+    )
     monitor.set_model(Collapsed(reference[0]))
     logs = {}
     monitor.on_epoch_end(0, logs)

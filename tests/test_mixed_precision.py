@@ -1,16 +1,16 @@
 """--mixed-precision: every family trains in bfloat16 and in float16 (with loss scaling) with
 float32 losses, and what is saved and exported is a float32 model with the same weights."""
+
 import json
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from families import FAMILIES, X  # noqa: E402
 
 import zoo
 from zoo.training import float32_outputs, float32_twin, scale_losses
-
-from families import FAMILIES, X  # noqa: E402
 
 
 @pytest.fixture
@@ -47,8 +47,23 @@ def test_every_family_trains_in_16_bits(family, policy):
 
 def test_cli_mixed_precision_saves_and_exports_float32(tmp_path, cli):
     out = tmp_path / "run"
-    r = cli("train.ae_vanilla", "--hidden", "16", "--latent-dim", "4", "--mixed-precision", "--epochs", "1", "--limit", "64",
-            "--batch-size", "16", "--quiet", "--out", str(out))
+    r = cli(
+        "train.ae_vanilla",
+        "--hidden",
+        "16",
+        "--latent-dim",
+        "4",
+        "--mixed-precision",
+        "--epochs",
+        "1",
+        "--limit",
+        "64",
+        "--batch-size",
+        "16",
+        "--quiet",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     card = json.loads((out / "card.json").read_text())
     assert card["training"]["precision"] == "mixed_bfloat16"
@@ -56,4 +71,6 @@ def test_cli_mixed_precision_saves_and_exports_float32(tmp_path, cli):
     result = loaded.signatures["reconstruct"](images=tf.constant(X[:, :8, :8].repeat(4, 1).repeat(4, 2)[:, :28, :28]))
     assert result["reconstruction"].dtype == tf.float32
     model = zoo.load(str(out))
-    assert 0 < card["metrics"]["test_mse"] < 1 and model.threshold == pytest.approx(card["metrics"]["anomaly"]["threshold"])
+    assert 0 < card["metrics"]["test_mse"] < 1 and model.threshold == pytest.approx(
+        card["metrics"]["anomaly"]["threshold"]
+    )

@@ -1,6 +1,7 @@
 """Your own data, end to end: folders read like the ecosystem reads them, streamed and exactly
 resumable; every image trainer builds to the data; evaluation, monitoring, calibration and vis use
 the run's own data and say so; bad input gets one line and exit 2."""
+
 import json
 import os
 import shutil
@@ -9,10 +10,10 @@ import sys
 
 import numpy as np
 import pytest
-
-import zoo
 from conftest import ROOT
 from shapes import CLASSES, write_folder
+
+import zoo
 from zoo import features
 from zoo.data import ImageSet, from_recipe, load_images, scale_images, training_batches
 from zoo.errors import DataError
@@ -26,7 +27,9 @@ def shapes32(tmp_path_factory):
 
 def run(*args, cwd, timeout=600):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def one_line_error(result):
@@ -184,8 +187,10 @@ TRAINERS = {
     "cyclegan": ["--width", "4", "--blocks", "1"],
     "classifier": ["--width", "4", "--feature-dim", "8"],
     "row_classifier": ["--units", "4"],
-    **{f"ae_{kind}": ["--latent-dim", "4"] for kind in ("vanilla", "linear", "undercomplete", "overcomplete", "sparse", "denoising",
-                                                         "contractive", "conv")},
+    **{
+        f"ae_{kind}": ["--latent-dim", "4"]
+        for kind in ("vanilla", "linear", "undercomplete", "overcomplete", "sparse", "denoising", "contractive", "conv")
+    },
     "vae": ["--latent-dim", "2"],
 }
 
@@ -205,15 +210,31 @@ def test_every_image_trainer_builds_to_the_users_data(trainer, shapes32, grey28,
     grey_only = trainer in ("row_classifier",)
     data = grey28 if grey_only else shapes32
     extra = ["--dataset-b", f"folder:{data}"] if trainer == "cyclegan" else []
-    flags = [*TRAINERS[trainer], *extra, "--dataset", f"folder:{data}", "--epochs", "1", "--batch-size", "8", "--quiet",
-             "--no-export", "--out", str(tmp_path / "run")]
+    flags = [
+        *TRAINERS[trainer],
+        *extra,
+        "--dataset",
+        f"folder:{data}",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--quiet",
+        "--no-export",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     monkeypatch.chdir(tmp_path)
     if trainer.startswith("ae_") or trainer == "vae":  # the thin train.ae_<type> modules fix --type
         kind = "variational" if trainer == "vae" else trainer[3:]
         card = importlib.import_module("train.autoencoder").main(flags, kind=kind)
     else:
         card = importlib.import_module(f"train.{trainer}").main(flags)
-    assert card["data"]["dataset"] == f"folder:{data.resolve()}" and card["data"]["class_names"] is not None or trainer == "cyclegan"
+    assert (
+        card["data"]["dataset"] == f"folder:{data.resolve()}"
+        and card["data"]["class_names"] is not None
+        or trainer == "cyclegan"
+    )
     assert data.name in card["name"] and "mnist" not in card["name"]
     assert "classifier-mnist" not in loaded  # no MNIST classifier touches non-digit data
     model = zoo.load(str(tmp_path / "run"))
@@ -225,14 +246,17 @@ def test_every_image_trainer_builds_to_the_users_data(trainer, shapes32, grey28,
     if trainer in ("classifier",) or trainer.startswith("ae_") or trainer == "vae":
         expected = scale_images(load_images(f"folder:{data}", "train").first(4))
         first = next(iter(calibration.values()))
-        np.testing.assert_array_equal(next(iter(first.values())) if trainer == "classifier" else calibration["encode"]["images"],
-                                      expected)
+        np.testing.assert_array_equal(
+            next(iter(first.values())) if trainer == "classifier" else calibration["encode"]["images"], expected
+        )
 
 
 # ---- the whole path through the real commands, from another working directory --------------------
 @pytest.fixture(scope="session")
 def rgb64(tmp_path_factory):
-    return write_folder(tmp_path_factory.mktemp("data") / "rgb64", per_class=8, size=64, formats=("png", "gif"), split=True)
+    return write_folder(
+        tmp_path_factory.mktemp("data") / "rgb64", per_class=8, size=64, formats=("png", "gif"), split=True
+    )
 
 
 def test_cli_train_evaluate_vis_export_on_a_colour_folder(rgb64, tmp_path):
@@ -243,22 +267,48 @@ def test_cli_train_evaluate_vis_export_on_a_colour_folder(rgb64, tmp_path):
     assert trained.returncode == 0, trained.stderr
     card = json.loads((work / "gan" / "card.json").read_text())
     assert card["name"] == "dcgan-rgb64" and card["data"]["image_shape"] == [64, 64, 3]
-    assert "feature_spread" in card["training"]["history"][-1] and "label_entropy" not in card["training"]["history"][-1]
-    judge = run("train.classifier", "--dataset", f"folder:{rgb64}", "--width", "4", "--batch-size", "6", "--epochs", "1",
-                "--no-export", "--out", "judge", cwd=work)
+    assert (
+        "feature_spread" in card["training"]["history"][-1] and "label_entropy" not in card["training"]["history"][-1]
+    )
+    judge = run(
+        "train.classifier",
+        "--dataset",
+        f"folder:{rgb64}",
+        "--width",
+        "4",
+        "--batch-size",
+        "6",
+        "--epochs",
+        "1",
+        "--no-export",
+        "--out",
+        "judge",
+        cwd=work,
+    )
     assert judge.returncode == 0, judge.stderr
 
     # Evaluation from another folder, without and with a feature network for this data.
     line = one_line_error(run("zoo.evaluate", str(work / "gan"), "--samples", "20", cwd=elsewhere))
     assert "no feature network fits" in line and "--feature-network" in line
-    scored = run("zoo.evaluate", str(work / "gan"), "--samples", "20", "--feature-network", str(work / "judge"),
-                 "--json", "m.json", cwd=elsewhere)
+    scored = run(
+        "zoo.evaluate",
+        str(work / "gan"),
+        "--samples",
+        "20",
+        "--feature-network",
+        str(work / "judge"),
+        "--json",
+        "m.json",
+        cwd=elsewhere,
+    )
     assert scored.returncode == 0, scored.stderr
     metrics = json.loads((elsewhere / "m.json").read_text())
     assert metrics["protocol"]["reference"].startswith(f"folder:{rgb64.resolve()} 'test' split, 6 images")
     assert "classifier-rgb64" in metrics["protocol"]["feature_network"] and metrics["fid"] >= 0
     assert "inception_score" in metrics and metrics["protocol"]["inception_score"]  # the judge's classes are the data's
-    line = one_line_error(run("zoo.evaluate", str(work / "gan"), "--feature-network", "classifier-mnist", cwd=elsewhere))
+    line = one_line_error(
+        run("zoo.evaluate", str(work / "gan"), "--feature-network", "classifier-mnist", cwd=elsewhere)
+    )
     assert "takes 28x28x1 images, but the data are 64x64x3" in line
     line = one_line_error(run("zoo.evaluate", str(work / "gan"), "--feature-network", "no-such-net", cwd=elsewhere))
     assert "unknown --feature-network 'no-such-net'" in line
@@ -289,8 +339,12 @@ def test_a_run_named_like_a_shipped_entry_is_not_exported_under_its_name(tmp_pat
     run_dir.mkdir()
     model = tiny_dcgan()
     model.save_weights(str(run_dir / "model.weights.h5"))
-    card = {"name": "dcgan-mnist", "architecture": "dcgan", "config": model.get_config(),
-            "data": {"dataset": "mnist5k", "kind": "images", "image_shape": [8, 8, 1], "class_names": list("0123456789")}}
+    card = {
+        "name": "dcgan-mnist",
+        "architecture": "dcgan",
+        "config": model.get_config(),
+        "data": {"dataset": "mnist5k", "kind": "images", "image_shape": [8, 8, 1], "class_names": list("0123456789")},
+    }
     (run_dir / "card.json").write_text(json.dumps(card))
     line = one_line_error(run("export", str(run_dir), "--format", "onnx", "--out", "ex", cwd=tmp_path))
     assert "--as NAME" in line and not (tmp_path / "ex").exists()

@@ -1,13 +1,23 @@
 """Every shipped entry loads offline with its checked weights, its card says how it was made, and
 its headline figure is reproduced from the shipped weights (so card and weights belong together)."""
+
 import numpy as np
 import pytest
 
 import zoo
 from zoo.data import load_images, scale_images
 
-AUTOENCODERS = ["ae-vanilla-mnist", "ae-linear-mnist", "ae-undercomplete-mnist", "ae-overcomplete-mnist", "ae-sparse-mnist",
-                "ae-denoising-mnist", "ae-contractive-mnist", "ae-conv-mnist", "vae-mnist"]
+AUTOENCODERS = [
+    "ae-vanilla-mnist",
+    "ae-linear-mnist",
+    "ae-undercomplete-mnist",
+    "ae-overcomplete-mnist",
+    "ae-sparse-mnist",
+    "ae-denoising-mnist",
+    "ae-contractive-mnist",
+    "ae-conv-mnist",
+    "vae-mnist",
+]
 SEQUENCE = ["lstm-stacked-sunspots", "bilstm-mnist-rows", "gru-char-pydoc"]
 
 

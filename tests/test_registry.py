@@ -1,12 +1,13 @@
 """The catalogue: names, cards, sha256-checked weights, clear errors, and the shipped DCGAN."""
+
 import json
 import shutil
 
 import numpy as np
 import pytest
+from conftest import tiny_dcgan
 
 import zoo
-from conftest import tiny_dcgan
 from zoo import registry
 from zoo.errors import UnknownNameError, WeightsError
 

@@ -1,5 +1,6 @@
 """The sequence family: heads' shapes per cell, gradient clipping, variable-length SavedModel, the
 builtin-only fixed-length LiteRT copy, teacher forcing vs free running, bad input."""
+
 import json
 
 import keras
@@ -32,7 +33,9 @@ def char_lm(cell="gru", **kw):
 def test_every_head_shape_with_every_cell(cell):
     rng = np.random.default_rng(0)
     for length in (6, 11):
-        out = forecaster(cell).endpoints()["forecast"](history=10 + rng.standard_normal((2, length, 1)).astype(np.float32))
+        out = forecaster(cell).endpoints()["forecast"](
+            history=10 + rng.standard_normal((2, length, 1)).astype(np.float32)
+        )
         assert out["forecast"].shape == (2, 3)
     out = classifier(cell).endpoints()["classify"](sequences=rng.random((3, 9, 7), dtype=np.float32))
     assert out["probabilities"].shape == (3, 4) and out["label"].shape == (3,)
@@ -40,7 +43,10 @@ def test_every_head_shape_with_every_cell(cell):
     if cell != "bilstm":
         lm = char_lm(cell)
         assert lm(tf.constant(rng.integers(0, 9, (2, 5)), tf.int32)).shape == (2, 5, len(VOCAB))
-        assert lm.endpoints()["next_char_logits"](ids=rng.integers(0, 9, (2, 5)).astype(np.int32))["logits"].shape == (2, len(VOCAB))
+        assert lm.endpoints()["next_char_logits"](ids=rng.integers(0, 9, (2, 5)).astype(np.int32))["logits"].shape == (
+            2,
+            len(VOCAB),
+        )
 
 
 def test_bidirectional_language_model_is_refused():
@@ -80,7 +86,7 @@ def test_forecaster_metrics_include_both_baselines():
     assert set(metrics) >= {"model", "naive", "seasonal_naive_period_11"}
     values, end = test.info["values"], test.info["train_end"]
     origins = np.arange(end, len(values) - 10 + 1)
-    naive_mae = np.mean([np.abs(values[t:t + 10] - values[t - 1]).mean() for t in origins])
+    naive_mae = np.mean([np.abs(values[t : t + 10] - values[t - 1]).mean() for t in origins])
     assert metrics["naive"]["mae"] == pytest.approx(naive_mae)
 
 
@@ -139,13 +145,13 @@ def test_teacher_forcing_and_free_running():
     assert len(generated) == 6 and set(generated) <= set(VOCAB)
     # Free running feeds its own choices back: teacher forcing on (prompt + its output) reproduces them...
     logits = model.step_logits(model.encode(prompt + generated))
-    greedy = logits[len(prompt) - 1: -1].argmax(-1)
+    greedy = logits[len(prompt) - 1 : -1].argmax(-1)
     assert model.decode(greedy) == generated
     # ...while teacher forcing on a different true continuation conditions on the truth instead.
     truth = "".join("h" if c != "h" else "a" for c in generated)  # differs at every position
     forced = model.step_logits(model.encode(prompt + truth))
     np.testing.assert_allclose(forced[: len(prompt)], logits[: len(prompt)], atol=1e-6)  # same past, same logits
-    assert np.abs(forced[len(prompt):] - logits[len(prompt):]).max() > 1e-4
+    assert np.abs(forced[len(prompt) :] - logits[len(prompt) :]).max() > 1e-4
     # Sampling is reproducible by seed and temperature changes it.
     assert model.generate(prompt, 20, 1.0, seed=3) == model.generate(prompt, 20, 1.0, seed=3)
 
@@ -187,11 +193,14 @@ def test_bad_input_is_a_clear_error():
         lm.endpoints()["next_char_logits"](ids=np.array([[0.5, 1.0]], np.float32))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train.char_lm", "--cell", "bilstm"], "past only"),
-    (["train.forecaster", "--dataset", "sunspot"], "did you mean"),
-    (["train.forecaster", "--window", "300"], "too short"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train.char_lm", "--cell", "bilstm"], "past only"),
+        (["train.forecaster", "--dataset", "sunspot"], "did you mean"),
+        (["train.forecaster", "--window", "300"], "too short"),
+    ],
+)
 def test_cli_bad_flags(args, message, tmp_path, cli):
     out = tmp_path / "run"
     r = cli(*args, "--out", str(out), "--epochs", "1")

@@ -1,4 +1,5 @@
 """StyleGAN-lite on a tiny config: mapping depth, truncation, noise inputs, mixing, R1, endpoints."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,4 +1,5 @@
 """--from-pretrained / --freeze: weights really loaded, frozen parts really unchanged, clear errors."""
+
 import importlib
 import json
 import pkgutil
@@ -47,7 +48,10 @@ def test_frozen_discriminator_of_a_gan(tiny):
 
 
 def test_mismatch_names_the_first_layer_that_does_not_fit():
-    with pytest.raises(transfer.TransferError, match=r"layer 'encoder/conv2d\w*' does not fit: .* \(3, 3, 1, 2\), this model \(3, 3, 1, 4\)"):
+    with pytest.raises(
+        transfer.TransferError,
+        match=r"layer 'encoder/conv2d\w*' does not fit: .* \(3, 3, 1, 2\), this model \(3, 3, 1, 4\)",
+    ):
         transfer.copy_weights(tiny_ae(), ConvAutoencoder(image_shape=(8, 8, 1), latent_dim=3, width=4))
     with pytest.raises(transfer.TransferError, match="which is a ae-conv"):
         transfer.copy_weights(tiny_ae(), zoo.autoencoders.VanillaAutoencoder(image_shape=(8, 8, 1)))
@@ -68,7 +72,11 @@ def test_a_checkpoint_folder_is_a_source(tmp_path):
 
 
 def test_every_trainer_has_the_transfer_flags(capsys):
-    modules = [m.name for m in pkgutil.iter_modules(train.__path__) if m.name not in ("harness", "callbacks", "publish", "sequence", "__init__")]
+    modules = [
+        m.name
+        for m in pkgutil.iter_modules(train.__path__)
+        if m.name not in ("harness", "callbacks", "publish", "sequence", "__init__")
+    ]
     assert len(modules) >= 15
     for name in modules:
         module = importlib.import_module(f"train.{name}")
@@ -82,8 +90,23 @@ def test_every_trainer_has_the_transfer_flags(capsys):
 @pytest.mark.skipif("ae-conv-mnist" not in zoo.available(), reason="ae-conv-mnist not shipped")
 def test_cli_fine_tunes_a_shipped_entry_with_a_frozen_encoder(tmp_path, cli):
     out = tmp_path / "run"
-    r = cli("train.ae_conv", "--dataset", "digits", "--from-pretrained", "ae-conv-mnist", "--freeze", "encoder",
-            "--epochs", "1", "--limit", "128", "--out", str(out), "--no-export", "--quiet")
+    r = cli(
+        "train.ae_conv",
+        "--dataset",
+        "digits",
+        "--from-pretrained",
+        "ae-conv-mnist",
+        "--freeze",
+        "encoder",
+        "--epochs",
+        "1",
+        "--limit",
+        "128",
+        "--out",
+        str(out),
+        "--no-export",
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
     card = json.loads((out / "card.json").read_text())
     assert card["training"]["started_from"]["name"] == "ae-conv-mnist" and card["training"]["frozen"] == ["encoder"]

@@ -1,15 +1,20 @@
 """Visual diagnosis: maps have the image's shape and are not constant; every kind renders a PNG."""
+
 import numpy as np
 import pytest
-
 from conftest import run_cli, tiny_dcgan
+
 from zoo import registry, vis
 
 
 @pytest.fixture(scope="module")
 def gan():
     model = tiny_dcgan(image_shape=(28, 28, 1))
-    model.card = {"training": {"history": [{"epoch": 1, "d_loss": 1.3, "g_loss": 0.7}, {"epoch": 2, "d_loss": 1.2, "g_loss": 0.9}]}}
+    model.card = {
+        "training": {
+            "history": [{"epoch": 1, "d_loss": 1.3, "g_loss": 0.7}, {"epoch": 2, "d_loss": 1.2, "g_loss": 0.9}]
+        }
+    }
     from zoo.data import load_images
 
     return model.attach_recipe(load_images("mnist5k", "train").recipe())  # maps are drawn on the run's own test images

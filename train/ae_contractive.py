@@ -1,4 +1,5 @@
 """python -m train.ae_contractive: the contractive autoencoder (= python -m train.autoencoder --type contractive)."""
+
 from train.autoencoder import main
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""python -m train.ae_undercomplete: the undercomplete autoencoder (= python -m train.autoencoder --type undercomplete)."""
+"""python -m train.ae_undercomplete: the undercomplete autoencoder (= train.autoencoder --type undercomplete)."""
+
 from train.autoencoder import main
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Types: vanilla, linear, undercomplete, overcomplete, sparse, denoising, contract
 (also `python -m train.ae_<type>` / `python -m train.vae`). Type-specific flags are refused for the
 other types; unset flags keep the type's defaults (recorded in the card's config).
 """
+
 import sys
 
 from train import harness
@@ -60,17 +61,30 @@ def add_arguments(p, kind=None):
     if kind is None:
         p.add_argument("--type", required=True, choices=sorted(TYPES), help="which autoencoder")
     p.add_argument("--latent-dim", type=harness.positive_int, help="code size")
-    p.add_argument("--hidden", type=widths, help="hidden layer widths of the dense encoder, e.g. 512,256 (decoder mirrors it)")
+    p.add_argument(
+        "--hidden", type=widths, help="hidden layer widths of the dense encoder, e.g. 512,256 (decoder mirrors it)"
+    )
     p.add_argument("--dropout", type=float, help="dropout before each encoder layer")
     p.add_argument("--weight-decay", type=float, help="decoupled weight decay (AdamW)")
-    p.add_argument("--holdout-class", type=int, default=None, help="leave this label out of training (anomaly detection experiment)")
-    p.add_argument("--threshold-percentile", type=percentile, help="anomaly threshold: this percentile of held-out normal scores (default 99)")
+    p.add_argument(
+        "--holdout-class",
+        type=int,
+        default=None,
+        help="leave this label out of training (anomaly detection experiment)",
+    )
+    p.add_argument(
+        "--threshold-percentile",
+        type=percentile,
+        help="anomaly threshold: this percentile of held-out normal scores (default 99)",
+    )
     p.add_argument("--sparsity", choices=["kl", "l1"], help="sparse: KL(rho || rho_hat) or L1 activity penalty")
     p.add_argument("--sparsity-target", type=unit_fraction, help="sparse: target mean activation rho")
     p.add_argument("--sparsity-weight", type=harness.positive_float, help="sparse: penalty weight (beta or lambda)")
     p.add_argument("--corruption", choices=["gaussian", "salt-and-pepper"], help="denoising: corruption kind")
     p.add_argument("--corruption-level", type=harness.positive_float, help="denoising: noise std or pixel share")
-    p.add_argument("--contractive-weight", type=harness.positive_float, help="contractive: lambda of the Jacobian penalty")
+    p.add_argument(
+        "--contractive-weight", type=harness.positive_float, help="contractive: lambda of the Jacobian penalty"
+    )
     p.add_argument("--beta", type=harness.positive_float, help="variational: weight of the KL term")
     p.add_argument("--width", type=harness.positive_int, help="conv: filters of the first conv layer")
 
@@ -105,8 +119,18 @@ def main(argv=None, kind=None):
     name = entry_name(chosen) if chosen in TYPES else None
     if name and not any(a == "--out" or a.startswith("--out=") for a in argv):
         argv += ["--out", f"runs/{name.replace('-{data}', '')}"]
-    return harness.main("autoencoder", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64,
-                        lr=1e-3, name=name, load_data=load_data)
+    return harness.main(
+        "autoencoder",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=30,
+        batch_size=64,
+        lr=1e-3,
+        name=name,
+        load_data=load_data,
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Keras callbacks shared by every trainer: sample grids, full-state checkpoints, a NaN/Inf guard."""
+
 from __future__ import annotations
 
 import math
@@ -118,8 +119,20 @@ class CollapseMonitor(keras.callbacks.Callback):
     has sat at 0 or 1 for `pinned_steps` consecutive steps (the generator's gradients vanish).
     """
 
-    def __init__(self, reals, judge=None, class_names=(), every=1, samples=256, entropy_floor=0.5, duplicate_ceiling=0.2,
-                 spread_floor=0.25, pinned_steps=200, seed=12345, warmup=1):
+    def __init__(
+        self,
+        reals,
+        judge=None,
+        class_names=(),
+        every=1,
+        samples=256,
+        entropy_floor=0.5,
+        duplicate_ceiling=0.2,
+        spread_floor=0.25,
+        pinned_steps=200,
+        seed=12345,
+        warmup=1,
+    ):
         super().__init__()
         self.reals, self.every, self.samples, self.seed = reals, every, samples, seed
         self.judge = judge if judge is not None and judge.judges_classes_of(class_names) else None
@@ -130,7 +143,9 @@ class CollapseMonitor(keras.callbacks.Callback):
     def warn(self, kind, message):
         if kind not in {k for k, _ in self.warnings}:
             self.warnings.append((kind, message))
-            print(f"\nwarning: {message}", file=sys.stderr, flush=True)  # on its own line, not glued to the progress bar
+            print(
+                f"\nwarning: {message}", file=sys.stderr, flush=True
+            )  # on its own line, not glued to the progress bar
 
     def on_train_batch_end(self, batch, logs=None):
         # Keras logs hold the running epoch mean; a mean of exactly 0 or 1 means every step was.
@@ -140,8 +155,11 @@ class CollapseMonitor(keras.callbacks.Callback):
         accuracy = float(np.asarray(accuracy))
         self.pinned = self.pinned + 1 if (accuracy >= 0.999 or accuracy <= 0.001) else 0
         if self.pinned >= self.pinned_steps:
-            self.warn("pinned", f"discriminator accuracy has been {accuracy:.0%} for {self.pinned} steps: "
-                                f"the generator's gradients are vanishing (try another --loss or a lower --lr)")
+            self.warn(
+                "pinned",
+                f"discriminator accuracy has been {accuracy:.0%} for {self.pinned} steps: "
+                f"the generator's gradients are vanishing (try another --loss or a lower --lr)",
+            )
 
     def measure(self, fakes, reals, discriminator_features):
         from zoo import metrics
@@ -163,13 +181,22 @@ class CollapseMonitor(keras.callbacks.Callback):
             suffix = f"_{what}" if len(watched) > 1 else ""
             if logs is not None:
                 logs.update({f"{k}{suffix}": v for k, v in found.items()})
-            entropy, duplicates, spread = found.get("label_entropy"), found["duplicate_fraction"], found["feature_spread"]
+            entropy, duplicates, spread = (
+                found.get("label_entropy"),
+                found["duplicate_fraction"],
+                found["feature_spread"],
+            )
             alarms = []
             if entropy is not None and entropy < self.entropy_floor:
                 alarms.append(f"label entropy {entropy:.2f} (alarm below {self.entropy_floor})")
             if duplicates > self.duplicate_ceiling:
                 alarms.append(f"{duplicates:.0%} near-duplicate samples (alarm above {self.duplicate_ceiling:.0%})")
             if spread < self.spread_floor:
-                alarms.append(f"sample spread in the discriminator's features {spread:.2f} of the real images' (alarm below {self.spread_floor})")
+                alarms.append(
+                    f"sample spread in the discriminator's features {spread:.2f} of the real images' (alarm "
+                    f"below {self.spread_floor})"
+                )
             if alarms and epoch + 1 > self.warmup:
-                self.warn(f"collapse{suffix}", f"possible mode collapse of {what} at epoch {epoch + 1}: " + "; ".join(alarms))
+                self.warn(
+                    f"collapse{suffix}", f"possible mode collapse of {what} at epoch {epoch + 1}: " + "; ".join(alarms)
+                )

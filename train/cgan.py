@@ -1,6 +1,7 @@
 """python -m train.cgan: train a conditional GAN on labelled digits (offline MNIST-5k by default). See --help."""
-from zoo.losses import ADVERSARIAL_LOSSES
+
 from train import harness
+from zoo.losses import ADVERSARIAL_LOSSES
 
 
 def add_arguments(parser):
@@ -12,12 +13,20 @@ def add_arguments(parser):
 def build(args, data):
     from zoo.gan.cgan import ConditionalGAN
 
-    return ConditionalGAN(num_classes=int(data.labels.max()) + 1, latent_dim=args.latent_dim, image_shape=data.image_shape,
-                          loss=args.loss, width=args.width, seed=args.seed)
+    return ConditionalGAN(
+        num_classes=int(data.labels.max()) + 1,
+        latent_dim=args.latent_dim,
+        image_shape=data.image_shape,
+        loss=args.loss,
+        width=args.width,
+        seed=args.seed,
+    )
 
 
 def main(argv=None):
-    return harness.main("cgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64, name="cgan-{data}")
+    return harness.main(
+        "cgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64, name="cgan-{data}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """python -m train.char_lm: character-level language model on a bundled text (teacher forcing). See --help."""
+
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
 from zoo.sequence import CharLanguageModel
@@ -18,14 +19,29 @@ def load_data(args, split):
 def build(args, data):
     if args.cell == "bilstm":
         raise harness.UsageError("--cell bilstm: a language model predicts from the past only; use lstm or gru")
-    return CharLanguageModel(vocabulary=data.info["vocabulary"], embedding_dim=args.embedding_dim, context=args.context,
-                             dataset=args.dataset, **cell_config(args))
+    return CharLanguageModel(
+        vocabulary=data.info["vocabulary"],
+        embedding_dim=args.embedding_dim,
+        context=args.context,
+        dataset=args.dataset,
+        **cell_config(args),
+    )
 
 
 def main(argv=None):
-    return harness.main("char_lm", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=64, lr=2e-3,
-                        name="gru-char-{data}", load_data=load_data,
-                        dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"))
+    return harness.main(
+        "char_lm",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=20,
+        batch_size=64,
+        lr=2e-3,
+        name="gru-char-{data}",
+        load_data=load_data,
+        dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"),
+    )
 
 
 if __name__ == "__main__":

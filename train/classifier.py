@@ -1,21 +1,38 @@
 """python -m train.classifier: train the digit classifier (the zoo's FID feature network). See --help."""
+
 from train import harness
 from zoo.classifier import Classifier
 
 
 def add_arguments(parser):
     parser.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first conv block")
-    parser.add_argument("--feature-dim", type=harness.positive_int, default=128, help="size of the penultimate (feature) layer")
+    parser.add_argument(
+        "--feature-dim", type=harness.positive_int, default=128, help="size of the penultimate (feature) layer"
+    )
 
 
 def build(args, data):
-    return Classifier(image_shape=data.image_shape, num_classes=len(data.class_names), width=args.width,
-                      feature_dim=args.feature_dim, seed=args.seed)
+    return Classifier(
+        image_shape=data.image_shape,
+        num_classes=len(data.class_names),
+        width=args.width,
+        feature_dim=args.feature_dim,
+        seed=args.seed,
+    )
 
 
 def main(argv=None):
-    return harness.main("classifier", __doc__.splitlines()[0], build, add_arguments, argv, epochs=8, batch_size=64, lr=1e-3,
-                        name="classifier-{data}")
+    return harness.main(
+        "classifier",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=8,
+        batch_size=64,
+        lr=1e-3,
+        name="classifier-{data}",
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""python -m train.cyclegan: unpaired translation between two digit domains (offline: MNIST-5k <-> UCI digits). See --help."""
+"""python -m train.cyclegan: unpaired translation between two image domains (default MNIST-5k <-> UCI digits)."""
+
 import argparse
 
 from train import harness
@@ -25,8 +26,17 @@ def build(args, data):
 
 
 def main(argv=None):
-    return harness.main("cyclegan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=16,
-                        name="cyclegan-{data}", load_data=load_data)
+    return harness.main(
+        "cyclegan",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=10,
+        batch_size=16,
+        name="cyclegan-{data}",
+        load_data=load_data,
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """python -m train.dcgan: train a DCGAN (offline on MNIST-5k by default). See --help."""
+
+from train import harness
 from zoo.gan.dcgan import DCGAN
 from zoo.losses import ADVERSARIAL_LOSSES
-from train import harness
 
 
 def add_arguments(parser):
@@ -12,12 +13,20 @@ def add_arguments(parser):
 
 
 def build(args, data):
-    return DCGAN(latent_dim=args.latent_dim, image_shape=data.image_shape, loss=args.loss, width=args.width,
-                 dropout=args.dropout, seed=args.seed)
+    return DCGAN(
+        latent_dim=args.latent_dim,
+        image_shape=data.image_shape,
+        loss=args.loss,
+        width=args.width,
+        dropout=args.dropout,
+        seed=args.seed,
+    )
 
 
 def main(argv=None):
-    return harness.main("dcgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=64, name="dcgan-{data}")
+    return harness.main(
+        "dcgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=64, name="dcgan-{data}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """python -m train.forecaster: multi-step forecasting of a bundled real time series (statsmodels). See --help."""
+
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
 from zoo.sequence.forecast import SERIES, Forecaster, load_forecasting
@@ -16,16 +17,35 @@ def load_data(args, split):
 
 def build(args, data):
     if args.cell == "bilstm":
-        raise harness.UsageError("--cell bilstm would read the history backwards too; it is allowed for classification, not needed here")  # noqa: E501
+        raise harness.UsageError(
+            "--cell bilstm would read the history backwards too; it is allowed for classification, not needed here"
+        )  # noqa: E501
     info = data.info
-    return Forecaster(window=args.window, horizon=args.horizon, mean=info["mean"], std=info["std"], period=info["period"],
-                      dataset=args.dataset, **cell_config(args))
+    return Forecaster(
+        window=args.window,
+        horizon=args.horizon,
+        mean=info["mean"],
+        std=info["std"],
+        period=info["period"],
+        dataset=args.dataset,
+        **cell_config(args),
+    )
 
 
 def main(argv=None):
-    return harness.main("forecaster", __doc__.splitlines()[0], build, add_arguments, argv, epochs=60, batch_size=32, lr=1e-3,
-                        name="lstm-stacked-{data}", load_data=load_data,
-                        dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"))
+    return harness.main(
+        "forecaster",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=60,
+        batch_size=32,
+        lr=1e-3,
+        name="lstm-stacked-{data}",
+        load_data=load_data,
+        dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"),
+    )
 
 
 if __name__ == "__main__":

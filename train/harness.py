@@ -13,6 +13,7 @@ Output folder (--out):
   model.weights.h5        final weights;   card.json   how they were made
   export/                 SavedModel (TF Serving layout), ONNX, LiteRT, parity report
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,42 +69,94 @@ def fraction(text):
 def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     p = cli_parser(prog=f"python -m train.{model}", description=description)
     images = dataset is None
-    default, help_text = dataset or ("mnist5k", f"offline dataset ({', '.join(offline_datasets())}), folder:DIR (your images: class "
-                                                "folders, PNG/JPEG/BMP/GIF) or tfds:<name> (e.g. tfds:cifar10, prepared or downloadable)")
+    default, help_text = dataset or (
+        "mnist5k",
+        f"offline dataset ({', '.join(offline_datasets())}), folder:DIR (your images: class "
+        "folders, PNG/JPEG/BMP/GIF) or tfds:<name> (e.g. tfds:cifar10, prepared or downloadable)",
+    )
     p.add_argument("--dataset", default=default, help=help_text)
     if images:
-        p.add_argument("--image-size", type=positive_int, default=None, metavar="N",
-                       help="folder data: resize every image to NxN (default: keep the size, which all images must share)")
-        p.add_argument("--test-fraction", type=fraction, default=0.2,
-                       help="folder data without a test/ part: share of each class held out for testing (chosen with seed 0)")
-        p.add_argument("--in-memory", action="store_true",
-                       help="folder/TFDS data: decode every training image once into memory instead of streaming (small sets)")
-    p.add_argument("--steps-per-epoch", type=positive_int, default=None, metavar="N",
-                   help="cut every epoch to its first N batches (quick runs, benchmarks); default: the whole split")
-    p.add_argument("--feature-network", default=None, metavar="NET",
-                   help="GANs: classifier (entry or run folder) whose features the collapse monitor uses "
-                        "(default: classifier-mnist for digit data, else data-free signals only)")
-    p.add_argument("--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)")
+        p.add_argument(
+            "--image-size",
+            type=positive_int,
+            default=None,
+            metavar="N",
+            help="folder data: resize every image to NxN (default: keep the size, which all images must share)",
+        )
+        p.add_argument(
+            "--test-fraction",
+            type=fraction,
+            default=0.2,
+            help="folder data without a test/ part: share of each class held out for testing (chosen with seed 0)",
+        )
+        p.add_argument(
+            "--in-memory",
+            action="store_true",
+            help="folder/TFDS data: decode every training image once into memory instead of streaming (small sets)",
+        )
+    p.add_argument(
+        "--steps-per-epoch",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="cut every epoch to its first N batches (quick runs, benchmarks); default: the whole split",
+    )
+    p.add_argument(
+        "--feature-network",
+        default=None,
+        metavar="NET",
+        help="GANs: classifier (entry or run folder) whose features the collapse monitor uses "
+        "(default: classifier-mnist for digit data, else data-free signals only)",
+    )
+    p.add_argument(
+        "--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)"
+    )
     p.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch size")
     p.add_argument("--lr", type=positive_float, default=lr, help="learning rate of every optimizer")
     p.add_argument("--seed", type=int, default=0, help="seeds weights, data order and noise")
     p.add_argument("--out", default=f"runs/{model}", help="output folder (refuses to overwrite another run)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--name", default=None,
-                   help=f"name of the trained entry, in card.json and export file names (default: {name.format(data='<dataset>')})")
-    p.add_argument("--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)")
+    p.add_argument(
+        "--name",
+        default=None,
+        help=f"name of the trained entry, in card.json and export file names (default: "
+        f"{name.format(data='<dataset>')})",
+    )
+    p.add_argument(
+        "--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)"
+    )
     p.add_argument("--no-jit", dest="jit", action="store_false", help="run train_step without XLA compilation")
     p.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel/ONNX/LiteRT export")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--strategy", choices=["none", "mirrored", "multiworker"], default="none",
-                   help="tf.distribute: mirrored = every local GPU; multiworker = the hosts in TF_CONFIG (run one process per host)")
-    p.add_argument("--mixed-precision", nargs="?", const="auto", default=None, choices=["auto", "bfloat16", "float16"],
-                   help="compute in 16 bits, keep float32 weights (auto: float16 with loss scaling on a GPU, bfloat16 on CPU); "
-                        "the saved and exported model is float32")
-    p.add_argument("--from-pretrained", metavar="NAME", default=None,
-                   help="start from these weights: a zoo entry of the same architecture, a run folder or a checkpoint folder")
-    p.add_argument("--freeze", metavar="PART", action="append", default=[],
-                   help="keep this part's weights fixed, e.g. encoder, generator, mapping (repeatable)")
+    p.add_argument(
+        "--strategy",
+        choices=["none", "mirrored", "multiworker"],
+        default="none",
+        help="tf.distribute: mirrored = every local GPU; multiworker = the hosts in TF_CONFIG (run one process "
+        "per host)",
+    )
+    p.add_argument(
+        "--mixed-precision",
+        nargs="?",
+        const="auto",
+        default=None,
+        choices=["auto", "bfloat16", "float16"],
+        help="compute in 16 bits, keep float32 weights (auto: float16 with loss scaling on a GPU, bfloat16 on CPU); "
+        "the saved and exported model is float32",
+    )
+    p.add_argument(
+        "--from-pretrained",
+        metavar="NAME",
+        default=None,
+        help="start from these weights: a zoo entry of the same architecture, a run folder or a checkpoint folder",
+    )
+    p.add_argument(
+        "--freeze",
+        metavar="PART",
+        action="append",
+        default=[],
+        help="keep this part's weights fixed, e.g. encoder, generator, mapping (repeatable)",
+    )
     return p
 
 
@@ -135,7 +188,10 @@ def prepare_out(out, resume):
     if not resume:
         existing = [f for f in ("checkpoint.npz", "card.json", "model.weights.h5") if (out / f).exists()]
         if existing:
-            raise UsageError(f"{out} already holds a run ({', '.join(existing)}); pass --resume to continue it, or choose another --out")
+            raise UsageError(
+                f"{out} already holds a run ({', '.join(existing)}); pass --resume to continue it, or choose "
+                f"another --out"
+            )
     return out
 
 
@@ -185,7 +241,9 @@ def make_strategy(name):
 
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            raise UsageError("--strategy multiworker needs TF_CONFIG (the cluster and this worker's index) in the environment")
+            raise UsageError(
+                "--strategy multiworker needs TF_CONFIG (the cluster and this worker's index) in the environment"
+            )
         try:
             json.loads(os.environ["TF_CONFIG"])
         except json.JSONDecodeError as exc:
@@ -236,22 +294,41 @@ def _build(build, args, data):
 
 def _batches(model, data, args, initial_epoch):
     if model.data_kind == "arrays":  # sequences and other arrays bring their own (epoch-keyed) pipeline
-        return data.batches(args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit,
-                            max_steps=args.steps_per_epoch)
-    return training_batches(data, args.batch_size, args.seed, initial_epoch, args.epochs, labels=model.uses_labels,
-                            limit=args.limit, max_steps=args.steps_per_epoch)
+        return data.batches(
+            args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit, max_steps=args.steps_per_epoch
+        )
+    return training_batches(
+        data,
+        args.batch_size,
+        args.seed,
+        initial_epoch,
+        args.epochs,
+        labels=model.uses_labels,
+        limit=args.limit,
+        max_steps=args.steps_per_epoch,
+    )
 
 
 def _callbacks(model, out, ckpt, args, data, meta):
     import keras
 
-    from train.callbacks import CollapseMonitor, EpochLog, FullStateCheckpoint, LearningRateByEpoch, NonFiniteGuard, SampleGrid
+    from train.callbacks import (
+        CollapseMonitor,
+        EpochLog,
+        FullStateCheckpoint,
+        LearningRateByEpoch,
+        NonFiniteGuard,
+        SampleGrid,
+    )
     from zoo import features
 
     monitor = None
     if model.evaluation and {"samples", "translation"} & set(model.evaluation):
-        reals = (tuple(scale_images(d.first(256)) for d in (data.a, data.b)) if model.data_kind == "unpaired"
-                 else scale_images(data.first(256)))
+        reals = (
+            tuple(scale_images(d.first(256)) for d in (data.a, data.b))
+            if model.data_kind == "unpaired"
+            else scale_images(data.first(256))
+        )
         judge = features.for_monitor(model.recipe, args.feature_network)
         monitor = CollapseMonitor(reals, judge=judge, class_names=model.class_names)
     return [
@@ -269,11 +346,16 @@ def _train(model_name, args, build, argv, load_data, strategy):
     if strategy is not None:
         args.jit = False  # XLA-compiled steps with cross-replica collectives are not supported on every device
         if args.batch_size % strategy.num_replicas_in_sync:
-            raise UsageError(f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas")
+            raise UsageError(
+                f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas"
+            )
     # 1. Data and model, checked before anything is written: a bad flag leaves no folder.
     data = load_data(args, "train")
     if min(len(data), args.limit or len(data)) < args.batch_size:
-        raise UsageError(f"--batch-size {args.batch_size} is larger than the {min(len(data), args.limit or len(data))} training examples")
+        raise UsageError(
+            f"--batch-size {args.batch_size} is larger than the {min(len(data), args.limit or len(data))} "
+            f"training examples"
+        )
     args.name = args.name or args.name_template.format(data=dataset_slug(data.name))
     model, policy = _build(build, args, data)
     model.attach_recipe(run_recipe(data, args))
@@ -296,15 +378,23 @@ def _train(model_name, args, build, argv, load_data, strategy):
         scale_losses(model)
     initial_epoch = 0
     commands = [command_line(model_name, argv)]
-    meta = {"args": vars(args), "replicas": strategy.num_replicas_in_sync if strategy else 1, "dataset": model.recipe,
-            "started_from": started_from, "frozen": list(args.freeze)}
+    meta = {
+        "args": vars(args),
+        "replicas": strategy.num_replicas_in_sync if strategy else 1,
+        "dataset": model.recipe,
+        "started_from": started_from,
+        "frozen": list(args.freeze),
+    }
     if previous:
         restored = checkpoint.restore(ckpt, model)
         initial_epoch = restored["epoch"]
         commands = restored.get("commands", []) + commands
         meta["history"] = restored.get("history", [])
         if args.epochs <= initial_epoch:
-            raise UsageError(f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to continue")
+            raise UsageError(
+                f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to "
+                f"continue"
+            )
     else:
         model.adapt(data)  # statistics of the training data (a resumed run restores them)
     meta["commands"] = commands
@@ -318,8 +408,15 @@ def _train(model_name, args, build, argv, load_data, strategy):
         _reduce_logs_as_vectors(model)
         batches = _split_across_workers(strategy, batches, args.batch_size)
     started = time.time()
-    model.fit(batches, epochs=args.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-              callbacks=callbacks, verbose=0 if args.quiet else 1, shuffle=False)
+    model.fit(
+        batches,
+        epochs=args.epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=steps,
+        callbacks=callbacks,
+        verbose=0 if args.quiet else 1,
+        shuffle=False,
+    )
     seconds = time.time() - started
     if policy != "float32":  # what is saved, measured and exported: the same weights in a float32 model
         from zoo.training import float32_twin
@@ -379,7 +476,9 @@ def check_resume(before, args, out):
     for key in RESUME_FIXED:
         if key in before and before[key] != vars(args).get(key):
             flag = "--" + key.replace("_", "-")
-            raise UsageError(f"--resume with {flag} {vars(args).get(key)}, but the run in {out} used {flag} {before[key]}")
+            raise UsageError(
+                f"--resume with {flag} {vars(args).get(key)}, but the run in {out} used {flag} {before[key]}"
+            )
 
 
 def _split_across_workers(strategy, batches, global_batch):
@@ -394,7 +493,11 @@ def _split_across_workers(strategy, batches, global_batch):
         start = context.input_pipeline_id * per_worker
 
         def cut(*tensors):
-            return tuple(t[start:start + per_worker] for t in tensors) if len(tensors) > 1 else tensors[0][start:start + per_worker]
+            return (
+                tuple(t[start : start + per_worker] for t in tensors)
+                if len(tensors) > 1
+                else tensors[0][start : start + per_worker]
+            )
 
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
@@ -419,7 +522,13 @@ def _code_revision():
     here = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if head.returncode != 0:
@@ -433,8 +542,19 @@ def _tf_version():
     return tf.__version__
 
 
-def main(model_name, description, build, add_arguments=None, argv=None, epochs=10, batch_size=64, lr=2e-4, name=None,
-         load_data=default_data, dataset=None):
+def main(
+    model_name,
+    description,
+    build,
+    add_arguments=None,
+    argv=None,
+    epochs=10,
+    batch_size=64,
+    lr=2e-4,
+    name=None,
+    load_data=default_data,
+    dataset=None,
+):
     """Parse flags, train, report. Errors print one line on stderr and exit with status 2 (bad input)
     or 1 (training diverged)."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -4,6 +4,7 @@ Copies RUN_DIR/model.weights.h5 to zoo/pretrained/<name>.weights.h5, writes the 
 zoo/pretrained/<name>.json (the run's card + the weights' sha256 + measured metrics), and renders
 docs/images/<name>.png from the *shipped* weights, loaded back through `zoo.load`.
 """
+
 import json
 import os
 import sys

@@ -1,4 +1,5 @@
 """python -m train.row_classifier: classify digits read row by row (28 steps x 28 features). See --help."""
+
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
 from zoo.sequence import SequenceClassifier
@@ -11,13 +12,24 @@ def add_arguments(p):
 def build(args, data):
     height, width, channels = data.image_shape
     if channels != 1:
-        raise harness.UsageError(f"row-by-row reading needs single-channel images, {args.dataset} has {channels} channels")
+        raise harness.UsageError(
+            f"row-by-row reading needs single-channel images, {args.dataset} has {channels} channels"
+        )
     return SequenceClassifier(features=width, steps=height, num_classes=int(data.labels.max()) + 1, **cell_config(args))
 
 
 def main(argv=None):
-    return harness.main("row_classifier", __doc__.splitlines()[0], build, add_arguments, argv, epochs=15, batch_size=64, lr=1e-3,
-                        name="bilstm-{data}-rows")
+    return harness.main(
+        "row_classifier",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=15,
+        batch_size=64,
+        lr=1e-3,
+        name="bilstm-{data}-rows",
+    )
 
 
 if __name__ == "__main__":

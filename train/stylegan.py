@@ -1,4 +1,5 @@
 """python -m train.stylegan: train StyleGAN-lite on 32x32 digits (offline MNIST-5k padded to 32x32). See --help."""
+
 from train import harness
 
 
@@ -20,13 +21,29 @@ def build(args, data):
         raise harness.UsageError(f"StyleGAN-lite makes 32x32 images; --dataset {args.dataset} has {data.image_shape}")
     if not 0 <= args.mixing <= 1:
         raise harness.UsageError(f"--mixing must lie in [0, 1], got {args.mixing}")
-    return StyleGANLite(latent_dim=args.latent_dim, w_dim=args.w_dim, image_shape=data.image_shape, r1_gamma=args.r1_gamma, loss=args.loss,
-                        mixing=args.mixing, seed=args.seed)
+    return StyleGANLite(
+        latent_dim=args.latent_dim,
+        w_dim=args.w_dim,
+        image_shape=data.image_shape,
+        r1_gamma=args.r1_gamma,
+        loss=args.loss,
+        mixing=args.mixing,
+        seed=args.seed,
+    )
 
 
 def main(argv=None):
-    return harness.main("stylegan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=32, lr=1e-3,
-                        name="stylegan-lite-{data}")
+    return harness.main(
+        "stylegan",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=20,
+        batch_size=32,
+        lr=1e-3,
+        name="stylegan-lite-{data}",
+    )
 
 
 if __name__ == "__main__":

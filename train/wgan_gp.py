@@ -2,6 +2,7 @@
 
 --batch-size counts the real images of one train_step: n_critic critic steps of batch/n_critic each.
 """
+
 from train import harness
 
 
@@ -16,13 +17,27 @@ def build(args, data):
 
     if args.batch_size % args.n_critic:
         raise harness.UsageError(f"--batch-size {args.batch_size} must be a multiple of --n-critic {args.n_critic}")
-    return WGANGP(n_critic=args.n_critic, latent_dim=args.latent_dim, image_shape=data.image_shape,
-                  width=args.width, seed=args.seed)
+    return WGANGP(
+        n_critic=args.n_critic,
+        latent_dim=args.latent_dim,
+        image_shape=data.image_shape,
+        width=args.width,
+        seed=args.seed,
+    )
 
 
 def main(argv=None):
-    return harness.main("wgan_gp", __doc__.splitlines()[0], build, add_arguments, argv, epochs=20, batch_size=320, lr=1e-4,
-                        name="wgan-gp-{data}")
+    return harness.main(
+        "wgan_gp",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=20,
+        batch_size=320,
+        lr=1e-4,
+        name="wgan-gp-{data}",
+    )
 
 
 if __name__ == "__main__":

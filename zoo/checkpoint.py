@@ -5,6 +5,7 @@ run killed at any moment leaves either the previous checkpoint or the new one, n
 Format: a NumPy .npz (loaded with allow_pickle=False: no code runs from the file) with arrays
 "model/00000"…, "<optimizer name>/00000"… and a JSON "__meta__" record.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,13 @@ def save(path, model, epoch, **meta):
     for group, variables in _groups(model).items():
         for i, variable in enumerate(variables):
             arrays[f"{group}/{i:05d}"] = np.asarray(variable)
-    record = {"format": FORMAT, "epoch": int(epoch), "class": type(model).__name__, "config": model.get_config(), **meta}
+    record = {
+        "format": FORMAT,
+        "epoch": int(epoch),
+        "class": type(model).__name__,
+        "config": model.get_config(),
+        **meta,
+    }
     arrays["__meta__"] = np.frombuffer(json.dumps(record).encode(), np.uint8)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
@@ -58,7 +65,9 @@ def _open(path):
         meta = json.loads(bytes(data["__meta__"]).decode())
         arrays = {key: data[key] for key in data.files if key != "__meta__"}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"checkpoint {path} is corrupted or not a zoo checkpoint ({type(exc).__name__})") from None
+        raise CheckpointError(
+            f"checkpoint {path} is corrupted or not a zoo checkpoint ({type(exc).__name__})"
+        ) from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint {path} has format {meta.get('format')!r}, expected {FORMAT}")
     return arrays, meta
@@ -80,11 +89,14 @@ def restore(path, model):
     for group, variables in _groups(model).items():
         stored = sorted(k for k in arrays if k.startswith(group + "/"))
         if len(stored) != len(variables):
-            raise CheckpointError(f"checkpoint {path}: '{group}' has {len(stored)} variables, the model {len(variables)}")
+            raise CheckpointError(
+                f"checkpoint {path}: '{group}' has {len(stored)} variables, the model {len(variables)}"
+            )
         for key, variable in zip(stored, variables):
             if tuple(arrays[key].shape) != tuple(variable.shape):
                 raise CheckpointError(
-                    f"checkpoint {path}: variable {variable.path} has shape {tuple(variable.shape)}, stored {arrays[key].shape}"
+                    f"checkpoint {path}: variable {variable.path} has shape {tuple(variable.shape)}, stored "
+                    f"{arrays[key].shape}"
                 )
             plan.append((variable, arrays[key]))
     for variable, value in plan:  # assign only once everything matched: no half-restored model

@@ -6,6 +6,7 @@ of conditional samples, and a deployable model in its own right.
         -> Dense(feature_dim, relu)  = "features" (penultimate layer)
         -> Dropout -> Dense(classes) = logits
 """
+
 from __future__ import annotations
 
 import keras
@@ -17,8 +18,8 @@ from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.losses import batch_mean
-from zoo.training import OneOptimizer, minimize
 from zoo.registry import register_architecture
+from zoo.training import OneOptimizer, minimize
 
 
 @register_architecture("classifier")
@@ -26,7 +27,9 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
     uses_labels = True  # the harness feeds (images, labels)
     vis_kinds = ("saliency", "gradcam", "activation", "curves")
 
-    def __init__(self, image_shape=(28, 28, 1), num_classes=10, width=32, feature_dim=128, dropout=0.3, seed=0, **kwargs):
+    def __init__(
+        self, image_shape=(28, 28, 1), num_classes=10, width=32, feature_dim=128, dropout=0.3, seed=0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.num_classes, self.width, self.feature_dim = int(num_classes), int(width), int(feature_dim)
@@ -47,14 +50,25 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
             name="features",
         )
         self.head = keras.Sequential(
-            [keras.Input((self.feature_dim,)), layers.Dropout(self.dropout), layers.Dense(self.num_classes)], name="head"
+            [keras.Input((self.feature_dim,)), layers.Dropout(self.dropout), layers.Dense(self.num_classes)],
+            name="head",
         )
-        self.trackers = {"loss": keras.metrics.Mean(name="loss"), "accuracy": keras.metrics.SparseCategoricalAccuracy(name="accuracy")}
+        self.trackers = {
+            "loss": keras.metrics.Mean(name="loss"),
+            "accuracy": keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+        }
         self.built = True
 
     def get_config(self):
-        return {"image_shape": list(self.image_shape), "num_classes": self.num_classes, "width": self.width,
-                "feature_dim": self.feature_dim, "dropout": self.dropout, "seed": self.seed, "name": self.name}
+        return {
+            "image_shape": list(self.image_shape),
+            "num_classes": self.num_classes,
+            "width": self.width,
+            "feature_dim": self.feature_dim,
+            "dropout": self.dropout,
+            "seed": self.seed,
+            "name": self.name,
+        }
 
     def call(self, images, training=False):
         return self.head(self.body(images, training=training), training=training)
@@ -73,8 +87,11 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
     def _batched(self, fn, images, batch_size=500):
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
-            raise InputError(f"classifier expects images of shape [N, {', '.join(map(str, self.image_shape))}], got {list(images.shape)}")
-        return np.concatenate([np.asarray(fn(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
+            raise InputError(
+                f"classifier expects images of shape [N, {', '.join(map(str, self.image_shape))}], got "
+                f"{list(images.shape)}"
+            )
+        return np.concatenate([np.asarray(fn(images[i : i + batch_size])) for i in range(0, len(images), batch_size)])
 
     def features(self, images):
         """Penultimate-layer activations `[N, feature_dim]` of images in [0, 1]."""
@@ -99,7 +116,10 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
         """What the harness records in the card after training: accuracy on the held-out split."""
         from zoo.data import scale_images
 
-        return {"test_accuracy": self.accuracy(scale_images(test_set.images), test_set.labels), "test_examples": len(test_set)}
+        return {
+            "test_accuracy": self.accuracy(scale_images(test_set.images), test_set.labels),
+            "test_examples": len(test_set),
+        }
 
     def endpoints(self):
         def classify(images):
@@ -108,7 +128,10 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
 
         return {
             "classify": Endpoint(
-                "classify", classify, {"images": Input((None, *self.image_shape), "float32", example=unit_interval, low=0.0, high=1.0)},
-                doc="images in [0, 1] -> class probabilities and the arg-max label", outputs=("probabilities", "label"),
+                "classify",
+                classify,
+                {"images": Input((None, *self.image_shape), "float32", example=unit_interval, low=0.0, high=1.0)},
+                doc="images in [0, 1] -> class probabilities and the arg-max label",
+                outputs=("probabilities", "label"),
             )
         }

@@ -140,7 +140,9 @@ class ImageSet(ImageData):
         return self.images[:n]
 
     def subset(self, keep, split=None):
-        return ImageSet(self.name, split or self.split, self.images[keep], self.labels[keep], self.class_names, self.facts)
+        return ImageSet(
+            self.name, split or self.split, self.images[keep], self.labels[keep], self.class_names, self.facts
+        )
 
     def index_pixels(self, indices):
         import tensorflow as tf
@@ -288,8 +290,14 @@ class Unpaired:
         return max(len(self.a), len(self.b))
 
     def recipe(self):
-        return {"dataset": self.name, "kind": "unpaired", "image_shape": list(self.image_shape), "scaling": SCALING,
-                "a": self.a.recipe(), "b": self.b.recipe()}
+        return {
+            "dataset": self.name,
+            "kind": "unpaired",
+            "image_shape": list(self.image_shape),
+            "scaling": SCALING,
+            "a": self.a.recipe(),
+            "b": self.b.recipe(),
+        }
 
 
 def load_unpaired(a, b, split="train") -> Unpaired:
@@ -359,7 +367,9 @@ class ArraySet:
         return len(self.inputs)
 
     def recipe(self):
-        facts = {k: v for k, v in (self.info or {}).items() if isinstance(v, (int, float, str, bool)) and k != "vocabulary"}
+        facts = {
+            k: v for k, v in (self.info or {}).items() if isinstance(v, (int, float, str, bool)) and k != "vocabulary"
+        }
         return {"dataset": self.name, "kind": "arrays", **facts}
 
     def batches(self, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
@@ -385,7 +395,9 @@ def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=No
 
     def order(size, key):
         def epoch(e):
-            idx = tf.random.experimental.stateless_shuffle(tf.range(size), seed=tf.stack([tf.constant(key, tf.int64), e]))
+            idx = tf.random.experimental.stateless_shuffle(
+                tf.range(size), seed=tf.stack([tf.constant(key, tf.int64), e])
+            )
             idx = tf.tile(idx, [-(-steps * batch_size // size)])[: steps * batch_size]
             return tf.data.Dataset.from_tensor_slices(idx).batch(batch_size, drop_remainder=True)
 

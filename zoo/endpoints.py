@@ -4,6 +4,7 @@ A model's `endpoints()` returns `{name: Endpoint}`. The exporter turns each endp
 SavedModel signature, an ONNX graph and a LiteRT signature, and checks them against `fn`. Randomness
 never lives inside `fn`: latents and noise are inputs, so every runtime computes the same thing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -99,4 +100,3 @@ class Endpoint:
         """Validate, run eagerly, return `{output_name: np.ndarray}`."""
         result = self.fn(**self.validate(inputs))
         return {k: np.asarray(v) for k, v in result.items()}
-

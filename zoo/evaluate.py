@@ -63,7 +63,11 @@ def image_metrics(images, reference_images, judge, with_classes=True):
     if with_classes:
         probabilities = judge.probabilities(images)
         inception, inception_std = metrics.inception_score(probabilities)
-        result.update(inception_score=inception, inception_score_std=inception_std, label_entropy=metrics.label_entropy(probabilities))
+        result.update(
+            inception_score=inception,
+            inception_score_std=inception_std,
+            label_entropy=metrics.label_entropy(probabilities),
+        )
     return result
 
 
@@ -76,7 +80,8 @@ def reference_images():
 
 def describe_split(data):
     recipe = data.recipe()
-    return f"{data.name} '{data.split}' split, {min(len(data), REFERENCE_LIMIT):,} images ({recipe.get('split', 'as loaded')})"
+    size = min(len(data), REFERENCE_LIMIT)
+    return f"{data.name} '{data.split}' split, {size:,} images ({recipe.get('split', 'as loaded')})"
 
 
 def evaluate(model, samples=1000, feature_network=None, judge=None):
@@ -110,13 +115,19 @@ def evaluate_samples(model, samples, judge, test_set=None):
     judge = _network(judge)
     test_set = test_set if test_set is not None else model.data("test")
     with_classes = judge.judges_classes_of(test_set.class_names)
-    protocol = {"feature_network": judge.protocol(), "reference": describe_split(test_set), **PROTOCOL,
-                "samples": f"{samples:,} " + PROTOCOL["samples"]}
+    protocol = {
+        "feature_network": judge.protocol(),
+        "reference": describe_split(test_set),
+        **PROTOCOL,
+        "samples": f"{samples:,} " + PROTOCOL["samples"],
+    }
     if with_classes:
         protocol.update(CLASS_PROTOCOL)
     else:
-        protocol["omitted"] = (f"inception_score, label_entropy: {judge.name} has no class probabilities for this data's "
-                               f"classes ({', '.join(test_set.class_names[:5])}{', …' if len(test_set.class_names) > 5 else ''})")
+        protocol["omitted"] = (
+            f"inception_score, label_entropy: {judge.name} has no class probabilities for this data's "
+            f"classes ({', '.join(test_set.class_names[:5])}{', …' if len(test_set.class_names) > 5 else ''})"
+        )
     images = model.sample(samples, seed=0)
     reference = scale_images(test_set.first(REFERENCE_LIMIT))
     result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes)}
@@ -126,7 +137,9 @@ def evaluate_samples(model, samples, judge, test_set=None):
             protocol["class_accuracy"] = f"{judge.name} arg-max == requested label, 100 samples per class, seed 0"
         else:
             protocol["omitted"] = protocol.get("omitted", "") + (
-                f"; class_accuracy: {judge.name}'s classes are not this data's, so it cannot say whether a sample shows its class")
+                f"; class_accuracy: {judge.name}'s classes are not this data's, so it cannot say whether a "
+                f"sample shows its class"
+            )
     return result
 
 
@@ -141,14 +154,18 @@ def translation_metrics(model, judge):
     test = model.data("test")
     domains = {"a_to_b": (test.a, test.b), "b_to_a": (test.b, test.a)}
     keeps_labels = judge.judges_classes_of(test.a.class_names) and judge.judges_classes_of(test.b.class_names)
-    result = {"protocol": {
-        "feature_network": judge.protocol(),
-        "fid": "features of the translated source test split vs the target domain's test split",
-        "fid_untranslated": "the same FID for the untranslated source images: the gap translation has to close",
-        "reference": f"test splits: A = {describe_split(test.a)}; B = {describe_split(test.b)}",
-    }}
+    result = {
+        "protocol": {
+            "feature_network": judge.protocol(),
+            "fid": "features of the translated source test split vs the target domain's test split",
+            "fid_untranslated": "the same FID for the untranslated source images: the gap translation has to close",
+            "reference": f"test splits: A = {describe_split(test.a)}; B = {describe_split(test.b)}",
+        }
+    }
     if keeps_labels:
-        result["protocol"]["label_kept"] = f"share of translated test images that {judge.name} still reads as their true label"
+        result["protocol"]["label_kept"] = (
+            f"share of translated test images that {judge.name} still reads as their true label"
+        )
     else:
         result["protocol"]["omitted"] = f"label_kept: {judge.name}'s classes are not both domains' classes"
     for direction, (source, target) in domains.items():
@@ -182,9 +199,13 @@ def main(argv=None):
     p = cli_parser(prog="python -m zoo.evaluate", description=__doc__.split("\n\n")[1].replace("\n", " "))
     p.add_argument("name", help="pretrained entry or training output folder")
     p.add_argument("--samples", type=int, default=1000, help="generated images to score")
-    p.add_argument("--feature-network", default=None, metavar="NET",
-                   help="feature space for generators: a classifier entry or run folder, inception or inception:FILE "
-                        "(default: classifier-mnist for digit data, else local Inception-V3 weights)")
+    p.add_argument(
+        "--feature-network",
+        default=None,
+        metavar="NET",
+        help="feature space for generators: a classifier entry or run folder, inception or inception:FILE "
+        "(default: classifier-mnist for digit data, else local Inception-V3 weights)",
+    )
     p.add_argument("--json", default=None, help="also write the metrics (with the protocol) to this JSON file")
     args = p.parse_args(argv)
     if args.samples < 10:

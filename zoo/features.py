@@ -82,14 +82,18 @@ class InceptionFeatures(FeatureNetwork):
         import keras
 
         self.weights = str(weights)
-        self.network = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=None, input_shape=(299, 299, 3))
+        self.network = keras.applications.InceptionV3(
+            include_top=False, pooling="avg", weights=None, input_shape=(299, 299, 3)
+        )
         try:
             self.network.load_weights(self.weights)
         except Exception as exc:  # h5py / Keras raise several kinds for a wrong file
             raise DataError(f"Inception-V3 weights in {self.weights} could not be loaded: {exc}") from None
         self.description = (
-            f"Inception-V3 (keras.applications, weights {Path(self.weights).name}) 2048-d pool features, images resized "
-            f"bilinearly to {INCEPTION_SIZE}x{INCEPTION_SIZE}, grey repeated to RGB, scaled to [-1, 1]: the standard FID feature space"
+            f"Inception-V3 (keras.applications, weights {Path(self.weights).name}) 2048-d pool features, images "
+            f"resized "
+            f"bilinearly to {INCEPTION_SIZE}x{INCEPTION_SIZE}, grey repeated to RGB, scaled to [-1, 1]: the "
+            f"standard FID feature space"
         )
 
     def features(self, images, batch_size=50):
@@ -107,8 +111,11 @@ class InceptionFeatures(FeatureNetwork):
 def inception_weights(explicit=None):
     """Path of local Inception-V3 (no top) weights, or None: an explicit file, $ZOO_INCEPTION_WEIGHTS,
     or the Keras cache (~/.keras/models/, where keras.applications stores its download)."""
-    candidates = [explicit, os.environ.get("ZOO_INCEPTION_WEIGHTS"),
-                  Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / INCEPTION_FILE]
+    candidates = [
+        explicit,
+        os.environ.get("ZOO_INCEPTION_WEIGHTS"),
+        Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / INCEPTION_FILE,
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
@@ -119,7 +126,8 @@ def inception_weights(explicit=None):
 
 HOW_TO = (
     "train a classifier on the same data (python -m train.classifier --dataset {dataset}) and pass "
-    "--feature-network runs/classifier, or put Inception-V3 weights ({file}) in ~/.keras/models/ or $ZOO_INCEPTION_WEIGHTS"
+    "--feature-network runs/classifier, or put Inception-V3 weights ({file}) in ~/.keras/models/ or "
+    "$ZOO_INCEPTION_WEIGHTS"
 )
 
 
@@ -144,7 +152,9 @@ def load_classifier(reference, image_shape):
     try:
         model = zoo.load(reference)
     except UnknownNameError:
-        raise UnknownNameError(f"unknown --feature-network '{reference}': not a zoo entry, run folder or inception[:FILE]") from None
+        raise UnknownNameError(
+            f"unknown --feature-network '{reference}': not a zoo entry, run folder or inception[:FILE]"
+        ) from None
     from zoo.classifier import Classifier
 
     if not isinstance(model, Classifier):

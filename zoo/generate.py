@@ -9,6 +9,7 @@ plus DIR/dataset_info.json: generator name, its weights' sha256, seed, per-class
     data = generate("cgan-mnist", per_class=100, seed=0)   # zoo.data.ImageSet, uint8, labels 0..9
     write_dataset(data, "synthetic", info)
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,12 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
     labels = np.repeat(np.asarray(classes, np.int32), per_class)
     z = model.latents(len(labels), seed)
     endpoint = model.endpoints()["sample"]
-    images = np.concatenate([endpoint(z=z[i:i + batch], label=labels[i:i + batch])["images_uint8"] for i in range(0, len(labels), batch)])
+    images = np.concatenate(
+        [
+            endpoint(z=z[i : i + batch], label=labels[i : i + batch])["images_uint8"]
+            for i in range(0, len(labels), batch)
+        ]
+    )
     card_name = (model.card or {}).get("name", str(name))
     return ImageSet(f"synthetic:{card_name}", "train", images, labels)
 
@@ -62,7 +68,9 @@ def write_dataset(data, out, info):
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(folder / f"{i:06d}.png")
         counts = {str(int(c)): int(n) for c, n in zip(*np.unique(data.labels, return_counts=True))}
-        (tmp / "dataset_info.json").write_text(json.dumps({**info, "counts": counts, "image_shape": list(data.image_shape)}, indent=2) + "\n")
+        (tmp / "dataset_info.json").write_text(
+            json.dumps({**info, "counts": counts, "image_shape": list(data.image_shape)}, indent=2) + "\n"
+        )
         if out.exists():
             out.rmdir()
         os.rename(tmp, out)
@@ -75,7 +83,9 @@ def main(argv=None):
     from zoo import registry
     from zoo.errors import cli_parser
 
-    p = cli_parser(prog="python -m zoo.generate", description="Write a labelled synthetic dataset from a conditional generator.")
+    p = cli_parser(
+        prog="python -m zoo.generate", description="Write a labelled synthetic dataset from a conditional generator."
+    )
     p.add_argument("name", help="conditional generator: a zoo entry (cgan-mnist) or a run folder")
     p.add_argument("--per-class", type=int, required=True, help="images per class")
     p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
@@ -86,8 +96,13 @@ def main(argv=None):
         classes = None if args.classes is None else [int(c) for c in args.classes.split(",")]
         data = generate(args.name, args.per_class, args.seed, classes)
         card = registry.card(args.name) if args.name in registry.available() else {}
-        info = {"generator": args.name, "weights_sha256": card.get("weights", {}).get("sha256"), "seed": args.seed,
-                "per_class": args.per_class, "command": " ".join(["python", "-m", "zoo.generate", *(argv if argv is not None else sys.argv[1:])])}
+        info = {
+            "generator": args.name,
+            "weights_sha256": card.get("weights", {}).get("sha256"),
+            "seed": args.seed,
+            "per_class": args.per_class,
+            "command": " ".join(["python", "-m", "zoo.generate", *(argv if argv is not None else sys.argv[1:])]),
+        }
         write_dataset(data, args.out, info)
     except ValueError as exc:  # --classes that are not integers
         print(f"error: {exc}", file=sys.stderr)

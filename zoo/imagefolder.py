@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import ImageData, SCALING
+from zoo.data import SCALING, ImageData
 from zoo.errors import DataError
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -151,20 +151,34 @@ class FolderImages(ImageData):
         if not 0 < float(test_fraction) < 1:
             raise DataError(f"test fraction must lie strictly between 0 and 1, got {test_fraction}")
         found = scan(path, image_size)
-        return cls(found, split, split_indices(found, split, test_fraction, split_seed), image_size, test_fraction, split_seed)
+        return cls(
+            found, split, split_indices(found, split, test_fraction, split_seed), image_size, test_fraction, split_seed
+        )
 
     @classmethod
     def from_recipe(cls, recipe, split):
-        data = cls.load(recipe["path"], split, recipe.get("image_size"), recipe.get("test_fraction", 0.2), recipe.get("split_seed", 0))
+        data = cls.load(
+            recipe["path"],
+            split,
+            recipe.get("image_size"),
+            recipe.get("test_fraction", 0.2),
+            recipe.get("split_seed", 0),
+        )
         if data.found.fingerprint != recipe.get("fingerprint", data.found.fingerprint):
             raise DataError(
                 f"the dataset folder {recipe['path']} changed since the run was trained (fingerprint "
-                f"{data.found.fingerprint[:19]}… vs {recipe['fingerprint'][:19]}… in the card): its figures would describe other data"
+                f"{data.found.fingerprint[:19]}… vs {recipe['fingerprint'][:19]}… in the card): its figures "
+                f"would describe other data"
             )
         if list(data.image_shape) != list(recipe["image_shape"]):
-            raise DataError(f"{recipe['path']} now gives {data.image_shape} images, the run was trained on {tuple(recipe['image_shape'])}")
+            raise DataError(
+                f"{recipe['path']} now gives {data.image_shape} images, the run was trained on "
+                f"{tuple(recipe['image_shape'])}"
+            )
         if recipe.get("held_out_class") is not None and split == "train":
-            data = data.subset(data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}")
+            data = data.subset(
+                data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}"
+            )
         return data
 
     @property
@@ -175,7 +189,9 @@ class FolderImages(ImageData):
         return len(self.indices)
 
     def subset(self, keep, split=None):
-        return FolderImages(self.found, split or self.split, self.indices[keep], self.image_size, self.test_fraction, self.split_seed)
+        return FolderImages(
+            self.found, split or self.split, self.indices[keep], self.image_size, self.test_fraction, self.split_seed
+        )
 
     def paths(self):
         return [str(self.found.root / self.found.files[i]) for i in self.indices]
@@ -189,13 +205,21 @@ class FolderImages(ImageData):
         def read(path):
             image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False, dtype=tf.uint8)
             have = tf.shape(image)[-1]
-            image = tf.cond(tf.equal(have % 2, 0), lambda: image[..., : have - 1], lambda: image)  # drop alpha (LA, RGBA)
+            image = tf.cond(
+                tf.equal(have % 2, 0), lambda: image[..., : have - 1], lambda: image
+            )  # drop alpha (LA, RGBA)
             if channels == 1:
-                image = tf.cond(tf.equal(tf.shape(image)[-1], 3), lambda: tf.image.rgb_to_grayscale(image), lambda: image)
+                image = tf.cond(
+                    tf.equal(tf.shape(image)[-1], 3), lambda: tf.image.rgb_to_grayscale(image), lambda: image
+                )
             else:
-                image = tf.cond(tf.equal(tf.shape(image)[-1], 1), lambda: tf.image.grayscale_to_rgb(image), lambda: image)
+                image = tf.cond(
+                    tf.equal(tf.shape(image)[-1], 1), lambda: tf.image.grayscale_to_rgb(image), lambda: image
+                )
             if self.image_size is not None:
-                resized = tf.image.resize(tf.cast(image, tf.float32), (height, width), method="bilinear", antialias=True)
+                resized = tf.image.resize(
+                    tf.cast(image, tf.float32), (height, width), method="bilinear", antialias=True
+                )
                 image = tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
             return tf.ensure_shape(image, (height, width, channels))
 
@@ -207,7 +231,9 @@ class FolderImages(ImageData):
         batch = indices.element_spec.shape[0]
         paths = tf.constant(self.paths())
         read = self.decode()
-        pixels = indices.unbatch().map(lambda i: read(tf.gather(paths, i)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        pixels = indices.unbatch().map(
+            lambda i: read(tf.gather(paths, i)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
         return pixels.batch(batch, drop_remainder=True)
 
     def chunks(self, size=256, limit=None):
@@ -234,5 +260,6 @@ class FolderImages(ImageData):
             "test_fraction": self.test_fraction,
             "split_seed": self.split_seed,
             "split": split,
-            "scaling": SCALING + (f", resized to {self.image_size}x{self.image_size} (bilinear, antialiased)" if self.image_size else ""),
+            "scaling": SCALING
+            + (f", resized to {self.image_size}x{self.image_size} (bilinear, antialiased)" if self.image_size else ""),
         }

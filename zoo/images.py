@@ -1,4 +1,5 @@
 """Image helpers shared by models, callbacks and tools: uint8 conversion and sample grids."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ def grid(images, cols=None, pad=2):
     out = np.ones((rows * (h + pad) + pad, cols * (w + pad) + pad, c), np.float32)
     for i, image in enumerate(images):
         r, q = divmod(i, cols)
-        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + q * (w + pad): pad + q * (w + pad) + w] = image
+        out[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w] = image
     return np.floor(out * 255 + 0.5).astype(np.uint8)
 
 

@@ -13,6 +13,7 @@ example; `batch_mean` reduces it over the global batch, so a step under a `tf.di
 | least-squares   | ((D(x) - 1)^2 + D(G(z))^2) / 2           | (D(G(z)) - 1)^2 / 2      |
 with D = sigmoid(logit) for the first two, so -log D = softplus(-logit), -log(1-D) = softplus(logit).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

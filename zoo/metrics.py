@@ -11,6 +11,7 @@
 Which features, how many samples and which reference set make a number comparable: see
 zoo.evaluate.PROTOCOL, which is stored next to every number it produces.
 """
+
 from __future__ import annotations
 
 import warnings

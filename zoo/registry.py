@@ -7,6 +7,7 @@ A pretrained entry is two files in `zoo/pretrained/` (keras-hub's preset idea, t
 The class to build is looked up by the card's architecture name in `ARCHITECTURES`, which only
 code in this package fills, so a card can never make `load` import or run anything else.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,7 +60,9 @@ def card(name):
     path = _card_path(name)
     if not path.is_file():
         names = available()
-        raise UnknownNameError(f"no pretrained model '{name}'{did_you_mean(name, names)}; available: {', '.join(names) or 'none'}")
+        raise UnknownNameError(
+            f"no pretrained model '{name}'{did_you_mean(name, names)}; available: {', '.join(names) or 'none'}"
+        )
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -126,7 +129,9 @@ def read_run(folder):
         raise WeightsError(f"no weights in {folder} (model.weights.h5 is missing)")
     expected = (entry.get("weights") or {}).get("sha256")
     if expected and sha256(path) != expected:
-        raise WeightsError(f"{path} does not match its card's sha256 ({expected[:12]}…): the weights were replaced or damaged")
+        raise WeightsError(
+            f"{path} does not match its card's sha256 ({expected[:12]}…): the weights were replaced or damaged"
+        )
     return entry, path
 
 
@@ -173,18 +178,33 @@ def migrate(entry):
     if "dataset" in data:
         return entry
     config = dict(entry["config"])
-    moved = {} if entry["architecture"] in SEQUENCE_ARCHITECTURES else {k: config.pop(k) for k in LEGACY_DATA_KEYS & set(config)}
+    moved = (
+        {}
+        if entry["architecture"] in SEQUENCE_ARCHITECTURES
+        else {k: config.pop(k) for k in LEGACY_DATA_KEYS & set(config)}
+    )
     name = data.get("name") or moved.get("dataset")
 
     def image_recipe(dataset):
-        return {"dataset": dataset, "kind": "images", "image_shape": config.get("image_shape"),
-                "class_names": list(DIGIT_CLASSES) if dataset in DIGIT_DATASETS else None,
-                "scaling": SCALING, "split": OFFLINE_SPLITS.get(dataset, "as loaded")}
+        return {
+            "dataset": dataset,
+            "kind": "images",
+            "image_shape": config.get("image_shape"),
+            "class_names": list(DIGIT_CLASSES) if dataset in DIGIT_DATASETS else None,
+            "scaling": SCALING,
+            "split": OFFLINE_SPLITS.get(dataset, "as loaded"),
+        }
 
     if entry["architecture"] == "cyclegan":
         a, b = moved.get("domain_names") or name.split("+")
-        recipe = {"dataset": f"{a}+{b}", "kind": "unpaired", "image_shape": config.get("image_shape"), "scaling": SCALING,
-                  "a": image_recipe(a), "b": image_recipe(b)}
+        recipe = {
+            "dataset": f"{a}+{b}",
+            "kind": "unpaired",
+            "image_shape": config.get("image_shape"),
+            "scaling": SCALING,
+            "a": image_recipe(a),
+            "b": image_recipe(b),
+        }
     elif entry["architecture"] in SEQUENCE_ARCHITECTURES:
         recipe = {"dataset": name, "kind": "arrays"}
     else:

@@ -19,6 +19,7 @@ SHUFFLE_BUFFER = 10_000
 
 class TfdsImages(ImageData):
     random_access = False
+
     def __init__(self, builder, split, tfds_split, split_note, labels, keep=None):
         self.builder, self.split, self.tfds_split, self.split_note = builder, split, tfds_split, split_note
         self.name = f"tfds:{builder.name}"
@@ -38,7 +39,9 @@ class TfdsImages(ImageData):
                 builder.download_and_prepare()
         except Exception as exc:  # tfds raises many kinds (network, registration, checksum)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            where = f" from {data_dir} (downloads off: the run was trained on these prepared files)" if not download else ""
+            where = (
+                f" from {data_dir} (downloads off: the run was trained on these prepared files)" if not download else ""
+            )
             raise DataError(
                 f"could not load TFDS dataset '{reference}'{where} ({type(exc).__name__}: {first}); "
                 f"offline, use --dataset mnist5k or folder:DIR instead"
@@ -58,7 +61,9 @@ class TfdsImages(ImageData):
         else:
             train, test, note = "train[:90%]", "train[90%:]", "TFDS has no test split: train[:90%] / train[90%:]"
         tfds_split = {"train": train, "test": test, "all": f"{train}+{test}"}[split]
-        labels_only = builder.as_dataset(split=tfds_split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()})
+        labels_only = builder.as_dataset(
+            split=tfds_split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()}
+        )
         labels = np.fromiter((int(x) for x in labels_only.map(lambda ex: ex["label"]).as_numpy_iterator()), np.int32)
         if len(labels) == 0:
             raise DataError(f"TFDS dataset '{name}' split '{tfds_split}' is empty")
@@ -66,9 +71,13 @@ class TfdsImages(ImageData):
 
     @classmethod
     def from_recipe(cls, recipe, split):
-        data = cls.load(recipe["dataset"][len("tfds:") :], split, recipe.get("data_dir"), recipe.get("version"), download=False)
+        data = cls.load(
+            recipe["dataset"][len("tfds:") :], split, recipe.get("data_dir"), recipe.get("version"), download=False
+        )
         if recipe.get("held_out_class") is not None and split == "train":
-            data = data.subset(data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}")
+            data = data.subset(
+                data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}"
+            )
         return data
 
     @property
@@ -92,7 +101,9 @@ class TfdsImages(ImageData):
         return ds.take(n)
 
     def chunks(self, size=256, limit=None):
-        for images, _ in self._examples(len(self) if limit is None else min(limit, len(self))).batch(size).as_numpy_iterator():
+        for images, _ in (
+            self._examples(len(self) if limit is None else min(limit, len(self))).batch(size).as_numpy_iterator()
+        ):
             yield images
 
     def stream_batches(self, batch_size, seed, initial_epoch, epochs, labels, n, max_steps=None):
@@ -113,7 +124,9 @@ class TfdsImages(ImageData):
             return shuffled.batch(batch_size, drop_remainder=True).take(steps)
 
         ds = reduce(lambda a, b: a.concatenate(b), (epoch(e) for e in range(initial_epoch, epochs)))
-        ds = ds.map(lambda x, y: (scale_images(x), y) if labels else scale_images(x), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(
+            lambda x, y: (scale_images(x), y) if labels else scale_images(x), num_parallel_calls=tf.data.AUTOTUNE
+        )
         return ds.prefetch(tf.data.AUTOTUNE), steps
 
     def index_pixels(self, indices):

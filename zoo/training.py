@@ -1,4 +1,5 @@
 """What every single-optimizer zoo model shares for `model.fit` and full-state checkpoints."""
+
 from __future__ import annotations
 
 import keras
@@ -49,7 +50,7 @@ def replica_draw(draw, batch, *rest):
         return draw((batch, *rest))
     everything = draw((batch * replicas, *rest))
     start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch
-    return everything[start: start + batch]
+    return everything[start : start + batch]
 
 
 def float32_outputs(model):
@@ -62,7 +63,11 @@ def float32_outputs(model):
     from zoo.transfer import parts
 
     def cast(value):
-        return tf.cast(value, tf.float32) if hasattr(value, "dtype") and value.dtype in (tf.bfloat16, tf.float16) else value
+        return (
+            tf.cast(value, tf.float32)
+            if hasattr(value, "dtype") and value.dtype in (tf.bfloat16, tf.float16)
+            else value
+        )
 
     for part in parts(model).values():
         original = part.call

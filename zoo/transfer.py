@@ -5,6 +5,7 @@
     record = transfer.copy_weights(source, model)          # same architecture; shapes checked layer by layer
     transfer.freeze(model, ["encoder"])                    # before compile: the part gets no updates
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,7 +48,10 @@ def load_source(name):
         arrays = np.load(folder / "checkpoint.npz", allow_pickle=False)
         stored = sorted(k for k in arrays.files if k.startswith("model/"))
         if len(stored) != len(model.variables):
-            raise TransferError(f"checkpoint in {folder} does not match its own config ({len(stored)} vs {len(model.variables)} variables)")
+            raise TransferError(
+                f"checkpoint in {folder} does not match its own config ({len(stored)} vs {len(model.variables)} "
+                f"variables)"
+            )
         for key, variable in zip(stored, model.variables):
             variable.assign(arrays[key])
         model.card = {"name": str(folder), "source": "checkpoint", "epoch": meta.get("epoch")}
@@ -59,23 +63,32 @@ def copy_weights(source, model):
     """Copy every weight of `source` into `model` (same architecture). Raises TransferError naming
     the first layer whose weights do not fit; nothing is assigned unless everything fits."""
     if source.architecture != model.architecture:
-        raise TransferError(f"cannot start a {model.architecture} from '{_name(source)}', which is a {source.architecture}")
+        raise TransferError(
+            f"cannot start a {model.architecture} from '{_name(source)}', which is a {source.architecture}"
+        )
     mine, theirs = model.weights, source.weights
     for target, value in zip(mine, theirs):
         if tuple(target.shape) != tuple(value.shape):
             layer = target.path.rsplit("/", 1)[0]
             raise TransferError(
                 f"layer '{layer}' does not fit: '{_name(source)}' has {target.path.rsplit('/', 1)[-1]} of shape "
-                f"{tuple(value.shape)}, this model {tuple(target.shape)} (pass the same size flags as its card's command)"
+                f"{tuple(value.shape)}, this model {tuple(target.shape)} (pass the same size flags as its "
+                f"card's command)"
             )
     if len(mine) != len(theirs):
         first = mine[len(theirs)] if len(mine) > len(theirs) else theirs[len(mine)]
-        raise TransferError(f"layer '{first.path.rsplit('/', 1)[0]}' has no counterpart: '{_name(source)}' has {len(theirs)} weights, this model {len(mine)}")
+        raise TransferError(
+            f"layer '{first.path.rsplit('/', 1)[0]}' has no counterpart: '{_name(source)}' has {len(theirs)} "
+            f"weights, this model {len(mine)}"
+        )
     for target, value in zip(mine, theirs):
         target.assign(value)
     card = getattr(source, "card", None) or {}
-    return {"name": _name(source), "weights_sha256": card.get("weights", {}).get("sha256"),
-            "trained_by": (card.get("training") or {}).get("commands", [None])[0]}
+    return {
+        "name": _name(source),
+        "weights_sha256": card.get("weights", {}).get("sha256"),
+        "trained_by": (card.get("training") or {}).get("commands", [None])[0],
+    }
 
 
 def freeze(model, names):
@@ -83,7 +96,10 @@ def freeze(model, names):
     available = parts(model)
     for name in names:
         if name not in available:
-            raise TransferError(f"no part '{name}' to freeze{did_you_mean(name, available)}; {type(model).__name__} has: {', '.join(sorted(available))}")
+            raise TransferError(
+                f"no part '{name}' to freeze{did_you_mean(name, available)}; {type(model).__name__} has: "
+                f"{', '.join(sorted(available))}"
+            )
         available[name].trainable = False
     if names and not model.trainable_weights:
         raise TransferError(f"freezing {', '.join(names)} leaves nothing to train")

@@ -13,6 +13,7 @@ Visual diagnosis of zoo models:
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,14 +53,18 @@ def subject(model):
         return _flat(model.discriminator), (lambda out: out[:, 0]), "discriminator 'real' logit"
     if isinstance(model, Classifier):
         return _flat([model.body, model.head]), None, "classifier logit of the predicted class"
-    raise ValueError(f"saliency and Grad-CAM maps need a classifier or a single-input discriminator; "
-                     f"{type(model).__name__} has neither")
+    raise ValueError(
+        f"saliency and Grad-CAM maps need a classifier or a single-input discriminator; "
+        f"{type(model).__name__} has neither"
+    )
 
 
 def check_kind(model, kind):
     """Raise ValueError unless `kind` is one of the model's declared `vis_kinds`."""
     if kind not in model.vis_kinds:
-        raise ValueError(f"--kind {kind} does not apply to a {model.architecture}; it offers: {', '.join(model.vis_kinds)}")
+        raise ValueError(
+            f"--kind {kind} does not apply to a {model.architecture}; it offers: {', '.join(model.vis_kinds)}"
+        )
 
 
 def _last_conv(functional):
@@ -82,8 +87,9 @@ def saliency_maps(model, images, smooth_samples=0):
     from tf_keras_vis.saliency import Saliency
 
     functional, score, _ = subject(model)
-    maps = Saliency(functional, clone=False)(_score(model, functional, score, images), images,
-                                             smooth_samples=smooth_samples, smooth_noise=0.15)
+    maps = Saliency(functional, clone=False)(
+        _score(model, functional, score, images), images, smooth_samples=smooth_samples, smooth_noise=0.15
+    )
     return np.asarray(maps)
 
 
@@ -92,8 +98,9 @@ def gradcam_maps(model, images):
     from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
 
     functional, score, _ = subject(model)
-    maps = GradcamPlusPlus(functional, clone=False)(_score(model, functional, score, images), images,
-                                                    penultimate_layer=_last_conv(functional))
+    maps = GradcamPlusPlus(functional, clone=False)(
+        _score(model, functional, score, images), images, penultimate_layer=_last_conv(functional)
+    )
     return np.asarray(maps)
 
 
@@ -111,8 +118,12 @@ def class_maximisations(model, classes=None, steps=150, seed=0):
     rng = np.random.default_rng(seed)
     start = rng.uniform(0.4, 0.6, (len(classes), *model.image_shape)).astype(np.float32)
     result = ActivationMaximization(functional, clone=False)(
-        CategoricalScore(classes), seed_input=start, input_range=(0.0, 1.0), steps=steps,
-        input_modifiers=[], callbacks=[],
+        CategoricalScore(classes),
+        seed_input=start,
+        input_range=(0.0, 1.0),
+        steps=steps,
+        input_modifiers=[],
+        callbacks=[],
     )
     return np.clip(np.asarray(result), 0.0, 1.0)
 
@@ -132,13 +143,21 @@ def interpolation_grid(model, pairs=6, steps=10, seed=0):
     endpoint = model.endpoints()["sample"]
     rows = []
     for i in range(pairs):
-        path = np.stack([slerp(latents[2 * i], latents[2 * i + 1], t) for t in np.linspace(0, 1, steps)]).astype(np.float32)
+        path = np.stack([slerp(latents[2 * i], latents[2 * i + 1], t) for t in np.linspace(0, 1, steps)]).astype(
+            np.float32
+        )
         extra = {}
         if "label" in endpoint.inputs:  # conditional: one class per row
             extra["label"] = np.full((steps,), i % (int(endpoint.inputs["label"].high) + 1), np.int32)
         if "psi" in endpoint.inputs:  # StyleGAN: no truncation, fixed zero noise
             extra["psi"] = np.ones((steps,), np.float32)
-            extra.update({k: np.zeros((steps, *spec.shape[1:]), np.float32) for k, spec in endpoint.inputs.items() if k.startswith("noise")})
+            extra.update(
+                {
+                    k: np.zeros((steps, *spec.shape[1:]), np.float32)
+                    for k, spec in endpoint.inputs.items()
+                    if k.startswith("noise")
+                }
+            )
         rows.append(endpoint(z=path, **extra)["images"])
     return np.stack(rows)
 
@@ -204,7 +223,7 @@ def forecast_paths(model):
     values, start, period = info["values"], info["train_end"], info["period"]
     paths = []
     for origin in range(start, len(values) - model.horizon + 1, model.horizon):
-        ours = model.forecast(values[origin - model.window: origin])
+        ours = model.forecast(values[origin - model.window : origin])
         seasonal = values[origin - period + np.arange(model.horizon) % period]
         paths.append((origin, ours, seasonal))
     return np.arange(len(values)), values, paths, start
@@ -223,9 +242,17 @@ def _render_forecast(model, path):
     ax.axvline(start - 0.5, color="grey", ls=":", lw=1)
     for i, (origin, ours, seasonal) in enumerate(paths):
         span = np.arange(origin, origin + model.horizon)
-        ax.plot(span, ours, color="tab:red", lw=1.6, label=f"{(model.card or {}).get('name', 'model')} ({model.horizon} steps at once)" if i == 0 else None)
+        ax.plot(
+            span,
+            ours,
+            color="tab:red",
+            lw=1.6,
+            label=f"{(model.card or {}).get('name', 'model')} ({model.horizon} steps at once)" if i == 0 else None,
+        )
         ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label="seasonal naive" if i == 0 else None)
-    ax.set_title(f"held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)", fontsize=9)
+    ax.set_title(
+        f"held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)", fontsize=9
+    )
     ax.set_xlabel("step since the series' start", fontsize=8)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
@@ -269,7 +296,7 @@ def _render(model, kind, path):
     elif kind == "activation":
         maxima = class_maximisations(model)
         names = model.class_names or tuple(str(c) for c in range(len(maxima)))
-        _figure_of_rows([maxima], [f"activation maximisation of classes {', '.join(names[:len(maxima)])}"], path)
+        _figure_of_rows([maxima], [f"activation maximisation of classes {', '.join(names[: len(maxima)])}"], path)
     elif kind == "interpolate":
         grid = interpolation_grid(model)
         _figure_of_rows(list(grid), ["latent walk (slerp) between two seeds"] + [""] * (len(grid) - 1), path)
@@ -287,9 +314,19 @@ def _render(model, kind, path):
 
         name = (model.card or {}).get("name", type(model).__name__)
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-        for ax, points, title in ((axes[0], ours, f"{name}: {how}"), (axes[1], pca, "PCA of the pixels (2 components)")):
-            dots = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10" if len(names) <= 10 else "turbo", s=6,
-                              vmin=-0.5, vmax=len(names) - 0.5)
+        for ax, points, title in (
+            (axes[0], ours, f"{name}: {how}"),
+            (axes[1], pca, "PCA of the pixels (2 components)"),
+        ):
+            dots = ax.scatter(
+                points[:, 0],
+                points[:, 1],
+                c=labels,
+                cmap="tab10" if len(names) <= 10 else "turbo",
+                s=6,
+                vmin=-0.5,
+                vmax=len(names) - 0.5,
+            )
             ax.set_title(title, fontsize=9)
             ax.set_xticks([]), ax.set_yticks([])
         bar = fig.colorbar(dots, ax=axes, ticks=range(len(names)), label=f"class ({test.name})")
@@ -325,9 +362,13 @@ def main(argv=None):
 
     p = cli_parser(prog="python -m zoo.vis", description="Visual diagnosis of a zoo model (see module docstring).")
     p.add_argument("name", help="pretrained entry or training output folder")
-    p.add_argument("--kind", required=True, choices=KINDS,
-                   help="saliency, gradcam: GANs with a single-input discriminator and classifiers; activation: classifiers; "
-                        "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; curves: every model")
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=KINDS,
+        help="saliency, gradcam: GANs with a single-input discriminator and classifiers; activation: classifiers; "
+        "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; curves: every model",
+    )
     p.add_argument("--out", required=True, help="PNG file to write (must end in .png)")
     args = p.parse_args(argv)
     if not args.out.lower().endswith(".png"):

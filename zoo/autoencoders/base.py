@@ -10,6 +10,7 @@ of the input (training only) and its regulariser, so a subclass overrides only t
 Reconstruction is summed over pixels (binary cross-entropy for [0, 1] pixels, or squared error),
 as in the papers the regularisers' weights come from; held-out figures are per-pixel MSE.
 """
+
 from __future__ import annotations
 
 import keras
@@ -47,9 +48,20 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
     penalty_names = ()  # names of the loss terms `penalty` returns (logged next to the loss)
     diagnostic_names = ()  # names of the values `diagnostics` returns (logged, not optimised)
 
-    def __init__(self, image_shape=(28, 28, 1), hidden=(256,), latent_dim=32, activation="relu", code_activation=None,
-                 reconstruction="bce", dropout=0.0, weight_decay=0.0, threshold_percentile=99.0,
-                 seed=0, **kwargs):
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        hidden=(256,),
+        latent_dim=32,
+        activation="relu",
+        code_activation=None,
+        reconstruction="bce",
+        dropout=0.0,
+        weight_decay=0.0,
+        threshold_percentile=99.0,
+        seed=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if reconstruction not in RECONSTRUCTIONS:
             raise InputError(f"reconstruction must be one of {', '.join(RECONSTRUCTIONS)}, got '{reconstruction}'")
@@ -68,29 +80,56 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
         self.encoder, self.decoder = self.build_encoder(), self.build_decoder()
         # Per-example reconstruction MSE above which `anomaly_score` flags an input; set by
         # `calibrate` (1.0, the largest possible MSE of [0, 1] images, means "never").
-        self.anomaly_threshold = self.add_weight(shape=(), initializer=keras.initializers.Constant(1.0),
-                                                 trainable=False, name="anomaly_threshold")
+        self.anomaly_threshold = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(1.0), trainable=False, name="anomaly_threshold"
+        )
         names = ("loss", "reconstruction", *self.penalty_names, *self.diagnostic_names)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
     # --- networks: the dense default (subclasses with other shapes override both) ----------------
     def build_encoder(self):
-        return keras.Sequential([keras.Input(self.image_shape), layers.Flatten(),
-                                 dense_stack("mlp", self.pixels, self.hidden, self.activation, self.latent_dim,
-                                             self.code_activation, self.dropout)],
-                                name="encoder")
+        return keras.Sequential(
+            [
+                keras.Input(self.image_shape),
+                layers.Flatten(),
+                dense_stack(
+                    "mlp",
+                    self.pixels,
+                    self.hidden,
+                    self.activation,
+                    self.latent_dim,
+                    self.code_activation,
+                    self.dropout,
+                ),
+            ],
+            name="encoder",
+        )
 
     def build_decoder(self):
-        return keras.Sequential([keras.Input((self.latent_dim,)),
-                                 dense_stack("mlp", self.latent_dim, self.hidden[::-1], self.activation, self.pixels),
-                                 layers.Reshape(self.image_shape)], name="decoder")
+        return keras.Sequential(
+            [
+                keras.Input((self.latent_dim,)),
+                dense_stack("mlp", self.latent_dim, self.hidden[::-1], self.activation, self.pixels),
+                layers.Reshape(self.image_shape),
+            ],
+            name="decoder",
+        )
 
     def get_config(self):
-        return {"image_shape": list(self.image_shape), "hidden": list(self.hidden), "latent_dim": self.latent_dim,
-                "activation": self.activation, "code_activation": self.code_activation, "reconstruction": self.reconstruction, "dropout": self.dropout,
-                "weight_decay": self.weight_decay, "threshold_percentile": self.threshold_percentile,
-                "seed": self.seed, "name": self.name}
+        return {
+            "image_shape": list(self.image_shape),
+            "hidden": list(self.hidden),
+            "latent_dim": self.latent_dim,
+            "activation": self.activation,
+            "code_activation": self.code_activation,
+            "reconstruction": self.reconstruction,
+            "dropout": self.dropout,
+            "weight_decay": self.weight_decay,
+            "threshold_percentile": self.threshold_percentile,
+            "seed": self.seed,
+            "name": self.name,
+        }
 
     @property
     def held_out_class(self):
@@ -180,23 +219,36 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
             return {"score": score, "is_anomaly": tf.cast(score > self.anomaly_threshold, tf.int32)}
 
         return {
-            "encode": Endpoint("encode", encode, {"images": images}, "images in [0, 1] -> code [N, latent_dim]", ("code",)),
-            "decode": Endpoint("decode", decode, {"code": code}, "code -> images in [0, 1] (float32) and [0, 255] (uint8)",
-                               ("images", "images_uint8")),
-            "reconstruct": Endpoint("reconstruct", reconstruct, {"images": images}, "images -> their reconstruction",
-                                    ("reconstruction",)),
+            "encode": Endpoint(
+                "encode", encode, {"images": images}, "images in [0, 1] -> code [N, latent_dim]", ("code",)
+            ),
+            "decode": Endpoint(
+                "decode",
+                decode,
+                {"code": code},
+                "code -> images in [0, 1] (float32) and [0, 255] (uint8)",
+                ("images", "images_uint8"),
+            ),
+            "reconstruct": Endpoint(
+                "reconstruct", reconstruct, {"images": images}, "images -> their reconstruction", ("reconstruction",)
+            ),
             "anomaly_score": Endpoint(
-                "anomaly_score", anomaly_score, {"images": images},
+                "anomaly_score",
+                anomaly_score,
+                {"images": images},
                 "images -> per-example reconstruction MSE, and 1 where it exceeds the calibrated threshold",
-                ("score", "is_anomaly")),
+                ("score", "is_anomaly"),
+            ),
         }
 
     # --- NumPy API: validated through the endpoints, batched ---------------------------------------
     def _run(self, endpoint, output, batch_size=500, **inputs):
         ep = self.endpoints()[endpoint]
-        (key, value), = inputs.items()
+        ((key, value),) = inputs.items()
         value = ep.validate({key: value})[key]
-        return np.concatenate([ep.fn(**{key: value[i:i + batch_size]})[output] for i in range(0, len(value), batch_size)])
+        return np.concatenate(
+            [ep.fn(**{key: value[i : i + batch_size]})[output] for i in range(0, len(value), batch_size)]
+        )
 
     def encode(self, images):
         """`[N, latent_dim]` codes of images in [0, 1]."""
@@ -252,7 +304,10 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
         images, labels = scale_images(test_set.images), np.asarray(test_set.labels)
         normal_images = images[self.normal(labels)]
         noise = np.random.default_rng(0).random((256, *self.image_shape), dtype=np.float32)
-        test_mse, noise_mse = float(np.mean(self.anomaly_score(normal_images))), float(np.mean(self.anomaly_score(noise)))
+        test_mse, noise_mse = (
+            float(np.mean(self.anomaly_score(normal_images))),
+            float(np.mean(self.anomaly_score(noise))),
+        )
         result = {
             "test_mse": test_mse,
             "test_examples": int(len(normal_images)),
@@ -265,7 +320,8 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
         result["anomaly"] = {
             "threshold": self.threshold,
             "threshold_percentile": self.threshold_percentile,
-            "calibrated_on": f"{int(self.normal(calibration_labels).sum())} normal digits, first half of the test split",
+            "calibrated_on": f"{int(self.normal(calibration_labels).sum())} normal images, "
+            "first half of the test split",
             "false_positive_rate": float(np.mean(scores[normal] > self.threshold)),
         }
         if self.held_out_class is not None:
@@ -273,7 +329,8 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
                 held_out_class=self.held_out_class,
                 roc_auc=float(roc_auc_score(~normal, scores)),
                 true_positive_rate=float(np.mean(scores[~normal] > self.threshold)),
-                evaluated_on=f"second half of the test split: {int(normal.sum())} normal, {int((~normal).sum())} digit-{self.held_out_class} images",
+                evaluated_on=f"second half of the test split: {int(normal.sum())} normal, "
+                f"{int((~normal).sum())} digit-{self.held_out_class} images",
             )
         result.update(self.extra_metrics(normal_images))
         return result
@@ -289,8 +346,12 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
         if self.recipe is None:  # a model without a run (e.g. built in a test): declared draws
             return {}
         images = scale_images(self.data("train").first(n))
-        return {"encode": {"images": images}, "reconstruct": {"images": images}, "anomaly_score": {"images": images},
-                "decode": {"code": np.asarray(self.encode_tensor(images))}}
+        return {
+            "encode": {"images": images},
+            "reconstruct": {"images": images},
+            "anomaly_score": {"images": images},
+            "decode": {"code": np.asarray(self.encode_tensor(images))},
+        }
 
     def preview_inputs(self):
         from zoo.data import scale_images
@@ -305,5 +366,5 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
         """Rows of eight: inputs, then their reconstructions (fixed held-out digits)."""
         inputs = self.preview_inputs()
         outputs = self.reconstruct(inputs)
-        rows = [r for i in range(0, len(inputs), 8) for r in (inputs[i:i + 8], outputs[i:i + 8])]
+        rows = [r for i in range(0, len(inputs), 8) for r in (inputs[i : i + 8], outputs[i : i + 8])]
         return np.concatenate(rows)

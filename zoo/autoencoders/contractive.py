@@ -6,6 +6,7 @@ dh_j/dx_i = h_j (1 - h_j) W_ij, so
 
 which costs one pass instead of one backward pass per code unit.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,7 +30,10 @@ class ContractiveAutoencoder(Autoencoder):
 
     def __init__(self, hidden=(), latent_dim=128, code_activation="sigmoid", contractive_weight=0.1, **kwargs):
         if tuple(hidden) or code_activation != "sigmoid":
-            raise InputError("the contractive AE's exact Jacobian penalty needs a one-layer sigmoid encoder (hidden=(), code_activation='sigmoid')")
+            raise InputError(
+                "the contractive AE's exact Jacobian penalty needs a one-layer sigmoid encoder (hidden=(), "
+                "code_activation='sigmoid')"
+            )
         self.contractive_weight = float(contractive_weight)
         super().__init__(hidden=hidden, latent_dim=latent_dim, code_activation=code_activation, **kwargs)
 

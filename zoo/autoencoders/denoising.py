@@ -5,6 +5,7 @@ happens only in `train_step`; every endpoint reconstructs what it is given.
   gaussian          x + level * n, n ~ N(0, 1), clipped to [0, 1]
   salt-and-pepper   a share `level` of pixels set to 0 or 1 (equally likely)
 """
+
 from __future__ import annotations
 
 import keras
@@ -39,7 +40,9 @@ class DenoisingAutoencoder(Autoencoder):
         if corruption not in CORRUPTIONS:
             raise InputError(f"corruption must be one of {', '.join(CORRUPTIONS)}, got '{corruption}'")
         if not 0 < float(corruption_level) <= (1 if corruption == "salt-and-pepper" else 10):
-            raise InputError(f"corruption level must be positive (a pixel share <= 1 for salt-and-pepper), got {corruption_level}")
+            raise InputError(
+                f"corruption level must be positive (a pixel share <= 1 for salt-and-pepper), got {corruption_level}"
+            )
         super().__init__(hidden=hidden, latent_dim=latent_dim, **kwargs)
         self.corruption, self.corruption_level = corruption, float(corruption_level)
 
@@ -56,21 +59,28 @@ class DenoisingAutoencoder(Autoencoder):
         """The training corruption, reproducibly, for evaluation and previews."""
         rng = np.random.default_rng(seed)
         images = np.asarray(images, np.float32)
-        uniform, normal = rng.random(images.shape, dtype=np.float32), rng.standard_normal(images.shape, dtype=np.float32)
+        uniform, normal = (
+            rng.random(images.shape, dtype=np.float32),
+            rng.standard_normal(images.shape, dtype=np.float32),
+        )
         return np.asarray(apply_corruption(images, self.corruption, self.corruption_level, uniform, normal))
 
     def extra_metrics(self, images):
         noisy = self.corrupt_numpy(images, seed=0)
-        return {"denoising": {
-            "corruption": f"{self.corruption}, level {self.corruption_level}, numpy seed 0",
-            "psnr_noisy_db": psnr(images, noisy),
-            "psnr_denoised_db": psnr(images, self.reconstruct(noisy)),
-            "psnr_clean_reconstruction_db": psnr(images, self.reconstruct(images)),
-        }}
+        return {
+            "denoising": {
+                "corruption": f"{self.corruption}, level {self.corruption_level}, numpy seed 0",
+                "psnr_noisy_db": psnr(images, noisy),
+                "psnr_denoised_db": psnr(images, self.reconstruct(noisy)),
+                "psnr_clean_reconstruction_db": psnr(images, self.reconstruct(images)),
+            }
+        }
 
     def preview(self):
         """Rows of eight: corrupted input, its reconstruction, the clean digit."""
         clean = self.preview_inputs()[:24]
         noisy = self.corrupt_numpy(clean, seed=0)
         denoised = self.reconstruct(noisy)
-        return np.concatenate([r for i in range(0, 24, 8) for r in (noisy[i:i + 8], denoised[i:i + 8], clean[i:i + 8])])
+        return np.concatenate(
+            [r for i in range(0, 24, 8) for r in (noisy[i : i + 8], denoised[i : i + 8], clean[i : i + 8])]
+        )

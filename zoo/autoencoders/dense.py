@@ -1,13 +1,14 @@
 """The four dense autoencoders that differ only in shape and regularisation (no extra loss term).
 
-  vanilla        784 -> 256 -> 32 -> 256 -> 784, ReLU, sigmoid output, cross-entropy
-  linear         784 -> k -> 784 with no nonlinearity and squared error: the optimum spans the
-                 top-k principal subspace (Baldi & Hornik 1989); `pca_comparison` measures it
-  undercomplete  784 -> 128 -> 8: a bottleneck far narrower than the input is the regulariser
-  overcomplete   784 -> 1024 (ReLU) -> 784: more code units than pixels, so without regularisation
-                 it can learn the identity; dropout on the input and hidden units plus decoupled
-                 weight decay keep it from copying (its card reports the noise/test MSE ratio)
+vanilla        784 -> 256 -> 32 -> 256 -> 784, ReLU, sigmoid output, cross-entropy
+linear         784 -> k -> 784 with no nonlinearity and squared error: the optimum spans the
+               top-k principal subspace (Baldi & Hornik 1989); `pca_comparison` measures it
+undercomplete  784 -> 128 -> 8: a bottleneck far narrower than the input is the regulariser
+overcomplete   784 -> 1024 (ReLU) -> 784: more code units than pixels, so without regularisation
+               it can learn the identity; dropout on the input and hidden units plus decoupled
+               weight decay keep it from copying (its card reports the noise/test MSE ratio)
 """
+
 from __future__ import annotations
 
 import keras
@@ -58,17 +59,33 @@ class LinearAutoencoder(Autoencoder):
     steps cancelling the large mean direction and reaches the principal subspace very slowly."""
 
     def __init__(self, hidden=(), latent_dim=16, activation=None, reconstruction="mse", **kwargs):
-        super().__init__(hidden=hidden, latent_dim=latent_dim, activation=activation, reconstruction=reconstruction, **kwargs)
+        super().__init__(
+            hidden=hidden, latent_dim=latent_dim, activation=activation, reconstruction=reconstruction, **kwargs
+        )
 
     def build_encoder(self):
         encoder = super().build_encoder()
-        return keras.Sequential([keras.Input(self.image_shape), layers.Flatten(), Offset(self.pixels, -1.0, name="center"),
-                                 encoder.get_layer("mlp")], name="encoder")
+        return keras.Sequential(
+            [
+                keras.Input(self.image_shape),
+                layers.Flatten(),
+                Offset(self.pixels, -1.0, name="center"),
+                encoder.get_layer("mlp"),
+            ],
+            name="encoder",
+        )
 
     def build_decoder(self):
         decoder = super().build_decoder()
-        return keras.Sequential([keras.Input((self.latent_dim,)), decoder.get_layer("mlp"), Offset(self.pixels, 1.0, name="uncenter"),
-                                 layers.Reshape(self.image_shape)], name="decoder")
+        return keras.Sequential(
+            [
+                keras.Input((self.latent_dim,)),
+                decoder.get_layer("mlp"),
+                Offset(self.pixels, 1.0, name="uncenter"),
+                layers.Reshape(self.image_shape),
+            ],
+            name="decoder",
+        )
 
     def adapt(self, data):
         """Harness hook before training: the per-pixel mean of the training images (streamed)."""
@@ -109,5 +126,11 @@ def pca_comparison(model, train_images, test_images):
     test = flat(test_images)
     pca_mse = float(np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2))
     ae_mse = float(np.mean((flat(model.reconstruct(test_images)) - test) ** 2))
-    return {"k": k, "largest_principal_angle_degrees": float(angles.max()), "mean_principal_angle_degrees": float(angles.mean()),
-            "ae_test_mse": ae_mse, "pca_test_mse": pca_mse, "mse_ratio_ae_to_pca": ae_mse / pca_mse}
+    return {
+        "k": k,
+        "largest_principal_angle_degrees": float(angles.max()),
+        "mean_principal_angle_degrees": float(angles.mean()),
+        "ae_test_mse": ae_mse,
+        "pca_test_mse": pca_mse,
+        "mse_ratio_ae_to_pca": ae_mse / pca_mse,
+    }

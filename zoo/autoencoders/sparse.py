@@ -6,6 +6,7 @@ activation rho_hat_j is pulled towards a small target rho by
 
 or, with sparsity="l1", an L1 activity penalty  lambda * sum_j |h_j|  per example.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,17 @@ class SparseAutoencoder(Autoencoder):
     penalty_names = ("sparsity",)
     diagnostic_names = ("mean_activation",)
 
-    def __init__(self, hidden=(), latent_dim=256, code_activation="sigmoid", sparsity="kl", sparsity_target=0.05,
-                 sparsity_weight=3.0, inactive_below=0.1, **kwargs):
+    def __init__(
+        self,
+        hidden=(),
+        latent_dim=256,
+        code_activation="sigmoid",
+        sparsity="kl",
+        sparsity_target=0.05,
+        sparsity_weight=3.0,
+        inactive_below=0.1,
+        **kwargs,
+    ):
         if sparsity not in SPARSITY_PENALTIES:
             raise InputError(f"sparsity penalty must be one of {', '.join(SPARSITY_PENALTIES)}, got '{sparsity}'")
         if not 0 < float(sparsity_target) < 1:
@@ -42,8 +52,13 @@ class SparseAutoencoder(Autoencoder):
         super().__init__(hidden=hidden, latent_dim=latent_dim, code_activation=code_activation, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "sparsity": self.sparsity, "sparsity_target": self.sparsity_target,
-                "sparsity_weight": self.sparsity_weight, "inactive_below": self.inactive_below}
+        return {
+            **super().get_config(),
+            "sparsity": self.sparsity,
+            "sparsity_target": self.sparsity_target,
+            "sparsity_weight": self.sparsity_weight,
+            "inactive_below": self.inactive_below,
+        }
 
     def penalty(self, inputs, code):
         if self.sparsity == "kl":
@@ -55,10 +70,12 @@ class SparseAutoencoder(Autoencoder):
 
     def extra_metrics(self, images):
         code = self.encode(images)
-        return {"sparsity": {
-            "mean_activation": float(code.mean()),
-            "target": self.sparsity_target,
-            "inactive_fraction": float(np.mean(code < self.inactive_below)),
-            "inactive_means": f"share of (digit, unit) activations below {self.inactive_below}",
-            "dead_units": int(np.sum(code.max(axis=0) < self.inactive_below)),
-        }}
+        return {
+            "sparsity": {
+                "mean_activation": float(code.mean()),
+                "target": self.sparsity_target,
+                "inactive_fraction": float(np.mean(code < self.inactive_below)),
+                "inactive_means": f"share of (digit, unit) activations below {self.inactive_below}",
+                "dead_units": int(np.sum(code.max(axis=0) < self.inactive_below)),
+            }
+        }

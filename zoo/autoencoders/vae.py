@@ -8,12 +8,12 @@
 Deterministic uses (encode, reconstruct, anomaly score) take the posterior mean; `sample` decodes
 prior draws that the caller passes in (the exported graph holds no random op).
 """
+
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
-
-import keras
 
 from zoo.autoencoders.base import Autoencoder, dense_stack
 from zoo.endpoints import Endpoint, Input
@@ -42,9 +42,14 @@ class VariationalAutoencoder(Autoencoder):
         return {**super().get_config(), "beta": self.beta}
 
     def build_encoder(self):
-        return keras.Sequential([keras.Input(self.image_shape), keras.layers.Flatten(),
-                                 dense_stack("mlp", self.pixels, self.hidden, self.activation, 2 * self.latent_dim)],
-                                name="encoder")
+        return keras.Sequential(
+            [
+                keras.Input(self.image_shape),
+                keras.layers.Flatten(),
+                dense_stack("mlp", self.pixels, self.hidden, self.activation, 2 * self.latent_dim),
+            ],
+            name="encoder",
+        )
 
     def posterior(self, images, training=False):
         mean, log_var = tf.split(self.encoder(images, training=training), 2, axis=-1)
@@ -55,11 +60,15 @@ class VariationalAutoencoder(Autoencoder):
 
     def loss_terms(self, images):
         mean, log_var = self.posterior(images, training=True)
-        eps = replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise), tf.shape(mean)[0], self.latent_dim)
+        eps = replica_draw(
+            lambda shape: keras.random.normal(shape, seed=self.noise), tf.shape(mean)[0], self.latent_dim
+        )
         z = mean + tf.exp(0.5 * log_var) * eps  # reparameterisation: the gradient flows through mean, log_var
         logits = self.decoder(z, training=True)
-        return {"reconstruction": batch_mean(self.reconstruction_error(images, logits)),
-                "kl": self.beta * batch_mean(gaussian_kl(mean, log_var))}, {}
+        return {
+            "reconstruction": batch_mean(self.reconstruction_error(images, logits)),
+            "kl": self.beta * batch_mean(gaussian_kl(mean, log_var)),
+        }, {}
 
     def endpoints(self):
         endpoints = super().endpoints()
@@ -72,11 +81,20 @@ class VariationalAutoencoder(Autoencoder):
         def sample(z):
             return endpoints["decode"].fn(code=z)
 
-        endpoints["encode"] = Endpoint("encode", encode, {"images": images},
-                                       "images -> posterior mean and log-variance [N, latent_dim]", ("mean", "log_variance"))
-        endpoints["sample"] = Endpoint("sample", sample, {"z": Input((None, self.latent_dim), "float32")},
-                                       "prior draws z ~ N(0, I) -> images in [0, 1] (float32) and [0, 255] (uint8)",
-                                       ("images", "images_uint8"))
+        endpoints["encode"] = Endpoint(
+            "encode",
+            encode,
+            {"images": images},
+            "images -> posterior mean and log-variance [N, latent_dim]",
+            ("mean", "log_variance"),
+        )
+        endpoints["sample"] = Endpoint(
+            "sample",
+            sample,
+            {"z": Input((None, self.latent_dim), "float32")},
+            "prior draws z ~ N(0, I) -> images in [0, 1] (float32) and [0, 255] (uint8)",
+            ("images", "images_uint8"),
+        )
         return endpoints
 
     def encode(self, images):

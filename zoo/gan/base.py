@@ -4,6 +4,7 @@ A concrete GAN builds `self.generator` and `self.discriminator` in `__init__` an
 `train_step`; this base gives it the discriminator update for any adversarial loss, sampling with
 a fixed seed, and the `sample` endpoint that the exporter turns into files.
 """
+
 from __future__ import annotations
 
 import keras
@@ -97,7 +98,9 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
             per_example = self.adversarial.discriminator(real_logits, fake_logits)
             logs = {}
             if self.adversarial.gradient_penalty_weight:
-                alpha = replica_draw(lambda shape: keras.random.uniform(shape, seed=self.noise), batch)  # one α per example, U[0, 1]
+                alpha = replica_draw(
+                    lambda shape: keras.random.uniform(shape, seed=self.noise), batch
+                )  # one α per example, U[0, 1]
                 critic = lambda x, training=True: self.critic(x, labels, training)  # noqa: E731
                 penalty = gradient_penalty(critic, real, fake, alpha)
                 per_example += self.adversarial.gradient_penalty_weight * penalty

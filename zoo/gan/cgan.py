@@ -7,6 +7,7 @@ is the DCGAN step with the labels of the real batch given to both networks, so t
 trained to make the class it was asked for. `sample(n, seed, labels)`; the exported `sample`
 endpoint takes `z` float32 [N, latent] and `label` int32 [N].
 """
+
 from __future__ import annotations
 
 import keras
@@ -57,13 +58,21 @@ class ConditionalGAN(GAN):
         super().__init__(**kwargs)
         self.num_classes, self.width, self.upsample = int(num_classes), int(width), upsample
         self.dropout, self.embed_dim = float(dropout), int(embed_dim)
-        self.generator = build_generator(self.latent_dim, self.image_shape, self.num_classes, self.width, upsample, self.embed_dim)
+        self.generator = build_generator(
+            self.latent_dim, self.image_shape, self.num_classes, self.width, upsample, self.embed_dim
+        )
         self.discriminator = build_discriminator(self.image_shape, self.num_classes, self.width, self.dropout)
         self.built = True
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "width": self.width,
-                "upsample": self.upsample, "dropout": self.dropout, "embed_dim": self.embed_dim}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "width": self.width,
+            "upsample": self.upsample,
+            "dropout": self.dropout,
+            "embed_dim": self.embed_dim,
+        }
 
     def critic(self, images, labels=None, training=True):
         return self.discriminator([images, labels], training=training)
@@ -111,9 +120,12 @@ class ConditionalGAN(GAN):
 
         return {
             "sample": Endpoint(
-                "sample", sample,
-                {"z": Input((None, self.latent_dim), "float32"),
-                 "label": Input((None,), "int32", low=0, high=self.num_classes - 1)},
+                "sample",
+                sample,
+                {
+                    "z": Input((None, self.latent_dim), "float32"),
+                    "label": Input((None,), "int32", low=0, high=self.num_classes - 1),
+                },
                 doc="latents z ~ N(0, I) and class labels -> images of those classes in [0, 1] and uint8",
                 outputs=("images", "images_uint8"),
             )

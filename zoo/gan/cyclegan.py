@@ -15,6 +15,7 @@
 The step reads as the paper's: generators first (adversarial + cycle + identity), then both
 discriminators on real images and pooled fakes. Endpoints `a_to_b(images)` and `b_to_a(images)`.
 """
+
 from __future__ import annotations
 
 import keras
@@ -74,8 +75,18 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
     data_kind = "unpaired"  # the harness feeds (images_a, images_b) batches from two unpaired sets
     evaluation = ("translation",)
 
-    def __init__(self, image_shape=(28, 28, 1), width=16, blocks=3, d_width=32, cycle_weight=10.0,
-                 identity_weight=5.0, pool_size=50, seed=0, **kwargs):
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        width=16,
+        blocks=3,
+        d_width=32,
+        cycle_weight=10.0,
+        identity_weight=5.0,
+        pool_size=50,
+        seed=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.width, self.blocks, self.d_width = int(width), int(blocks), int(d_width)
@@ -90,15 +101,25 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         pool_shape = (self.pool_size, *self.image_shape)
         self.pool_a = self.add_weight(shape=pool_shape, initializer="zeros", trainable=False, name="pool_a")
         self.pool_b = self.add_weight(shape=pool_shape, initializer="zeros", trainable=False, name="pool_b")
-        self.pool_filled = self.add_weight(shape=(2,), initializer="zeros", trainable=False, name="pool_filled", dtype="int32")
+        self.pool_filled = self.add_weight(
+            shape=(2,), initializer="zeros", trainable=False, name="pool_filled", dtype="int32"
+        )
         names = ("g_loss", "d_loss", "cycle_loss", "identity_loss", "adversarial_loss")
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.built = True
 
     def get_config(self):
-        return {"image_shape": list(self.image_shape), "width": self.width, "blocks": self.blocks, "d_width": self.d_width,
-                "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight, "pool_size": self.pool_size,
-                "seed": self.seed, "name": self.name}
+        return {
+            "image_shape": list(self.image_shape),
+            "width": self.width,
+            "blocks": self.blocks,
+            "d_width": self.d_width,
+            "cycle_weight": self.cycle_weight,
+            "identity_weight": self.identity_weight,
+            "pool_size": self.pool_size,
+            "seed": self.seed,
+            "name": self.name,
+        }
 
     @property
     def domain_names(self):
@@ -134,16 +155,19 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         n = tf.shape(fakes)[0]
         filled = self.pool_filled[which]
         full = filled >= self.pool_size
-        slots = tf.where(full,
-                         keras.random.randint((n,), 0, self.pool_size, seed=self.noise),
-                         (filled + tf.range(n)) % self.pool_size)
+        slots = tf.where(
+            full,
+            keras.random.randint((n,), 0, self.pool_size, seed=self.noise),
+            (filled + tf.range(n)) % self.pool_size,
+        )
         older = tf.gather(pool, slots)
         swap = tf.logical_and(full, keras.random.uniform((n,), seed=self.noise) < 0.5)
         served = tf.where(swap[:, None, None, None], older, fakes)
         stored = tf.where(tf.logical_or(tf.logical_not(full), swap)[:, None, None, None], fakes, older)
         pool.assign(tf.tensor_scatter_nd_update(pool, slots[:, None], stored))
-        self.pool_filled.assign(tf.tensor_scatter_nd_update(
-            self.pool_filled, [[which]], [tf.minimum(filled + n, self.pool_size)]))
+        self.pool_filled.assign(
+            tf.tensor_scatter_nd_update(self.pool_filled, [[which]], [tf.minimum(filled + n, self.pool_size)])
+        )
         return served
 
     def train_step(self, data):
@@ -157,10 +181,19 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         # 2. Discriminators: real vs fakes served by the history pools.
         pooled_a, pooled_b = self.pooled(0, tf.stop_gradient(fake_a)), self.pooled(1, tf.stop_gradient(fake_b))
         with tf.GradientTape() as tape:
-            d_loss = batch_mean(self.patch_loss(self.d_a, real_a, pooled_a) + self.patch_loss(self.d_b, real_b, pooled_b))
+            d_loss = batch_mean(
+                self.patch_loss(self.d_a, real_a, pooled_a) + self.patch_loss(self.d_b, real_b, pooled_b)
+            )
         minimize(tape, self.d_optimizer, d_loss, self.discriminators)
-        return self.record({"g_loss": g_loss, "d_loss": d_loss, "cycle_loss": cycle, "identity_loss": identity,
-                            "adversarial_loss": adversarial})
+        return self.record(
+            {
+                "g_loss": g_loss,
+                "d_loss": d_loss,
+                "cycle_loss": cycle,
+                "identity_loss": identity,
+                "adversarial_loss": adversarial,
+            }
+        )
 
     def generator_losses(self, real_a, real_b):
         """(fake_a, fake_b, {adversarial, cycle, identity}) of one generator step, each reduced over the batch."""
@@ -169,14 +202,17 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         same_a, same_b = self.g_ba(real_a, training=True), self.g_ab(real_b, training=True)
         adversarial = batch_mean(
             patch_mean(self.adversarial.generator(self.d_b(fake_b, training=True)), fake_b)
-            + patch_mean(self.adversarial.generator(self.d_a(fake_a, training=True)), fake_a))
+            + patch_mean(self.adversarial.generator(self.d_a(fake_a, training=True)), fake_a)
+        )
         cycle = batch_mean(per_pixel(cycled_a, real_a) + per_pixel(cycled_b, real_b))
         identity = batch_mean(per_pixel(same_a, real_a) + per_pixel(same_b, real_b))
         return fake_a, fake_b, {"adversarial": adversarial, "cycle": cycle, "identity": identity}
 
     def patch_loss(self, discriminator, real, fake):
         """Least-squares discriminator loss averaged over patches, per example [B]."""
-        per_patch = self.adversarial.discriminator(discriminator(real, training=True), discriminator(fake, training=True))
+        per_patch = self.adversarial.discriminator(
+            discriminator(real, training=True), discriminator(fake, training=True)
+        )
         return patch_mean(per_patch, real)
 
     # --- use -------------------------------------------------------------------------------------
@@ -211,8 +247,10 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         """Both directions: translations of the first training images of one domain, watched in the
         other domain's discriminator against that domain's real images."""
         a, b = reals
-        return [("a_to_b", self.translate(a[:n], "a_to_b"), b[:n], self.discriminator_features(self.d_b)),
-                ("b_to_a", self.translate(b[:n], "b_to_a"), a[:n], self.discriminator_features(self.d_a))]
+        return [
+            ("a_to_b", self.translate(a[:n], "a_to_b"), b[:n], self.discriminator_features(self.d_b)),
+            ("b_to_a", self.translate(b[:n], "b_to_a"), a[:n], self.discriminator_features(self.d_a)),
+        ]
 
     def endpoints(self):
         def direction(generator):
@@ -225,6 +263,18 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         spec = {"images": Input((None, *self.image_shape), "float32", example=unit_interval, low=0.0, high=1.0)}
         a, b = self.domain_names
         return {
-            "a_to_b": Endpoint("a_to_b", direction(self.g_ab), spec, doc=f"{a} images in [0, 1] -> {b} style", outputs=("translated", "translated_uint8")),
-            "b_to_a": Endpoint("b_to_a", direction(self.g_ba), spec, doc=f"{b} images in [0, 1] -> {a} style", outputs=("translated", "translated_uint8")),
+            "a_to_b": Endpoint(
+                "a_to_b",
+                direction(self.g_ab),
+                spec,
+                doc=f"{a} images in [0, 1] -> {b} style",
+                outputs=("translated", "translated_uint8"),
+            ),
+            "b_to_a": Endpoint(
+                "b_to_a",
+                direction(self.g_ba),
+                spec,
+                doc=f"{b} images in [0, 1] -> {a} style",
+                outputs=("translated", "translated_uint8"),
+            ),
         }

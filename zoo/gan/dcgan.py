@@ -11,6 +11,7 @@ followed by depth-to-space. It has exactly the parameters and FLOPs of the 4x4, 
 convolution it replaces (each output pixel sees the same 2x2 input window), trains faster on CPU
 under XLA, and exports to builtin ops everywhere. `upsample="transpose"` restores Conv2DTranspose.
 """
+
 from __future__ import annotations
 
 import keras
@@ -36,7 +37,12 @@ class DepthToSpace(layers.Layer):
 
     def compute_output_shape(self, shape):
         b = self.block_size
-        return (shape[0], None if shape[1] is None else shape[1] * b, None if shape[2] is None else shape[2] * b, shape[3] // (b * b))
+        return (
+            shape[0],
+            None if shape[1] is None else shape[1] * b,
+            None if shape[2] is None else shape[2] * b,
+            shape[3] // (b * b),
+        )
 
     def get_config(self):
         return {**super().get_config(), "block_size": self.block_size}

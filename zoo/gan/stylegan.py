@@ -9,12 +9,14 @@
               a modulated 1x1 toRGB (no demodulation), centred on 0.5, gives images (clipped to
               [0, 1] where they leave the model; training sees them unclipped, as in StyleGAN)
   equalised learning rate: every weight is stored N(0, 1) and scaled by 1/sqrt(fan_in) at run time
-  training    non-saturating logistic loss (or any loss of zoo.losses), R1 penalty (gamma/2) E|grad D(x_real)|^2 on real images,
+  training    non-saturating logistic loss (or any loss of zoo.losses),
+              R1 penalty (gamma/2) E|grad D(x_real)|^2 on real images,
               style mixing: with p = `mixing`, two latents and a random crossover layer;
               w_avg tracked as an exponential moving average of mapped latents
   truncation  w' = w_avg + psi (w - w_avg); psi = 0 gives the average image for any z
 Endpoints: mapping(z) -> w; synthesis(w, noise0..noiseK) -> images; sample(z, noise0..noiseK, psi).
 """
+
 from __future__ import annotations
 
 import keras
@@ -43,8 +45,16 @@ class EqualizedDense(layers.Layer):
 
     def build(self, input_shape):
         fan_in = int(input_shape[-1])
-        self.kernel = self.add_weight(shape=(fan_in, self.units), initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier), name="kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer=keras.initializers.Constant(self.bias_init / self.lr_multiplier), name="bias")
+        self.kernel = self.add_weight(
+            shape=(fan_in, self.units),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier),
+            name="kernel",
+        )
+        self.bias = self.add_weight(
+            shape=(self.units,),
+            initializer=keras.initializers.Constant(self.bias_init / self.lr_multiplier),
+            name="bias",
+        )
         self.scale = float(self.lr_multiplier / np.sqrt(fan_in))
 
     def call(self, x):
@@ -52,8 +62,13 @@ class EqualizedDense(layers.Layer):
         return tf.nn.leaky_relu(y, 0.2) * SQRT2 if self.activation == "lrelu" else y
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "lr_multiplier": self.lr_multiplier,
-                "bias_init": self.bias_init, "activation": self.activation}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "lr_multiplier": self.lr_multiplier,
+            "bias_init": self.bias_init,
+            "activation": self.activation,
+        }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -92,8 +107,14 @@ class ModulatedConv(layers.Layer):
         return tf.nn.leaky_relu(x, 0.2) * SQRT2 if self.activate else x
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "demodulate": self.demodulate, "noise": self.noise, "activate": self.activate}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "demodulate": self.demodulate,
+            "noise": self.noise,
+            "activate": self.activate,
+        }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -102,7 +123,11 @@ class Synthesis(layers.Layer):
 
     def __init__(self, resolution=32, channels=(64, 64, 32, 32), image_channels=1, **kwargs):
         super().__init__(**kwargs)
-        self.resolution, self.channels, self.image_channels = int(resolution), [int(c) for c in channels], int(image_channels)
+        self.resolution, self.channels, self.image_channels = (
+            int(resolution),
+            [int(c) for c in channels],
+            int(image_channels),
+        )
         self.resolutions = [4 * 2**i for i in range(len(self.channels))]
         if self.resolutions[-1] != self.resolution:
             raise ValueError(f"{len(channels)} blocks from 4x4 reach {self.resolutions[-1]}, not {resolution}")
@@ -110,7 +135,9 @@ class Synthesis(layers.Layer):
         for i, c in enumerate(self.channels):
             for j in range(1 if i == 0 else 2):
                 self.convs.append((self.resolutions[i], ModulatedConv(c, name=f"conv{self.resolutions[i]}_{j}")))
-        self.to_rgb = ModulatedConv(self.image_channels, 1, demodulate=False, noise=False, activate=False, name="to_rgb")
+        self.to_rgb = ModulatedConv(
+            self.image_channels, 1, demodulate=False, noise=False, activate=False, name="to_rgb"
+        )
 
     @property
     def num_ws(self):
@@ -141,7 +168,12 @@ class Synthesis(layers.Layer):
         return 0.5 + 0.5 * self.to_rgb([x, ws[:, -1]])
 
     def get_config(self):
-        return {**super().get_config(), "resolution": self.resolution, "channels": self.channels, "image_channels": self.image_channels}
+        return {
+            **super().get_config(),
+            "resolution": self.resolution,
+            "channels": self.channels,
+            "image_channels": self.image_channels,
+        }
 
 
 def build_mapping(latent_dim, w_dim, layers_count):
@@ -165,15 +197,29 @@ def build_discriminator(image_shape, width):
 
 @register_architecture("stylegan-lite")
 class StyleGANLite(GAN):
-    def __init__(self, w_dim=64, mapping_layers=4, channels=(64, 64, 32, 32), d_width=32, r1_gamma=1.0,
-                 mixing=0.9, w_avg_decay=0.995, **kwargs):
+    def __init__(
+        self,
+        w_dim=64,
+        mapping_layers=4,
+        channels=(64, 64, 32, 32),
+        d_width=32,
+        r1_gamma=1.0,
+        mixing=0.9,
+        w_avg_decay=0.995,
+        **kwargs,
+    ):
         kwargs.setdefault("image_shape", (32, 32, 1))
         kwargs.setdefault("latent_dim", 64)
         super().__init__(**kwargs)  # loss: any of zoo.losses (non-saturating logistic by default)
         if mapping_layers < 4:
             raise ValueError(f"the mapping network needs at least 4 layers, got {mapping_layers}")
         self.w_dim, self.mapping_layers, self.channels = int(w_dim), int(mapping_layers), [int(c) for c in channels]
-        self.d_width, self.r1_gamma, self.mixing, self.w_avg_decay = int(d_width), float(r1_gamma), float(mixing), float(w_avg_decay)
+        self.d_width, self.r1_gamma, self.mixing, self.w_avg_decay = (
+            int(d_width),
+            float(r1_gamma),
+            float(mixing),
+            float(w_avg_decay),
+        )
         self.mapping = build_mapping(self.latent_dim, self.w_dim, self.mapping_layers)
         self.synthesis = Synthesis(self.image_shape[0], self.channels, self.image_shape[2], name="synthesis")
         self.synthesis.build((None, self.synthesis.num_ws, self.w_dim))
@@ -183,8 +229,16 @@ class StyleGANLite(GAN):
         self.built = True
 
     def get_config(self):
-        return {**super().get_config(), "w_dim": self.w_dim, "mapping_layers": self.mapping_layers, "channels": self.channels,
-                "d_width": self.d_width, "r1_gamma": self.r1_gamma, "mixing": self.mixing, "w_avg_decay": self.w_avg_decay}
+        return {
+            **super().get_config(),
+            "w_dim": self.w_dim,
+            "mapping_layers": self.mapping_layers,
+            "channels": self.channels,
+            "d_width": self.d_width,
+            "r1_gamma": self.r1_gamma,
+            "mixing": self.mixing,
+            "w_avg_decay": self.w_avg_decay,
+        }
 
     @property
     def generator_variables(self):
@@ -204,7 +258,10 @@ class StyleGANLite(GAN):
     def mixed_ws(self, batch):
         """[B, num_ws, w_dim]: one w per layer; with p = mixing, layers from a crossover point on use a second w."""
         n = self.synthesis.num_ws
-        w1, w2 = self.mapping(self.draw_latents(batch), training=True), self.mapping(self.draw_latents(batch), training=True)
+        w1, w2 = (
+            self.mapping(self.draw_latents(batch), training=True),
+            self.mapping(self.draw_latents(batch), training=True),
+        )
         crossover = keras.random.randint((batch, 1), 1, n, seed=self.noise)
         mix = keras.random.uniform((batch, 1), seed=self.noise) < self.mixing
         use_second = tf.logical_and(mix, tf.range(n)[None, :] >= crossover)  # [B, n]
@@ -229,14 +286,18 @@ class StyleGANLite(GAN):
                     real_logits = self.discriminator(real, training=True)
                     fake_logits = self.discriminator(tf.stop_gradient(fake), training=True)
                     penalty = self.r1_penalty(real)
-                    per_example = self.adversarial.discriminator(real_logits, fake_logits) + 0.5 * self.r1_gamma * penalty
+                    per_example = (
+                        self.adversarial.discriminator(real_logits, fake_logits) + 0.5 * self.r1_gamma * penalty
+                    )
                     extra = {}
                     if self.adversarial.gradient_penalty_weight:  # --loss wgan-gp: its penalty as well
                         alpha = keras.random.uniform((batch,), seed=self.noise)
                         gp = gradient_penalty(self.discriminator, real, tf.stop_gradient(fake), alpha)
                         per_example += self.adversarial.gradient_penalty_weight * gp
-                        extra = {"gradient_penalty": batch_mean(gp),
-                                 "wasserstein": tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)}
+                        extra = {
+                            "gradient_penalty": batch_mean(gp),
+                            "wasserstein": tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits),
+                        }
                     d_loss = batch_mean(per_example)
                 minimize(d_tape, self.d_optimizer, d_loss, self.discriminator.trainable_variables)
             # 2. Generator (mapping + synthesis) against the updated discriminator.
@@ -246,8 +307,15 @@ class StyleGANLite(GAN):
         self.w_avg.assign(self.w_avg_decay * self.w_avg + (1.0 - self.w_avg_decay) * tf.reduce_mean(w1, axis=0))
         threshold = self.adversarial.decision_threshold
         correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
-        return self.record({**extra, "d_loss": d_loss, "g_loss": g_loss, "r1_penalty": batch_mean(penalty),
-                            "d_accuracy": tf.reduce_mean(tf.cast(correct, tf.float32))})
+        return self.record(
+            {
+                **extra,
+                "d_loss": d_loss,
+                "g_loss": g_loss,
+                "r1_penalty": batch_mean(penalty),
+                "d_accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
+            }
+        )
 
     # --- use -------------------------------------------------------------------------------------
     @property
@@ -266,12 +334,17 @@ class StyleGANLite(GAN):
     def noise_inputs(self, n, seed=0):
         """Per-layer noise tensors {noise0: [n, 4, 4, 1], …} from a NumPy generator."""
         rng = np.random.default_rng(seed + 1_000_003)
-        return {f"noise{i}": rng.standard_normal((n, *s)).astype(np.float32) for i, s in enumerate(self.synthesis.noise_shapes)}
+        return {
+            f"noise{i}": rng.standard_normal((n, *s)).astype(np.float32)
+            for i, s in enumerate(self.synthesis.noise_shapes)
+        }
 
     def sample(self, n=16, seed=0, psi=1.0):
         """`n` images in [0, 1] (float32 [n, 32, 32, C]); `psi` < 1 trades variety for typicality."""
         z = self.latents(n, seed)
-        return self.endpoints()["sample"](z=z, psi=np.full((n,), psi, np.float32), **self.noise_inputs(n, seed))["images"]
+        return self.endpoints()["sample"](z=z, psi=np.full((n,), psi, np.float32), **self.noise_inputs(n, seed))[
+            "images"
+        ]
 
     def endpoints(self):
         noise_specs = {f"noise{i}": Input((None, *s), "float32") for i, s in enumerate(self.synthesis.noise_shapes)}
@@ -281,7 +354,11 @@ class StyleGANLite(GAN):
             return {"w": self.mapping(z, training=False)}
 
         def synthesis(w, **noise):
-            images = tf.clip_by_value(self.synthesis(tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1]), [noise[k] for k in keys]), 0.0, 1.0)
+            images = tf.clip_by_value(
+                self.synthesis(tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1]), [noise[k] for k in keys]),
+                0.0,
+                1.0,
+            )
             return {"images": images, "images_uint8": to_uint8(images)}
 
         def sample(z, psi, **noise):
@@ -289,10 +366,25 @@ class StyleGANLite(GAN):
             return {"images": images, "images_uint8": to_uint8(images)}
 
         return {
-            "sample": Endpoint("sample", sample, {"z": Input((None, self.latent_dim)), "psi": Input((None,), low=0.0, high=1.0,
-                               example=lambda rng, shape: rng.uniform(0.5, 1.0, shape)), **noise_specs},
-                               doc="z, per-layer noise and truncation psi in [0, 1] -> images", outputs=("images", "images_uint8")),
-            "mapping": Endpoint("mapping", mapping, {"z": Input((None, self.latent_dim))}, doc="z -> w", outputs=("w",)),
-            "synthesis": Endpoint("synthesis", synthesis, {"w": Input((None, self.w_dim)), **noise_specs},
-                                  doc="w (used by every layer) and per-layer noise -> images", outputs=("images", "images_uint8")),
+            "sample": Endpoint(
+                "sample",
+                sample,
+                {
+                    "z": Input((None, self.latent_dim)),
+                    "psi": Input((None,), low=0.0, high=1.0, example=lambda rng, shape: rng.uniform(0.5, 1.0, shape)),
+                    **noise_specs,
+                },
+                doc="z, per-layer noise and truncation psi in [0, 1] -> images",
+                outputs=("images", "images_uint8"),
+            ),
+            "mapping": Endpoint(
+                "mapping", mapping, {"z": Input((None, self.latent_dim))}, doc="z -> w", outputs=("w",)
+            ),
+            "synthesis": Endpoint(
+                "synthesis",
+                synthesis,
+                {"w": Input((None, self.w_dim)), **noise_specs},
+                doc="w (used by every layer) and per-layer noise -> images",
+                outputs=("images", "images_uint8"),
+            ),
         }

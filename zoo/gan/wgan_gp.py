@@ -9,6 +9,7 @@ Each `train_step` receives `n_critic` x m real images and runs
 with Adam(lr=1e-4, β1=0, β2=0.9) as in the paper. Logged: d_loss, g_loss, gradient_penalty and
 `wasserstein` = E C(x) - E C(G(z)), the critic's estimate of the distance.
 """
+
 from __future__ import annotations
 
 import keras
@@ -40,7 +41,7 @@ class WGANGP(DCGAN):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         # 1. n_critic critic updates, each on its own slice of the real batch (every n_critic-th
         #    example: the same slices whether the batch is on one device or split across replicas).
-        for chunk in (real[k::self.n_critic] for k in range(self.n_critic)):
+        for chunk in (real[k :: self.n_critic] for k in range(self.n_critic)):
             fake = self.generator(self.draw_latents(tf.shape(chunk)[0]), training=True)
             logs = self.discriminator_step(chunk, tf.stop_gradient(fake))
         # 2. One generator update against the updated critic.

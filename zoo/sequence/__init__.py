@@ -1,4 +1,5 @@
 """The sequence family: recurrent cells (stacked LSTM, BiLSTM, GRU) x task heads; importing registers them."""
+
 from zoo.sequence.base import CELLS, SequenceModel
 from zoo.sequence.charlm import CharLanguageModel
 from zoo.sequence.classify import SequenceClassifier

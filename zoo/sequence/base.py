@@ -14,6 +14,7 @@ Mobile: Keras turns a recurrent layer into a TensorList while-loop that needs Fl
 so `mobile()` rebuilds the model at a fixed sequence length with `unroll=True` (builtin ops only)
 and copies the weights; the exporter writes LiteRT from that copy and checks it against this model.
 """
+
 from __future__ import annotations
 
 import keras
@@ -58,9 +59,13 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
     # range (int8 weights, float recurrent arithmetic: the recurrent layers kept in float).
     data_kind = "arrays"  # the model's own ArraySet (windows, chunks), batched by itself
     litert_variants = ("float16", "dynamic")
-    litert_variants_note = "int8 activations break the unrolled recurrent layers (forecaster MAE 23.3 -> 42.0); use dynamic range"
+    litert_variants_note = (
+        "int8 activations break the unrolled recurrent layers (forecaster MAE 23.3 -> 42.0); use dynamic range"
+    )
 
-    def __init__(self, cell="lstm", units=64, depth=1, clip_norm=1.0, fixed_length=None, unroll=False, seed=0, **kwargs):
+    def __init__(
+        self, cell="lstm", units=64, depth=1, clip_norm=1.0, fixed_length=None, unroll=False, seed=0, **kwargs
+    ):
         super().__init__(**kwargs)
         if cell not in CELLS:
             raise InputError(f"unknown cell '{cell}'; choose one of {', '.join(CELLS)}")
@@ -72,7 +77,11 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
         if self.unroll and self.fixed_length is None:
             raise InputError("an unrolled sequence model needs a fixed_length")
         self.network = keras.Sequential(
-            [*self.input_layers(), *recurrent_stack(cell, self.units, self.depth, self.return_sequences, self.unroll), *self.head()],
+            [
+                *self.input_layers(),
+                *recurrent_stack(cell, self.units, self.depth, self.return_sequences, self.unroll),
+                *self.head(),
+            ],
             name="network",
         )
         names = ("loss", "grad_norm", *self.task_metric_names)
@@ -80,8 +89,16 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
         self.built = True
 
     def get_config(self):
-        return {"cell": self.cell, "units": self.units, "depth": self.depth, "clip_norm": self.clip_norm,
-                "fixed_length": self.fixed_length, "unroll": self.unroll, "seed": self.seed, "name": self.name}
+        return {
+            "cell": self.cell,
+            "units": self.units,
+            "depth": self.depth,
+            "clip_norm": self.clip_norm,
+            "fixed_length": self.fixed_length,
+            "unroll": self.unroll,
+            "seed": self.seed,
+            "name": self.name,
+        }
 
     def call(self, inputs, training=False):
         return self.network(inputs, training=training)

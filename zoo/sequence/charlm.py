@@ -10,6 +10,7 @@ Texts: "pydoc" is the Python language reference that ships with CPython itself (
 `pydoc_data.topics` help texts, ~465,000 characters of English technical prose); "tfds:<name>"
 reads the text feature of a TFDS text dataset (e.g. tfds:tiny_shakespeare, tfds:imdb_reviews).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,18 +37,26 @@ def _pydoc_text():
 def load_text(name):
     """(text, description) of a named text."""
     if name == "pydoc":
-        return _pydoc_text(), f"Python {sys.version_info.major}.{sys.version_info.minor} language reference topics (pydoc_data.topics, ships with CPython)"
+        return (
+            _pydoc_text(),
+            f"Python {sys.version_info.major}.{sys.version_info.minor} language reference topics "
+            f"(pydoc_data.topics, ships with CPython)",
+        )
     if name.startswith("tfds:"):
         import tensorflow_datasets as tfds
 
         try:
             data = tfds.load(name[5:], split="train")
         except Exception as exc:  # network, registration, checksum
-            raise DataError(f"could not load TFDS dataset '{name[5:]}' ({type(exc).__name__}); offline, use --dataset pydoc") from None
+            raise DataError(
+                f"could not load TFDS dataset '{name[5:]}' ({type(exc).__name__}); offline, use --dataset pydoc"
+            ) from None
         key = next((k for k in ("text", "sentence", "content") if k in data.element_spec), None)
         if key is None:
             raise DataError(f"TFDS dataset '{name[5:]}' has no text feature (features: {sorted(data.element_spec)})")
-        return "\n".join(x[key].decode("utf-8", "replace") for x in tfds.as_numpy(data)), f"TFDS {name[5:]} ('{key}' feature)"
+        return "\n".join(
+            x[key].decode("utf-8", "replace") for x in tfds.as_numpy(data)
+        ), f"TFDS {name[5:]} ('{key}' feature)"
     raise UnknownNameError(f"unknown text '{name}'; use pydoc (offline) or tfds:<name>")
 
 
@@ -64,9 +73,13 @@ def load_chunks(name, split, length, test_fraction=0.1):
     ids = np.fromiter((lookup[c] for c in part), np.int32, len(part))
     n = (len(ids) - 1) // length
     inputs = ids[: n * length].reshape(n, length)
-    targets = ids[1: n * length + 1].reshape(n, length)  # teacher forcing: the true next character
-    info = {"vocabulary": vocabulary, "description": description, "characters": len(part),
-            "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    targets = ids[1 : n * length + 1].reshape(n, length)  # teacher forcing: the true next character
+    info = {
+        "vocabulary": vocabulary,
+        "description": description,
+        "characters": len(part),
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
     return ArraySet(name, split, inputs, targets, info)
 
 
@@ -88,15 +101,23 @@ class CharLanguageModel(SequenceModel):
         super().__init__(cell=cell, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary": self.vocabulary, "embedding_dim": self.embedding_dim,
-                "context": self.context, "dataset": self.dataset}
+        return {
+            **super().get_config(),
+            "vocabulary": self.vocabulary,
+            "embedding_dim": self.embedding_dim,
+            "context": self.context,
+            "dataset": self.dataset,
+        }
 
     @property
     def mobile_length(self):
         return self.context
 
     def input_layers(self):
-        return [keras.Input((self.fixed_length,), dtype="int32"), keras.layers.Embedding(len(self.vocabulary), self.embedding_dim)]
+        return [
+            keras.Input((self.fixed_length,), dtype="int32"),
+            keras.layers.Embedding(len(self.vocabulary), self.embedding_dim),
+        ]
 
     def head(self):
         return [keras.layers.Dense(len(self.vocabulary), name="logits")]
@@ -112,11 +133,16 @@ class CharLanguageModel(SequenceModel):
         def next_char_logits(ids):
             return {"logits": self(ids)[:, -1, :]}
 
-        return {"next_char_logits": Endpoint(
-            "next_char_logits", next_char_logits,
-            {"ids": Input((None, self.fixed_length), "int32", low=0, high=len(self.vocabulary) - 1)},
-            doc=f"character ids [N, T] (0..{len(self.vocabulary) - 1}, see the card's vocabulary) -> logits of the next character",
-            outputs=("logits",))}
+        return {
+            "next_char_logits": Endpoint(
+                "next_char_logits",
+                next_char_logits,
+                {"ids": Input((None, self.fixed_length), "int32", low=0, high=len(self.vocabulary) - 1)},
+                doc=f"character ids [N, T] (0..{len(self.vocabulary) - 1}, see the card's vocabulary) -> logits "
+                f"of the next character",
+                outputs=("logits",),
+            )
+        }
 
     # --- text in, text out ------------------------------------------------------------------------
     def encode(self, text):
@@ -145,13 +171,13 @@ class CharLanguageModel(SequenceModel):
         rng = np.random.default_rng(seed)
         step = tf.function(lambda x: self(x)[:, -1, :], reduce_retracing=True)
         for _ in range(length):
-            logits = np.asarray(step(tf.constant([ids[-self.context:]], tf.int32))[0], np.float64)
+            logits = np.asarray(step(tf.constant([ids[-self.context :]], tf.int32))[0], np.float64)
             if temperature == 0:
                 ids.append(int(logits.argmax()))
                 continue
             p = np.exp((logits - logits.max()) / temperature)
             ids.append(int(rng.choice(len(p), p=p / p.sum())))
-        return self.decode(ids[len(prompt):])
+        return self.decode(ids[len(prompt) :])
 
     def data(self, split):
         return load_chunks(self.dataset, split, self.context)
@@ -162,14 +188,16 @@ class CharLanguageModel(SequenceModel):
             return {}
         return {"next_char_logits": {"ids": chunks.inputs[:n]}}
 
-
     def held_out_metrics(self, test_set):
         nats, count = 0.0, 0
         for i in range(0, len(test_set), 64):
-            logits = self(tf.constant(test_set.inputs[i:i + 64]))
-            ce = keras.losses.sparse_categorical_crossentropy(test_set.targets[i:i + 64], logits, from_logits=True)
+            logits = self(tf.constant(test_set.inputs[i : i + 64]))
+            ce = keras.losses.sparse_categorical_crossentropy(test_set.targets[i : i + 64], logits, from_logits=True)
             nats += float(tf.reduce_sum(ce))
             count += int(np.prod(ce.shape))
-        return {"test_bits_per_char": nats / count / math.log(2.0), "test_characters": count,
-                "protocol": f"teacher-forced on the last 10% of the text in chunks of {test_set.inputs.shape[1]}",
-                "sample_temperature_0.8": self.generate("The ", 160, temperature=0.8, seed=0)}
+        return {
+            "test_bits_per_char": nats / count / math.log(2.0),
+            "test_characters": count,
+            "protocol": f"teacher-forced on the last 10% of the text in chunks of {test_set.inputs.shape[1]}",
+            "sample_temperature_0.8": self.generate("The ", 160, temperature=0.8, seed=0),
+        }

@@ -1,5 +1,6 @@
 """Sequence classification: an image read row by row (MNIST rows: 28 steps of 28 features) or any
 [N, T, F] sequences, the recurrent stack's last state -> class logits."""
+
 from __future__ import annotations
 
 import keras
@@ -44,26 +45,41 @@ class SequenceClassifier(SequenceModel):
         return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
 
     def task_metrics(self, labels, logits):
-        return {"accuracy": tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), tf.cast(labels, tf.int32)), tf.float32))}
+        return {
+            "accuracy": tf.reduce_mean(
+                tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), tf.cast(labels, tf.int32)), tf.float32)
+            )
+        }
 
     def endpoints(self):
         def classify(sequences):
             probabilities = tf.nn.softmax(self(sequences))
             return {"probabilities": probabilities, "label": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
 
-        return {"classify": Endpoint(
-            "classify", classify, {"sequences": Input((None, self.fixed_length, self.features), "float32", example=unit_interval)},
-            doc=f"sequences [N, T, {self.features}] (an image's rows, pixels in [0, 1]) -> class probabilities and label",
-            outputs=("probabilities", "label"))}
+        return {
+            "classify": Endpoint(
+                "classify",
+                classify,
+                {"sequences": Input((None, self.fixed_length, self.features), "float32", example=unit_interval)},
+                doc=f"sequences [N, T, {self.features}] (an image's rows, pixels in [0, 1]) -> class "
+                f"probabilities and label",
+                outputs=("probabilities", "label"),
+            )
+        }
 
     def probabilities(self, sequences):
         sequences = np.asarray(sequences)
         if sequences.ndim == 4 and sequences.shape[-1] == 1:
             sequences = sequences[..., 0]
         if sequences.ndim != 3 or sequences.shape[-1] != self.features:
-            raise InputError(f"expected sequences [N, T, {self.features}] (or images [N, T, {self.features}, 1]), got shape {list(sequences.shape)}")
+            raise InputError(
+                f"expected sequences [N, T, {self.features}] (or images [N, T, {self.features}, 1]), got shape "
+                f"{list(sequences.shape)}"
+            )
         endpoint = self.endpoints()["classify"]
-        return np.concatenate([endpoint(sequences=sequences[i:i + 500])["probabilities"] for i in range(0, len(sequences), 500)])
+        return np.concatenate(
+            [endpoint(sequences=sequences[i : i + 500])["probabilities"] for i in range(0, len(sequences), 500)]
+        )
 
     def calibration_inputs(self, n=64):
         from zoo.data import scale_images
@@ -71,7 +87,11 @@ class SequenceClassifier(SequenceModel):
         if self.recipe is None:  # a model without a run (e.g. built in a test): declared draws
             return {}
         rows = scale_images(self.data("train").first(n))[..., 0]
-        return {"classify": {"sequences": rows}} if rows.shape[1:] == (self.fixed_length or self.steps, self.features) else {}
+        return (
+            {"classify": {"sequences": rows}}
+            if rows.shape[1:] == (self.fixed_length or self.steps, self.features)
+            else {}
+        )
 
     def held_out_metrics(self, test_set):
         from zoo.data import scale_images
@@ -79,4 +99,8 @@ class SequenceClassifier(SequenceModel):
         predicted = self.probabilities(scale_images(test_set.images)).argmax(1)
         labels = np.asarray(test_set.labels)
         per_class = {str(c): float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)}
-        return {"test_accuracy": float(np.mean(predicted == labels)), "test_examples": int(len(labels)), "per_class_accuracy": per_class}
+        return {
+            "test_accuracy": float(np.mean(predicted == labels)),
+            "test_examples": int(len(labels)),
+            "per_class_accuracy": per_class,
+        }

@@ -7,6 +7,7 @@ Data: yearly sunspot numbers 1700-2008 (`sunspots`, period ~11 years) or monthly
 (rolling origin, the history before each origin is known). Scaling (mean, std) comes from the
 training part only and is stored in the config; endpoints take and return the series' own units.
 """
+
 from __future__ import annotations
 
 import keras
@@ -32,7 +33,11 @@ def _co2():
 
     weekly = co2.load_pandas().data["co2"]
     monthly = weekly.resample("MS").mean().interpolate()
-    return monthly.to_numpy(np.float64), 12, "monthly mean Mauna Loa CO2 (ppm) 1958-2001, weekly readings averaged, gaps interpolated (statsmodels)"
+    return (
+        monthly.to_numpy(np.float64),
+        12,
+        "monthly mean Mauna Loa CO2 (ppm) 1958-2001, weekly readings averaged, gaps interpolated (statsmodels)",
+    )
 
 
 SERIES = {"sunspots": _sunspots, "co2": _co2}
@@ -41,15 +46,17 @@ SERIES = {"sunspots": _sunspots, "co2": _co2}
 def load_series(name):
     """(values float64 [T], seasonal period, description) of a bundled series."""
     if name not in SERIES:
-        raise UnknownNameError(f"unknown series '{name}'{did_you_mean(name, SERIES)}; bundled series: {', '.join(sorted(SERIES))}")
+        raise UnknownNameError(
+            f"unknown series '{name}'{did_you_mean(name, SERIES)}; bundled series: {', '.join(sorted(SERIES))}"
+        )
     return SERIES[name]()
 
 
 def windows(values, window, horizon, start, stop):
     """Every (history [window], future [horizon]) pair whose future starts at an origin in [start, stop]."""
     origins = range(max(start, window), stop + 1)
-    inputs = np.stack([values[t - window:t] for t in origins])
-    targets = np.stack([values[t:t + horizon] for t in origins])
+    inputs = np.stack([values[t - window : t] for t in origins])
+    targets = np.stack([values[t : t + horizon] for t in origins])
     return inputs, targets, np.asarray(list(origins))
 
 
@@ -60,20 +67,29 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8):
     values, period, description = load_series(name)
     train_end = int(round(len(values) * train_fraction))
     if train_end - window - horizon < 8 or len(values) - train_end < horizon:
-        raise InputError(f"series '{name}' ({len(values)} values) is too short for window {window} and horizon {horizon}")
+        raise InputError(
+            f"series '{name}' ({len(values)} values) is too short for window {window} and horizon {horizon}"
+        )
     mean, std = float(values[:train_end].mean()), float(values[:train_end].std())
     if split == "train":
         inputs, targets, _ = windows(values, window, horizon, window, train_end - horizon)
     else:
         inputs, targets, _ = windows(values, window, horizon, train_end, len(values) - horizon)
-    info = {"values": values, "train_end": train_end, "period": period, "mean": mean, "std": std, "description": description}
+    info = {
+        "values": values,
+        "train_end": train_end,
+        "period": period,
+        "mean": mean,
+        "std": std,
+        "description": description,
+    }
     scale = lambda x: ((x - mean) / std).astype(np.float32)  # noqa: E731
     return ArraySet(name, split, scale(inputs)[..., None], scale(targets), info)
 
 
 def errors(forecasts, actual):
     diff = np.asarray(forecasts, np.float64) - np.asarray(actual, np.float64)
-    return {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff ** 2)))}
+    return {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff**2)))}
 
 
 @register_architecture("forecaster")
@@ -82,8 +98,18 @@ class Forecaster(SequenceModel):
 
     task_metric_names = ("mae_scaled",)
 
-    def __init__(self, window=24, horizon=10, mean=0.0, std=1.0, period=None, dataset="sunspots", train_fraction=0.8,
-                 instance_norm=True, **kwargs):
+    def __init__(
+        self,
+        window=24,
+        horizon=10,
+        mean=0.0,
+        std=1.0,
+        period=None,
+        dataset="sunspots",
+        train_fraction=0.8,
+        instance_norm=True,
+        **kwargs,
+    ):
         self.window, self.horizon, self.instance_norm = int(window), int(horizon), bool(instance_norm)
         self.mean, self.std = float(mean), float(std)
         self.period, self.dataset, self.train_fraction = period, dataset, float(train_fraction)
@@ -92,9 +118,17 @@ class Forecaster(SequenceModel):
         super().__init__(**kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "window": self.window, "horizon": self.horizon, "mean": self.mean, "std": self.std,
-                "period": self.period, "dataset": self.dataset, "train_fraction": self.train_fraction,
-                "instance_norm": self.instance_norm}
+        return {
+            **super().get_config(),
+            "window": self.window,
+            "horizon": self.horizon,
+            "mean": self.mean,
+            "std": self.std,
+            "period": self.period,
+            "dataset": self.dataset,
+            "train_fraction": self.train_fraction,
+            "instance_norm": self.instance_norm,
+        }
 
     @property
     def mobile_length(self):
@@ -130,10 +164,16 @@ class Forecaster(SequenceModel):
             scaled = (history - self.mean) / self.std
             return {"forecast": self(scaled) * self.std + self.mean}
 
-        return {"forecast": Endpoint(
-            "forecast", forecast, {"history": Input((None, self.fixed_length, 1), "float32", example=self._example)},
-            doc=f"the last T >= {self.window} values of the series [N, T, 1] -> the next {self.horizon} values [N, {self.horizon}]",
-            outputs=("forecast",))}
+        return {
+            "forecast": Endpoint(
+                "forecast",
+                forecast,
+                {"history": Input((None, self.fixed_length, 1), "float32", example=self._example)},
+                doc=f"the last T >= {self.window} values of the series [N, T, 1] -> the next {self.horizon} "
+                f"values [N, {self.horizon}]",
+                outputs=("forecast",),
+            )
+        }
 
     def _example(self, rng, shape):
         shape = (shape[0], self.fixed_length or self.window + 6, 1)  # a length other than the training window
@@ -148,9 +188,13 @@ class Forecaster(SequenceModel):
         if history.ndim == 2:
             history = history[..., None]
         if history.ndim != 3 or history.shape[-1] != 1:
-            raise InputError(f"history must be [T], [N, T] or [N, T, 1] values of one series, got shape {list(np.shape(history))}")
+            raise InputError(
+                f"history must be [T], [N, T] or [N, T, 1] values of one series, got shape {list(np.shape(history))}"
+            )
         if history.shape[1] < self.window:
-            raise InputError(f"history of {history.shape[1]} values is too short: the model forecasts from at least {self.window}")
+            raise InputError(
+                f"history of {history.shape[1]} values is too short: the model forecasts from at least {self.window}"
+            )
         result = self.endpoints()["forecast"](history=history)["forecast"]
         return result[0] if single else result
 
@@ -163,7 +207,6 @@ class Forecaster(SequenceModel):
         train = load_forecasting(self.dataset, "train", self.window, self.horizon, self.train_fraction)
         return {"forecast": {"history": (train.inputs[:n] * self.std + self.mean).astype(np.float32)}}
 
-
     def held_out_metrics(self, test_set):
         """MAE / RMSE of every forecast from every origin after the training part, against the naive
         (last value repeated) and seasonal-naive (same phase one period earlier) forecasts."""
@@ -174,7 +217,10 @@ class Forecaster(SequenceModel):
         steps = np.arange(self.horizon)
         seasonal = values[origins[:, None] - period + steps % period]
         return {
-            "protocol": f"rolling origin over the held-out {len(values) - train_end} values ({len(origins)} origins x {self.horizon} steps), "
-                        f"history {self.window}; scaling fitted on the first {train_end} values",
-            "model": errors(ours, actual), "naive": errors(naive, actual), f"seasonal_naive_period_{period}": errors(seasonal, actual),
+            "protocol": f"rolling origin over the held-out {len(values) - train_end} values "
+            f"({len(origins)} origins x {self.horizon} steps), "
+            f"history {self.window}; scaling fitted on the first {train_end} values",
+            "model": errors(ours, actual),
+            "naive": errors(naive, actual),
+            f"seasonal_naive_period_{period}": errors(seasonal, actual),
         }
