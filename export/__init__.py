@@ -124,6 +124,11 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
             report["litert_calibration"] = sources
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
     path = out_dir / f"{name}.export.json"
+    if path.is_file():  # a partial re-export (e.g. --format onnx) keeps the other formats' records
+        try:
+            report = {**json.loads(path.read_text()), **report}
+        except (OSError, json.JSONDecodeError):
+            pass
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n")
     os.replace(tmp, path)

@@ -11,8 +11,6 @@ from zoo.vis import KINDS
 
 EVALUATIONS = {"held_out", "samples", "conditional", "translation"}
 DATA_FACTS = {"dataset", "held_out_class", "domain_names", "train_fraction", "mean", "std", "period"}
-# Sequence models still name their bundled series / text in their config (see README, "Train on your own data").
-SEQUENCE = {"forecaster", "char-lm"}
 
 
 def test_every_registered_architecture_has_a_tiny_subject():
@@ -29,8 +27,7 @@ def test_contract(key):
     assert set(model.vis_kinds) <= set(KINDS) and "curves" in model.vis_kinds
     assert set(model.litert_variants) <= {"float16", "dynamic", "int8"}
     config = model.get_config()
-    if model.architecture not in SEQUENCE:
-        assert not DATA_FACTS & set(config), f"{key}: data facts in the architecture config"
+    assert not DATA_FACTS & set(config), f"{key}: data facts in the architecture config"
     # The config rebuilds the same architecture (what zoo.load does from a card).
     rebuilt = registry.build(model.architecture, config)
     assert [w.shape for w in rebuilt.weights] == [w.shape for w in model.weights]

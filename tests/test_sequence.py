@@ -17,7 +17,8 @@ VOCAB = "abcdefgh "
 
 
 def forecaster(cell="lstm", **kw):
-    return Forecaster(window=6, horizon=3, mean=10.0, std=2.0, period=4, cell=cell, units=5, depth=2, seed=1, **kw)
+    model = Forecaster(window=6, horizon=3, cell=cell, units=5, depth=2, seed=1, **kw)
+    return model.attach_recipe({"dataset": "sunspots", "kind": "arrays", "mean": 10.0, "std": 2.0, "period": 4})
 
 
 def classifier(cell="bilstm", **kw):
@@ -81,7 +82,7 @@ def test_forecasting_split_scaling_and_baselines():
 
 def test_forecaster_metrics_include_both_baselines():
     test = load_forecasting("sunspots", "test", 24, 10)
-    model = Forecaster(window=24, horizon=10, mean=test.info["mean"], std=test.info["std"], period=11, units=4, seed=0)
+    model = Forecaster(window=24, horizon=10, units=4, seed=0).attach_recipe(test.recipe())
     metrics = model.held_out_metrics(test)
     assert set(metrics) >= {"model", "naive", "seasonal_naive_period_11"}
     values, end = test.info["values"], test.info["train_end"]
@@ -228,7 +229,7 @@ def test_forecast_plot_paths_and_render(tmp_path):
     from zoo import vis
 
     test = load_forecasting("sunspots", "test", 24, 10)
-    model = Forecaster(window=24, horizon=10, mean=test.info["mean"], std=test.info["std"], period=11, units=4, seed=0)
+    model = Forecaster(window=24, horizon=10, units=4, seed=0).attach_recipe(test.recipe())
     steps, values, paths, start = vis.forecast_paths(model)
     assert len(steps) == len(values) == 309 and start == test.info["train_end"]
     assert [origin for origin, _, _ in paths] == list(range(start, 309 - 10 + 1, 10))

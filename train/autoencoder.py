@@ -64,7 +64,7 @@ def add_arguments(p, kind=None):
     p.add_argument(
         "--hidden", type=widths, help="hidden layer widths of the dense encoder, e.g. 512,256 (decoder mirrors it)"
     )
-    p.add_argument("--dropout", type=float, help="dropout before each encoder layer")
+    p.add_argument("--dropout", type=harness.dropout_rate, help="dropout before each encoder layer")
     p.add_argument("--weight-decay", type=float, help="decoupled weight decay (AdamW)")
     p.add_argument(
         "--holdout-class",

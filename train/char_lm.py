@@ -23,7 +23,6 @@ def build(args, data):
         vocabulary=data.info["vocabulary"],
         embedding_dim=args.embedding_dim,
         context=args.context,
-        dataset=args.dataset,
         **cell_config(args),
     )
 

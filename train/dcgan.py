@@ -9,7 +9,9 @@ def add_arguments(parser):
     parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
-    parser.add_argument("--dropout", type=float, default=0.2, help="dropout before the discriminator's last layer")
+    parser.add_argument(
+        "--dropout", type=harness.dropout_rate, default=0.2, help="dropout before the discriminator's last layer"
+    )
 
 
 def build(args, data):

@@ -20,16 +20,7 @@ def build(args, data):
         raise harness.UsageError(
             "--cell bilstm would read the history backwards too; it is allowed for classification, not needed here"
         )  # noqa: E501
-    info = data.info
-    return Forecaster(
-        window=args.window,
-        horizon=args.horizon,
-        mean=info["mean"],
-        std=info["std"],
-        period=info["period"],
-        dataset=args.dataset,
-        **cell_config(args),
-    )
+    return Forecaster(window=args.window, horizon=args.horizon, **cell_config(args))
 
 
 def main(argv=None):

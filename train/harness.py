@@ -56,6 +56,26 @@ def positive_float(text):
     return value
 
 
+def seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 2^31), got {value}")
+    return value
+
+
+def dropout_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got '{text}'") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
+    return value
+
+
 def fraction(text):
     try:
         value = float(text)
@@ -113,7 +133,7 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
     )
     p.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch size")
     p.add_argument("--lr", type=positive_float, default=lr, help="learning rate of every optimizer")
-    p.add_argument("--seed", type=int, default=0, help="seeds weights, data order and noise")
+    p.add_argument("--seed", type=seed, default=0, help="seeds weights, data order and noise")
     p.add_argument("--out", default=f"runs/{model}", help="output folder (refuses to overwrite another run)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument(

@@ -96,6 +96,13 @@ class Endpoint:
             out[key] = cast
         return out
 
+    def batched(self, batch_size=500, **inputs):
+        """`__call__` run `batch_size` examples at a time: memory bounded and time linear in N."""
+        valid = self.validate(inputs)
+        n = len(next(iter(valid.values())))
+        parts = [self.fn(**{k: v[i : i + batch_size] for k, v in valid.items()}) for i in range(0, n, batch_size)]
+        return {k: np.concatenate([np.asarray(part[k]) for part in parts]) for k in parts[0]}
+
     def __call__(self, **inputs):
         """Validate, run eagerly, return `{output_name: np.ndarray}`."""
         result = self.fn(**self.validate(inputs))

@@ -40,6 +40,8 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
     bad = [c for c in classes if not 0 <= c < model.num_classes]
     if bad:
         raise InputError(f"classes {bad} are outside 0..{model.num_classes - 1}")
+    if len(set(classes)) != len(classes):
+        raise InputError(f"classes {classes} name a class twice; each class gets per-class images once")
     labels = np.repeat(np.asarray(classes, np.int32), per_class)
     z = model.latents(len(labels), seed)
     endpoint = model.endpoints()["sample"]

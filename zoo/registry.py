@@ -165,8 +165,8 @@ def load(name):
 
 
 # Dataset facts that cards written before the data recipe kept in the architecture config.
-LEGACY_DATA_KEYS = {"dataset", "held_out_class", "domain_names"}
-SEQUENCE_ARCHITECTURES = {"forecaster", "char-lm"}  # their config still names their series / text
+LEGACY_DATA_KEYS = {"dataset", "held_out_class", "domain_names", "mean", "std", "period", "train_fraction"}
+SEQUENCE_ARCHITECTURES = {"forecaster", "char-lm"}  # series and text: their recipe is their loader's facts
 
 
 def migrate(entry):
@@ -175,14 +175,13 @@ def migrate(entry):
     from zoo.data import DIGIT_CLASSES, DIGIT_DATASETS, OFFLINE_SPLITS, SCALING
 
     data = dict(entry.get("data") or {})
-    if "dataset" in data:
-        return entry
     config = dict(entry["config"])
-    moved = (
-        {}
-        if entry["architecture"] in SEQUENCE_ARCHITECTURES
-        else {k: config.pop(k) for k in LEGACY_DATA_KEYS & set(config)}
-    )
+    moved = {k: config.pop(k) for k in LEGACY_DATA_KEYS & set(config)}
+    if "dataset" in data:  # a recipe already; only data facts left in the config to move
+        if not moved:
+            return entry
+        facts = {k: v for k, v in moved.items() if k not in ("dataset", "domain_names")}
+        return {**entry, "config": config, "data": {**facts, **data}}
     name = data.get("name") or moved.get("dataset")
 
     def image_recipe(dataset):
@@ -206,7 +205,7 @@ def migrate(entry):
             "b": image_recipe(b),
         }
     elif entry["architecture"] in SEQUENCE_ARCHITECTURES:
-        recipe = {"dataset": name, "kind": "arrays"}
+        recipe = {"dataset": name, "kind": "arrays", **{k: v for k, v in moved.items() if k != "dataset"}}
     else:
         shape = config.get("image_shape") or [28, 28, 1]
         recipe = {**image_recipe(name), "image_shape": shape}

@@ -107,8 +107,8 @@ def float32_twin(model):
 
     twin = registry.build(model.architecture, model.get_config())
     twin.set_weights(model.get_weights())
-    if getattr(model, "card", None):
-        twin.card = model.card
+    twin.card = model.card
+    twin.attach_recipe(model.recipe)
     return twin
 
 

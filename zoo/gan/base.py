@@ -126,7 +126,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
 
     def sample(self, n=16, seed=0):
         """`n` images as float32 `[n, H, W, C]` in [0, 1], reproducible for a given `seed`."""
-        return self.endpoints()["sample"](z=self.latents(n, seed))["images"]
+        return self.endpoints()["sample"].batched(z=self.latents(n, seed))["images"]
 
     def preview(self):
         """The images the training callbacks show each epoch: 64 samples from fixed latents (seed 0)."""

@@ -105,7 +105,7 @@ class ConditionalGAN(GAN):
         labels = self.sample_labels(n) if labels is None else np.asarray(labels)
         if labels.shape != (n,):
             raise InputError(f"labels must have shape [{n}], got {list(labels.shape)}")
-        return self.endpoints()["sample"](z=z, label=labels)["images"]
+        return self.endpoints()["sample"].batched(z=z, label=labels)["images"]
 
     def preview(self):
         """The per-epoch grid: row r shows class r (0-7) for eight fixed latents."""

@@ -90,13 +90,12 @@ class CharLanguageModel(SequenceModel):
     return_sequences = True
     task_metric_names = ("bits_per_char",)
 
-    def __init__(self, vocabulary="", embedding_dim=64, context=100, dataset="pydoc", cell="gru", **kwargs):
+    def __init__(self, vocabulary="", embedding_dim=64, context=100, cell="gru", **kwargs):
         if cell == "bilstm":
             raise InputError("a language model predicts from the past only: a bidirectional cell would see the answer")
         if len(vocabulary) < 2 or len(set(vocabulary)) != len(vocabulary):
             raise InputError("vocabulary must be a string of at least 2 distinct characters")
         self.vocabulary, self.embedding_dim, self.context = vocabulary, int(embedding_dim), int(context)
-        self.dataset = dataset
         self.lookup = {c: i for i, c in enumerate(vocabulary)}
         super().__init__(cell=cell, **kwargs)
 
@@ -106,8 +105,12 @@ class CharLanguageModel(SequenceModel):
             "vocabulary": self.vocabulary,
             "embedding_dim": self.embedding_dim,
             "context": self.context,
-            "dataset": self.dataset,
         }
+
+    @property
+    def dataset(self):
+        """The text the run was trained on (its recipe), e.g. "pydoc" or "tfds:tiny_shakespeare"."""
+        return (self.recipe or {}).get("dataset", "pydoc")
 
     @property
     def mobile_length(self):

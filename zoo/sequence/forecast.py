@@ -78,6 +78,7 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8):
     info = {
         "values": values,
         "train_end": train_end,
+        "train_fraction": float(train_fraction),
         "period": period,
         "mean": mean,
         "std": std,
@@ -98,35 +99,32 @@ class Forecaster(SequenceModel):
 
     task_metric_names = ("mae_scaled",)
 
-    def __init__(
-        self,
-        window=24,
-        horizon=10,
-        mean=0.0,
-        std=1.0,
-        period=None,
-        dataset="sunspots",
-        train_fraction=0.8,
-        instance_norm=True,
-        **kwargs,
-    ):
+    def __init__(self, window=24, horizon=10, instance_norm=True, **kwargs):
         self.window, self.horizon, self.instance_norm = int(window), int(horizon), bool(instance_norm)
-        self.mean, self.std = float(mean), float(std)
-        self.period, self.dataset, self.train_fraction = period, dataset, float(train_fraction)
-        if not self.std > 0:
-            raise InputError(f"scaling std must be positive, got {std}")
         super().__init__(**kwargs)
+
+    # The series, its split and its scaling are the run's data recipe, not the architecture.
+    def attach_recipe(self, recipe):
+        if recipe and not float(recipe.get("std", 1.0)) > 0:
+            raise InputError(f"scaling std must be positive, got {recipe.get('std')}")
+        return super().attach_recipe(recipe)
+
+    def _fact(self, key, default):
+        return (self.recipe or {}).get(key, default)
+
+    mean = property(lambda self: float(self._fact("mean", 0.0)), doc="training-part mean of the series (the scaling)")
+    std = property(lambda self: float(self._fact("std", 1.0)), doc="training-part standard deviation (the scaling)")
+    period = property(lambda self: self._fact("period", None), doc="seasonal period of the series")
+    dataset = property(lambda self: self._fact("dataset", "sunspots"), doc="the bundled series")
+    train_fraction = property(
+        lambda self: float(self._fact("train_fraction", 0.8)), doc="share of the series in training"
+    )
 
     def get_config(self):
         return {
             **super().get_config(),
             "window": self.window,
             "horizon": self.horizon,
-            "mean": self.mean,
-            "std": self.std,
-            "period": self.period,
-            "dataset": self.dataset,
-            "train_fraction": self.train_fraction,
             "instance_norm": self.instance_norm,
         }
 
