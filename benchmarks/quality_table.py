@@ -25,11 +25,11 @@ def main():
     rows, translations = {}, []
     for name in zoo.available():
         model = zoo.load(name)
-        if hasattr(model, "sample"):
-            scores = evaluate(model, name, classifier=classifier)
+        if "samples" in model.evaluation:
+            scores = evaluate(model, judge=classifier)
             rows[name] = {k: v for k, v in scores.get("samples", scores).items() if k != "protocol"}
-        elif hasattr(model, "domain_names"):
-            m = evaluate(model, name, classifier=classifier)
+        elif "translation" in model.evaluation:
+            m = evaluate(model, judge=classifier)
             a, b = model.domain_names
             for d, (src, dst) in {"a_to_b": (a, b), "b_to_a": (b, a)}.items():
                 translations.append(

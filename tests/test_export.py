@@ -251,3 +251,17 @@ def test_int8_calibration_uses_training_data():
     assert {key for key, _ in pairs} == {"encode", "decode", "reconstruct", "anomaly_score"}
     images = [inputs["images"] for key, inputs in pairs if key == "reconstruct"]
     np.testing.assert_array_equal(np.concatenate(images), scale_images(load_images("mnist5k", "train").images[:4]))
+
+
+def test_cli_reports_a_variant_not_offered_for_a_recurrent_entry(tmp_path, cli):
+    """`python -m export` of a recurrent entry used to write every file, then fail with KeyError on
+    the int8 variant it does not offer; it now says why that file is not there and exits 0."""
+    result = cli("export", "lstm-stacked-sunspots", "--format", "litert-quantized", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "int8       skipped: not offered for this model" in result.stdout
+    report = json.loads((tmp_path / "lstm-stacked-sunspots.export.json").read_text())
+    assert (
+        set(report["litert_quantized"]) == {"float16", "dynamic", "int8"}
+        and "path" in report["litert_quantized"]["dynamic"]
+    )
+    assert report["litert_calibration"]["forecast"].startswith("first 64 training examples of sunspots")

@@ -350,3 +350,24 @@ def test_a_run_named_like_a_shipped_entry_is_not_exported_under_its_name(tmp_pat
     assert "--as NAME" in line and not (tmp_path / "ex").exists()
     named = run("export", str(run_dir), "--format", "onnx", "--out", "ex", "--as", "my-gan", cwd=tmp_path)
     assert named.returncode == 0 and (tmp_path / "ex" / "my-gan.sample.onnx").is_file(), named.stderr
+
+
+def test_a_mocked_tfds_dataset_trains_and_is_scored_on_its_own_test_split(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    from train import classifier, dcgan
+    from zoo.evaluate import evaluate
+
+    monkeypatch.chdir(tmp_path)
+    common = ["--dataset", "tfds:cifar10", "--epochs", "1", "--batch-size", "8", "--quiet", "--no-export"]
+    with tfds.testing.mock_data(num_examples=24, policy=tfds.testing.MockPolicy.USE_CODE):
+        card = dcgan.main([*common, "--width", "4", "--latent-dim", "8", "--out", "gan"])
+        classifier.main([*common, "--width", "4", "--feature-dim", "8", "--out", "judge"])
+        result = evaluate(zoo.load("./gan"), samples=16, feature_network="./judge")
+    assert (
+        card["name"] == "dcgan-cifar10"
+        and card["data"]["version"] == "3.0.2"
+        and card["data"]["image_shape"] == [32, 32, 3]
+    )
+    assert result["protocol"]["reference"].startswith("tfds:cifar10 'test' split, 24 images")
+    assert "classifier-cifar10" in result["protocol"]["feature_network"] and result["fid"] >= 0
