@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import os
 import signal
 import subprocess
 import sys
@@ -175,3 +176,63 @@ def test_export_unknown_name_exits_2_with_suggestion():
     assert "no pretrained model 'dcgan-mnits'" in line
     if "dcgan-mnist" in available():
         assert "did you mean: dcgan-mnist" in line
+
+
+TRAINERS = [
+    "dcgan",
+    "cgan",
+    "wgan_gp",
+    "cyclegan",
+    "stylegan",
+    "classifier",
+    "autoencoder",
+    "ae_conv",
+    "vae",
+    "forecaster",
+    "row_classifier",
+    "char_lm",
+]
+NO_TENSORFLOW = (
+    "import runpy, sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
+    "sys.argv = [sys.argv[1], *sys.argv[2:]]; runpy.run_module(sys.argv[0], run_name='__main__')"
+)
+
+
+@pytest.mark.parametrize(
+    "module", [f"train.{t}" for t in TRAINERS] + ["zoo.evaluate", "zoo.vis", "zoo.generate", "export"]
+)
+def test_help_and_flag_errors_answer_without_tensorflow(module):
+    """--help and a bad flag never import TensorFlow (~9 s here): a process where importing it fails
+    still prints the help (exit 0) and the one-line error (exit 2)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    helped = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW, module, "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+    bad = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW, module, "--no-such-flag"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, (
+        bad.stderr
+    )
+
+
+def test_offered_names_match_the_tables():
+    from zoo import choices
+    from zoo.autoencoders import TYPES
+    from zoo.losses import ADVERSARIAL_LOSSES
+    from zoo.sequence import CELLS
+    from zoo.sequence.forecast import SERIES
+
+    assert choices.LOSSES == tuple(ADVERSARIAL_LOSSES) and choices.AUTOENCODER_TYPES == tuple(TYPES)
+    assert choices.CELLS == tuple(CELLS) and choices.SERIES == tuple(sorted(SERIES))

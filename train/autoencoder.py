@@ -8,7 +8,7 @@ other types; unset flags keep the type's defaults (recorded in the card's config
 import sys
 
 from train import harness
-from zoo.autoencoders import TYPES
+from zoo.choices import AUTOENCODER_TYPES as TYPES
 
 # flag destination -> (constructor argument, the types it applies to; None = all)
 OPTIONS = {
@@ -99,7 +99,9 @@ def build(args, data):
         if types is not None and kind not in types:
             raise harness.UsageError(f"--{dest.replace('_', '-')} does not apply to --type {kind}")
         config[argument] = value
-    return TYPES[kind](**config)
+    from zoo.autoencoders import TYPES as CLASSES
+
+    return CLASSES[kind](**config)
 
 
 def load_data(args, split):

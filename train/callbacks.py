@@ -6,6 +6,8 @@ import math
 import os
 import sys
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 

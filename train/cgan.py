@@ -1,11 +1,11 @@
 """python -m train.cgan: train a conditional GAN on labelled digits (offline MNIST-5k by default). See --help."""
 
 from train import harness
-from zoo.losses import ADVERSARIAL_LOSSES
+from zoo.choices import LOSSES
 
 
 def add_arguments(parser):
-    parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
+    parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count")
 

@@ -2,8 +2,6 @@
 
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
-from zoo.sequence import CharLanguageModel
-from zoo.sequence.charlm import load_chunks
 
 
 def add_arguments(p):
@@ -13,10 +11,14 @@ def add_arguments(p):
 
 
 def load_data(args, split):
+    from zoo.sequence.charlm import load_chunks
+
     return load_chunks(args.dataset, split, args.context)
 
 
 def build(args, data):
+    from zoo.sequence import CharLanguageModel
+
     if args.cell == "bilstm":
         raise harness.UsageError("--cell bilstm: a language model predicts from the past only; use lstm or gru")
     return CharLanguageModel(

@@ -1,7 +1,6 @@
 """python -m train.classifier: train the digit classifier (the zoo's FID feature network). See --help."""
 
 from train import harness
-from zoo.classifier import Classifier
 
 
 def add_arguments(parser):
@@ -12,6 +11,8 @@ def add_arguments(parser):
 
 
 def build(args, data):
+    from zoo.classifier import Classifier
+
     return Classifier(
         image_shape=data.image_shape,
         num_classes=len(data.class_names),

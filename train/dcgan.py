@@ -1,12 +1,11 @@
 """python -m train.dcgan: train a DCGAN (offline on MNIST-5k by default). See --help."""
 
 from train import harness
-from zoo.gan.dcgan import DCGAN
-from zoo.losses import ADVERSARIAL_LOSSES
+from zoo.choices import LOSSES
 
 
 def add_arguments(parser):
-    parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
+    parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
     parser.add_argument(
@@ -15,6 +14,8 @@ def add_arguments(parser):
 
 
 def build(args, data):
+    from zoo.gan.dcgan import DCGAN
+
     return DCGAN(
         latent_dim=args.latent_dim,
         image_shape=data.image_shape,

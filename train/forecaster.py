@@ -2,7 +2,7 @@
 
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
-from zoo.sequence.forecast import SERIES, Forecaster, load_forecasting
+from zoo.choices import SERIES
 
 
 def add_arguments(p):
@@ -12,10 +12,14 @@ def add_arguments(p):
 
 
 def load_data(args, split):
+    from zoo.sequence.forecast import load_forecasting
+
     return load_forecasting(args.dataset, split, args.window, args.horizon)
 
 
 def build(args, data):
+    from zoo.sequence.forecast import Forecaster
+
     if args.cell == "bilstm":
         raise harness.UsageError(
             "--cell bilstm would read the history backwards too; it is allowed for classification, not needed here"

@@ -25,8 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-import zoo  # noqa: F401  (quiet TF logging before TensorFlow loads; registers architectures)
-from zoo import checkpoint, transfer
+from zoo import checkpoint
 from zoo.data import available as offline_datasets
 from zoo.data import load_images, scale_images, training_batches
 from zoo.errors import ZooError, cli_parser
@@ -235,6 +234,8 @@ def train(model_name, args, build, argv, load_data=default_data):
     training data `load_data(args, "train")` (an ImageData, an Unpaired pair, or an ArraySet)."""
     import contextlib
 
+    import zoo._tensorflow  # noqa: F401  (only now: --help and flag errors answer without TensorFlow)
+
     strategy = make_strategy(args.strategy)  # first: MultiWorkerMirroredStrategy must exist before other TF ops
     with strategy.scope() if strategy else contextlib.nullcontext():
         return _train(model_name, args, build, argv, load_data, strategy)
@@ -380,6 +381,8 @@ def _train(model_name, args, build, argv, load_data, strategy):
     model, policy = _build(build, args, data)
     model.attach_recipe(run_recipe(data, args))
     started_from = None
+    from zoo import transfer
+
     if args.from_pretrained and not args.resume:  # a resumed run's weights come from its checkpoint
         started_from = transfer.copy_weights(transfer.load_source(args.from_pretrained), model)
     transfer.freeze(model, args.freeze)

@@ -2,7 +2,6 @@
 
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
-from zoo.sequence import SequenceClassifier
 
 
 def add_arguments(p):
@@ -10,6 +9,8 @@ def add_arguments(p):
 
 
 def build(args, data):
+    from zoo.sequence import SequenceClassifier
+
     height, width, channels = data.image_shape
     if channels != 1:
         raise harness.UsageError(

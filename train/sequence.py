@@ -1,7 +1,7 @@
 """Flags shared by the sequence trainers (forecaster, row_classifier, char_lm)."""
 
 from train import harness
-from zoo.sequence import CELLS
+from zoo.choices import CELLS
 
 
 def add_cell_arguments(p, cell, units, depth):

@@ -4,10 +4,10 @@ from train import harness
 
 
 def add_arguments(parser):
-    from zoo.losses import ADVERSARIAL_LOSSES
+    from zoo.choices import LOSSES
 
     parser.set_defaults(dataset="mnist5k-32")
-    parser.add_argument("--loss", default="non-saturating", choices=list(ADVERSARIAL_LOSSES), help="adversarial loss")
+    parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=64, help="size of z")
     parser.add_argument("--w-dim", type=harness.positive_int, default=64, help="size of w")
     parser.add_argument("--r1-gamma", type=float, default=1.0, help="R1 penalty weight gamma")

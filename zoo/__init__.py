@@ -7,37 +7,7 @@ images = model.sample(16, seed=0)   # float32 [16, 28, 28, 1] in [0, 1]
 model.endpoints()               # deployable functions, as `python -m export` writes them
 """
 
-import os as _os
-import sys as _sys
-
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide C++ INFO/WARNING/cuInit noise on CPU hosts
-
-
-def _import_tensorflow_quietly():
-    """TensorFlow's C++ runtime prints absl/CUDA-probe lines to fd 2 while it loads, before any
-    log level applies; on a CPU host they are noise in front of every CLI message. Load it with
-    fd 2 pointed at /dev/null (a failed import still raises, with its message, after restoring)."""
-    if "tensorflow" in _sys.modules:
-        return
-    saved, null = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
-    try:
-        _os.dup2(null, 2)
-        import tensorflow  # noqa: F401
-    finally:
-        _os.dup2(saved, 2)
-        _os.close(saved)
-        _os.close(null)
-
-
-_import_tensorflow_quietly()
-
-from zoo import (
-    autoencoders,  # noqa: E402  (registers the nine autoencoder types)
-    sequence,  # noqa: E402  (registers the sequence models)
-)
-from zoo.autoencoders import VariationalAutoencoder  # noqa: E402
-from zoo.classifier import Classifier  # noqa: E402
-from zoo.errors import (  # noqa: E402
+from zoo.errors import (
     CheckpointError,
     DataError,
     InputError,
@@ -46,13 +16,51 @@ from zoo.errors import (  # noqa: E402
     WeightsError,
     ZooError,
 )
-from zoo.gan.cgan import ConditionalGAN  # noqa: E402
-from zoo.gan.cyclegan import CycleGAN  # noqa: E402
-from zoo.gan.dcgan import DCGAN  # noqa: E402  (importing registers the architecture)
-from zoo.gan.stylegan import StyleGANLite  # noqa: E402
-from zoo.gan.wgan_gp import WGANGP  # noqa: E402
-from zoo.registry import available, build, card, load  # noqa: E402
-from zoo.sequence import CharLanguageModel, Forecaster, SequenceClassifier  # noqa: E402
+from zoo.registry import available, build, card, load
+
+# Model classes and families load TensorFlow: they are imported on first use (PEP 562), so that
+# `import zoo`, `zoo.available()`, `zoo.card()` and every command's --help stay fast.
+_LAZY = {
+    "DCGAN": "zoo.gan.dcgan",
+    "WGANGP": "zoo.gan.wgan_gp",
+    "ConditionalGAN": "zoo.gan.cgan",
+    "CycleGAN": "zoo.gan.cyclegan",
+    "StyleGANLite": "zoo.gan.stylegan",
+    "Classifier": "zoo.classifier",
+    "VariationalAutoencoder": "zoo.autoencoders",
+    "Forecaster": "zoo.sequence",
+    "SequenceClassifier": "zoo.sequence",
+    "CharLanguageModel": "zoo.sequence",
+}
+_FAMILIES = (
+    "zoo.gan.dcgan",
+    "zoo.gan.wgan_gp",
+    "zoo.gan.cgan",
+    "zoo.gan.cyclegan",
+    "zoo.gan.stylegan",
+    "zoo.classifier",
+    "zoo.autoencoders",
+    "zoo.sequence",
+)
+
+
+def register_architectures():
+    """Import every model module (and so TensorFlow), which registers every architecture."""
+    import importlib
+
+    for module in _FAMILIES:
+        importlib.import_module(module)
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in ("autoencoders", "sequence"):
+        return importlib.import_module(f"zoo.{name}")
+    raise AttributeError(f"module 'zoo' has no attribute '{name}'")
+
 
 __all__ = [
     "available",

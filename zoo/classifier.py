@@ -9,6 +9,8 @@ of conditional samples, and a deployable model in its own right.
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import tensorflow as tf
 
 from zoo.errors import UnknownNameError, did_you_mean

@@ -38,6 +38,9 @@ def register_architecture(name):
 
 def build(architecture, config=None):
     """A fresh (untrained) model of a registered architecture."""
+    import zoo
+
+    zoo.register_architectures()
     if architecture not in ARCHITECTURES:
         raise UnknownNameError(
             f"unknown architecture '{architecture}'{did_you_mean(architecture, ARCHITECTURES)}; "
@@ -143,8 +146,6 @@ def load(name):
     attached as `model.card` and its data recipe as `model.recipe`.
     Raises UnknownNameError or WeightsError.
     """
-    import zoo  # noqa: F401  (importing the package registers every architecture)
-
     if is_path(name):
         entry, path = read_run(name)
     else:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 
 from zoo import registry

@@ -13,6 +13,8 @@ as in the papers the regularisers' weights come from; held-out figures are per-p
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

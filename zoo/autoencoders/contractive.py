@@ -9,6 +9,8 @@ which costs one pass instead of one backward pass per code unit.
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import numpy as np
 import tensorflow as tf
 

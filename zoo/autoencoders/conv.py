@@ -6,6 +6,8 @@ latent -> Dense(7*7*2w) -> ConvT 3x3/2 (2w) -> ConvT 3x3/2 (w) -> Conv 3x3 (1) l
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 from keras import layers
 

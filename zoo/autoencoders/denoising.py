@@ -8,6 +8,8 @@ happens only in `train_step`; every endpoint reconstructs what it is given.
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

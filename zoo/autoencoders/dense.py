@@ -11,6 +11,8 @@ overcomplete   784 -> 1024 (ReLU) -> 784: more code units than pixels, so withou
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 from keras import layers

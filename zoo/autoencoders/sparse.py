@@ -9,6 +9,8 @@ or, with sparsity="l1", an L1 activity penalty  lambda * sum_j |h_j|  per exampl
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import numpy as np
 import tensorflow as tf
 

@@ -11,6 +11,8 @@ prior draws that the caller passes in (the exported graph holds no random op).
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -7,6 +7,8 @@ a fixed seed, and the `sample` endpoint that the exporter turns into files.
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

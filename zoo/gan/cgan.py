@@ -10,6 +10,8 @@ endpoint takes `z` float32 [N, latent] and `label` int32 [N].
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -18,6 +18,8 @@ discriminators on real images and pooled fakes. Endpoints `a_to_b(images)` and `
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import tensorflow as tf
 from keras import layers

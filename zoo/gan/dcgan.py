@@ -14,6 +14,8 @@ under XLA, and exports to builtin ops everywhere. `upsample="transpose"` restore
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import tensorflow as tf
 from keras import layers

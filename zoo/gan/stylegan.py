@@ -19,6 +19,8 @@ Endpoints: mapping(z) -> w; synthesis(w, noise0..noiseK) -> images; sample(z, no
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -12,6 +12,8 @@ with Adam(lr=1e-4, β1=0, β2=0.9) as in the paper. Logged: d_loss, g_loss, grad
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import tensorflow as tf
 

@@ -17,6 +17,8 @@ and copies the weights; the exporter writes LiteRT from that copy and checks it 
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import tensorflow as tf
 from keras import layers

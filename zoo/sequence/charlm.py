@@ -17,6 +17,8 @@ import hashlib
 import math
 import sys
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

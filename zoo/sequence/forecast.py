@@ -10,6 +10,8 @@ training part only and is stored in the config; endpoints take and return the se
 
 from __future__ import annotations
 
+import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf
