@@ -40,10 +40,18 @@ def main(argv=None):
         "--format", type=parse_formats, default=FORMATS, help="all, or a comma list of " + ", ".join(FORMATS)
     )
     p.add_argument("--out", default="exports", help="output folder")
+    p.add_argument("--verbose", action="store_true", help="also show TensorFlow Lite's own log lines and warnings")
     p.add_argument(
-        "--as", dest="export_name", default=None, help="file/model name in the output (default: the entry's name)"
+        "--as",
+        dest="export_name",
+        default=None,
+        help="file/model name in the output (default: the entry's or run's name)",
     )
     args = p.parse_args(argv)
+    if args.verbose:
+        import os
+
+        os.environ["ZOO_VERBOSE"] = "1"
     if args.export_name is not None and (
         not args.export_name or any(c in args.export_name for c in "/\\") or args.export_name in (".", "..")
     ):

@@ -79,5 +79,8 @@ def litert_ops(path):
 def run_litert(path, endpoint, inputs):
     from ai_edge_litert.interpreter import Interpreter
 
+    from export.quiet import native_quiet
+
     # The signature runner resizes inputs to the batch at hand and allocates tensors itself.
-    return Interpreter(model_path=str(path)).get_signature_runner(endpoint)(**inputs)
+    with native_quiet():
+        return Interpreter(model_path=str(path)).get_signature_runner(endpoint)(**inputs)

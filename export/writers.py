@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from export import serving, verify
+from export.quiet import native_quiet
 
 
 def serving_function(endpoint):
@@ -127,7 +128,8 @@ def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):
         # Builtins only: an op the standalone interpreter cannot run fails here, not on the phone.
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         try:
-            flatbuffer = converter.convert()
+            with native_quiet():
+                flatbuffer = converter.convert()
         except Exception as exc:
             raise verify.ExportError(
                 f"litert: conversion with builtin ops only failed: {str(exc).strip().splitlines()[0]}"
@@ -180,7 +182,8 @@ def write_litert_variants(
                     tf.lite.OpsSet.TFLITE_BUILTINS,
                 ]
             try:
-                tmp.write_bytes(converter.convert())
+                with native_quiet():
+                    tmp.write_bytes(converter.convert())
             except Exception as exc:
                 raise verify.ExportError(
                     f"litert {variant}: conversion failed: {str(exc).strip().splitlines()[0]}"
