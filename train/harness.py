@@ -35,54 +35,26 @@ class UsageError(ZooError):
     """A flag combination or output folder that cannot be used."""
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+def _checked(convert, ok, expected, bound):
+    """An argparse type: `convert(text)`, refused in one line unless `ok(value)`."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    return parse
 
 
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got '{text}'") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
-def seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if not 0 <= value < 2**31:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 2^31), got {value}")
-    return value
-
-
-def dropout_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got '{text}'") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
-    return value
-
-
-def fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return value
+positive_int = _checked(int, lambda v: v > 0, "a positive integer", "a positive integer")
+positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number", "a positive finite number")
+seed = _checked(int, lambda v: 0 <= v < 2**31, "a whole number", "in [0, 2^31)")
+dropout_rate = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
+fraction = _checked(float, lambda v: 0 < v < 1, "a number between 0 and 1", "strictly between 0 and 1")
 
 
 def parser(model, description, epochs, batch_size, lr, name, dataset=None):

@@ -248,13 +248,14 @@ def from_recipe(recipe, split):
     if name.startswith("folder:"):
         from zoo.imagefolder import FolderImages
 
-        return FolderImages.from_recipe(recipe, split)
-    if name.startswith("tfds:"):
+        data = FolderImages.from_recipe(recipe, split)
+    elif name.startswith("tfds:"):
         from zoo.tfds_source import TfdsImages
 
-        return TfdsImages.from_recipe(recipe, split)
-    data = load_images(name, split)
-    if recipe.get("held_out_class") is not None and split == "train":
+        data = TfdsImages.from_recipe(recipe, split)
+    else:
+        data = load_images(name, split)
+    if recipe.get("held_out_class") is not None and split == "train":  # the run never saw this class
         data = data.subset(data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}")
     return data
 

@@ -175,10 +175,6 @@ class FolderImages(ImageData):
                 f"{recipe['path']} now gives {data.image_shape} images, the run was trained on "
                 f"{tuple(recipe['image_shape'])}"
             )
-        if recipe.get("held_out_class") is not None and split == "train":
-            data = data.subset(
-                data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}"
-            )
         return data
 
     @property

@@ -74,10 +74,6 @@ class TfdsImages(ImageData):
         data = cls.load(
             recipe["dataset"][len("tfds:") :], split, recipe.get("data_dir"), recipe.get("version"), download=False
         )
-        if recipe.get("held_out_class") is not None and split == "train":
-            data = data.subset(
-                data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}"
-            )
         return data
 
     @property
