@@ -316,7 +316,7 @@ def _callbacks(model, out, ckpt, args, data, meta):
     from zoo import features
 
     monitor = None
-    if model.evaluation and {"samples", "translation"} & set(model.evaluation):
+    if {"samples", "translation"} & set(model.evaluation):
         reals = (
             tuple(scale_images(d.first(256)) for d in (data.a, data.b))
             if model.data_kind == "unpaired"

@@ -39,7 +39,7 @@ def _network(judge):
     from zoo.features import ClassifierFeatures
 
     if isinstance(judge, Classifier):
-        return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier") if judge.card else "classifier")
+        return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier"))
     return judge
 
 

@@ -60,7 +60,6 @@ def _image_files(folder, recursive=True):
 
 def scan(root, image_size=None):
     """Find, decode-check and fingerprint every image under `root` (see the module docstring)."""
-    from PIL import Image, UnidentifiedImageError
 
     root = Path(root).expanduser()
     if not root.is_dir():
@@ -83,6 +82,23 @@ def scan(root, image_size=None):
         entries = [(f, root.name, "") for f in _image_files(root, recursive=False)]
     if not entries:
         raise DataError(f"no images ({', '.join(SUFFIXES)}) under {root}")
+    # A run loads its train and test splits (and evaluation reloads them): decode-check and hash the
+    # files once per process, unless a file was added, removed or rewritten since (size, mtime).
+    listing = tuple((str(f), c, part, f.stat().st_size, f.stat().st_mtime_ns) for f, c, part in entries)
+    key = (root, image_size, listing)
+    if key not in _SCANS:
+        _SCANS.clear()  # keep one folder's scan: the point is not to read it twice in a row
+        _SCANS[key] = _check(root, image_size, entries, layout)
+    return _SCANS[key]
+
+
+_SCANS = {}
+
+
+def _check(root, image_size, entries, layout):
+    """Decode-check and fingerprint the files of `scan`."""
+    from PIL import Image, UnidentifiedImageError
+
     class_names = tuple(sorted({c for _, c, _ in entries}))
     ids = {c: i for i, c in enumerate(class_names)}
     digest, sizes, grey = hashlib.sha256(), {}, True

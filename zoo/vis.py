@@ -330,7 +330,8 @@ def _render(model, kind, path):
             ax.set_title(title, fontsize=9)
             ax.set_xticks([]), ax.set_yticks([])
         bar = fig.colorbar(dots, ax=axes, ticks=range(len(names)), label=f"class ({test.name})")
-        bar.ax.set_yticklabels(list(names)) if len(names) <= 20 else None
+        if len(names) <= 20:
+            bar.ax.set_yticklabels(list(names))
         fig.savefig(path, dpi=100)
         plt.close(fig)
     elif kind == "forecast":
