@@ -45,7 +45,7 @@ def representative_inputs(model, endpoints, n=64, own=None):
             yield key, {name: np.asarray(value[i : i + 1]) for name, value in batch.items()}
 
 
-def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
+def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progress=None):
     """Write and verify `formats` of `model` under `out_dir`; returns (and writes) a JSON report.
 
     Layout: out_dir/name/<version>/ (SavedModel), out_dir/name.<endpoint>.onnx, out_dir/name.tflite,
@@ -58,6 +58,8 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
     out_dir.mkdir(parents=True, exist_ok=True)
     if not os.access(out_dir, os.W_OK):
         raise ExportError(f"cannot write to {out_dir}")
+    say = progress or (lambda text: None)
+    say(f"running {', '.join(model.endpoints())} on fixed example inputs (the outputs every file must match)")
     endpoints = model.endpoints()
     examples = {}
     for key, endpoint in endpoints.items():
@@ -78,10 +80,14 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
     with tempfile.TemporaryDirectory() as scratch:
         savedmodel_dir = None
         if "savedmodel" in formats:
+            say(f"savedmodel: writing {out_dir / name}/<next version>/, reloading it and comparing")
             report["savedmodel"] = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
             savedmodel_dir = report["savedmodel"]["path"]
             report["serving"] = serving.write_client_files(out_dir, name, endpoints, examples)
         if "onnx" in formats:
+            say(
+                f"onnx: converting {len(endpoints)} endpoint(s) to {out_dir / name}.<endpoint>.onnx and .ort, comparing"
+            )
             report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
         if "litert" in formats or "litert-quantized" in formats:
             source, source_endpoints, source_examples = model.export_source(), endpoints, examples
@@ -100,6 +106,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
                     "path"
                 ]
         if "litert" in formats:
+            say(f"litert: converting {out_dir / name}.tflite (builtin ops only) and comparing")
             report["litert"] = writers.write_litert(savedmodel_dir, source_endpoints, source_examples, out_dir, name)
             if source is not model:
                 report["litert"]["fixed_sequence_length"] = source.fixed_length
@@ -111,6 +118,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0):
                 }
         if "litert-quantized" in formats:
             own, sources = calibration_source(source, source_endpoints)
+            say(f"litert-quantized: {', '.join(model.litert_variants)} variants, measuring each against Keras")
             report["litert_quantized"] = writers.write_litert_variants(
                 savedmodel_dir,
                 source_endpoints,

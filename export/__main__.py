@@ -1,4 +1,4 @@
-"""python -m export NAME --format all --out DIR
+"""python -m export NAME [NAME ...] --format all --out DIR
 
 NAME is a pretrained zoo entry (see `python -c "import zoo; print(zoo.available())"`) or a
 training output folder. Writes a SavedModel in TF Serving's layout DIR/NAME/<version>/, one ONNX
@@ -12,6 +12,7 @@ import sys
 
 import zoo
 from export import FORMATS, export_model
+from zoo import checks
 from zoo.errors import ZooError, cli_parser
 
 
@@ -35,9 +36,12 @@ def _worst(parity):
 
 def main(argv=None):
     p = cli_parser(prog="python -m export", description=__doc__.split("\n\n")[1])
-    p.add_argument("name", help="pretrained entry name or training output folder")
+    p.add_argument("name", nargs="+", help="pretrained entry name or training output folder (several: each in turn)")
     p.add_argument(
-        "--format", type=parse_formats, default=FORMATS, help="all, or a comma list of " + ", ".join(FORMATS)
+        "--format",
+        type=parse_formats,
+        default=FORMATS,
+        help="all (the default), or a comma list of " + ", ".join(FORMATS),
     )
     p.add_argument("--out", default="exports", help="output folder")
     p.add_argument("--verbose", action="store_true", help="also show TensorFlow Lite's own log lines and warnings")
@@ -45,9 +49,10 @@ def main(argv=None):
         "--as",
         dest="export_name",
         default=None,
-        help="file/model name in the output (default: the entry's or run's name)",
+        help="file/model name in the output (default: the entry's or run's name; one NAME only)",
     )
     args = p.parse_args(argv)
+    checks.flag(p, checks.output_folder, args.out)
     if args.verbose:
         import os
 
@@ -56,36 +61,45 @@ def main(argv=None):
         not args.export_name or any(c in args.export_name for c in "/\\") or args.export_name in (".", "..")
     ):
         p.error(f"--as must be a plain file name without path separators, got '{args.export_name}'")
-    try:
-        model = zoo.load(args.name)
-        name = args.export_name or model.card.get("name") or str(args.name)
-        shipped = zoo.available()
-        if args.export_name is None and name in shipped and not zoo.registry.is_entry(args.name):
-            raise ZooError(
-                f"{args.name} is a training run named '{name}', like the shipped entry: exporting it under that "
-                f"name would add "
-                f"versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to do that "
-                f"on purpose)"
-            )
-        report = export_model(model, args.out, name, formats=args.format)
-    except ZooError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    if args.export_name is not None and len(args.name) > 1:
+        p.error(f"--as names one export; got {len(args.name)} NAMEs")
+    for name in args.name:
+        try:
+            export_one(name, args)
+        except ZooError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+
+
+def export_one(entry, args):
+    def say(text):
+        print(f"... {text}", file=sys.stderr, flush=True)
+
+    say(f"loading {entry}")
+    model = zoo.load(entry)
+    name = args.export_name or model.card.get("name") or str(entry)
+    if args.export_name is None and name in zoo.available() and not zoo.registry.is_entry(entry):
+        raise ZooError(
+            f"{entry} is a training run named '{name}', like the shipped entry: exporting it under that name "
+            f"would add versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to "
+            f"do that on purpose)"
+        )
+    report = export_model(model, args.out, name, formats=args.format, progress=say)
     for fmt in ("savedmodel", "onnx", "litert"):
         if fmt not in report:
             continue
         entries = report[fmt].values() if fmt == "onnx" else [report[fmt]]
-        for entry in entries:
-            print(f"{fmt:10s} {entry['path']}  (parity max abs diff {_worst(entry['parity']):.2g})")
-            if "ort" in entry:
-                print(f"{'ort':10s} {entry['ort']['path']}  (parity max abs diff {_worst(entry['ort']['parity']):.2g})")
-    for variant, entry in report.get("litert_quantized", {}).items():
-        if "skipped" in entry:
-            print(f"{variant:10s} skipped: {entry['skipped']}")
+        for item in entries:
+            print(f"{fmt:10s} {item['path']}  (parity max abs diff {_worst(item['parity']):.2g})")
+            if "ort" in item:
+                print(f"{'ort':10s} {item['ort']['path']}  (parity max abs diff {_worst(item['ort']['parity']):.2g})")
+    for variant, item in report.get("litert_quantized", {}).items():
+        if "skipped" in item:
+            print(f"{variant:10s} skipped: {item['skipped']}")
         else:
             print(
-                f"{variant:10s} {entry['path']}  ({entry['bytes']:,} bytes, max abs diff from Keras "
-                f"{_worst(entry['max_abs_diff']):.2g})"
+                f"{variant:10s} {item['path']}  ({item['bytes']:,} bytes, max abs diff from Keras "
+                f"{_worst(item['max_abs_diff']):.2g})"
             )
     print(f"report     {args.out}/{name}.export.json")
 

@@ -2,11 +2,13 @@
 `ai-edge-litert` and every `.onnx` through `onnxruntime`, with numpy and nothing else; TensorFlow
 and Keras are made unimportable first, so a hidden dependency on them fails here.
 
-    python export/portable_check.py EXPORT_DIR NAME      (run as a file: it must not import the zoo)
+    python export/portable_check.py EXPORT_DIR NAME [NAME ...]   (run as a file: it must not import the zoo)
 
-Compares with the Keras outputs saved at export time (`NAME.examples.npz`); prints one JSON line
-{"litert": {endpoint: max_abs_diff}, "onnx": {...}} and exits 1 if any differs by more than 1e-4
-(uint8 outputs: more than 1).
+Compares with the Keras outputs saved at export time (`NAME.examples.npz`); prints one JSON line per NAME
+{"name": NAME, "litert": {endpoint: max_abs_diff}, "onnx": {...}, "litert_quantized": {variant: {...}}} and
+exits 1 if a float file differs by more than 1e-4 (uint8 outputs: more than 1), or a quantized
+`.tflite` (float16, dynamic, int8) differs from Keras by more than the export recorded for it in
+`NAME.export.json` (the same interpreter on the same inputs must reproduce the same figure).
 """
 
 import json
@@ -39,10 +41,46 @@ def worst(expected, got):
     return max(d for d, _ in diffs), all(ok for _, ok in diffs)
 
 
+def gaps(expected, got):
+    """({output: max abs diff}, {output: share of integer values off by more than 1}) as the export measures them."""
+    diffs, changed = {}, {}
+    for key, want in expected.items():
+        gap = np.abs(want.astype(np.float64) - np.asarray(got[key], np.float64))
+        if np.issubdtype(want.dtype, np.integer):
+            changed[key] = float(np.mean(gap > 1))
+        else:
+            diffs[key] = float(gap.max()) if gap.size else 0.0
+    return diffs, changed
+
+
+def replay_quantized(folder, name, litert_examples):
+    """Every quantized `.tflite` the export wrote, against the figures its report recorded."""
+    report_file = folder / f"{name}.export.json"
+    recorded = json.loads(report_file.read_text()).get("litert_quantized", {}) if report_file.is_file() else {}
+    from ai_edge_litert.interpreter import Interpreter
+
+    results, ok = {}, True
+    for variant, entry in recorded.items():
+        file = folder / f"{name}.{variant}.tflite"
+        if "skipped" in entry or not file.is_file():
+            continue
+        interpreter = Interpreter(model_path=str(file))
+        for endpoint in interpreter.get_signature_list():
+            inputs, outputs = litert_examples[endpoint]
+            diffs, changed = gaps(outputs, interpreter.get_signature_runner(endpoint)(**inputs))
+            for key, diff in diffs.items():
+                want = entry["max_abs_diff"][endpoint][key]
+                ok &= np.isfinite(diff) and diff <= want * 1.001 + 1e-6
+            for key, share in changed.items():
+                ok &= share <= entry["integer_outputs_changed"][endpoint][key] + 1e-9
+            results.setdefault(variant, {})[endpoint] = max([*diffs.values(), 0.0])
+    return results, ok
+
+
 def main(folder, name):
     folder = Path(folder)
     examples = saved_examples(folder / f"{name}.examples.npz")
-    report, ok = {"litert": {}, "onnx": {}}, True
+    report, ok = {"name": name, "litert": {}, "onnx": {}}, True
     tflite = folder / f"{name}.tflite"
     if tflite.is_file():
         from ai_edge_litert.interpreter import Interpreter
@@ -55,6 +93,8 @@ def main(folder, name):
             inputs, outputs = litert_examples[endpoint]
             report["litert"][endpoint], good = worst(outputs, interpreter.get_signature_runner(endpoint)(**inputs))
             ok &= good
+        report["litert_quantized"], good = replay_quantized(folder, name, litert_examples)
+        ok &= good
     for kind in ("onnx", "ort"):  # ONNX, and ONNX Runtime Mobile's .ort format
         for file in sorted(folder.glob(f"{name}.*.{kind}")):
             import onnxruntime as ort
@@ -66,12 +106,12 @@ def main(folder, name):
             report.setdefault(kind, {})[endpoint], good = worst(outputs, dict(zip(names, session.run(names, inputs))))
             ok &= good
     report["tensorflow_importable"] = False
-    print(json.dumps(report))
+    print(json.dumps(report), flush=True)
     return 0 if ok and (report["litert"] or report["onnx"]) else 1
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(max(main(sys.argv[1], name) for name in sys.argv[2:]))

@@ -43,16 +43,27 @@ def cli():
     return run_cli
 
 
-def portable_check(folder, name):
-    """Run export/portable_check.py (no TensorFlow in that process) on an export; its JSON report.
-    Fails the test if any replayed artifact differs from the saved Keras outputs."""
+def portable_check(folder, *names):
+    """Run export/portable_check.py (no TensorFlow in that process) on an export; its JSON report
+    (one per name when given several). Fails the test if any replayed artifact differs from the saved
+    Keras outputs, or a quantized file from the figure its export recorded."""
     import json
 
     r = subprocess.run(
-        [sys.executable, str(ROOT / "export" / "portable_check.py"), str(folder), name],
+        [sys.executable, str(ROOT / "export" / "portable_check.py"), str(folder), *names],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert r.returncode == 0, r.stdout + r.stderr
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    reports = [json.loads(line) for line in r.stdout.strip().splitlines() if line.startswith("{")]
+    return reports[0] if len(names) == 1 else {report["name"]: report for report in reports}
+
+
+@pytest.fixture(scope="session")
+def shipped_exports(tmp_path_factory):
+    """Every shipped entry exported once per session with the default command a user types:
+    `python -m export NAME ...` (all formats). (folder, CompletedProcess)."""
+    out = tmp_path_factory.mktemp("shipped-exports")
+    result = run_cli("export", *zoo.available(), "--out", str(out), timeout=1800)
+    return out, result

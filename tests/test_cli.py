@@ -236,3 +236,69 @@ def test_offered_names_match_the_tables():
 
     assert choices.LOSSES == tuple(ADVERSARIAL_LOSSES) and choices.AUTOENCODER_TYPES == tuple(TYPES)
     assert choices.CELLS == tuple(CELLS) and choices.SERIES == tuple(sorted(SERIES))
+
+
+def test_autoencoder_defaults_shown_by_help_are_the_constructors():
+    from zoo import choices
+    from zoo.autoencoders import TYPES
+
+    for kind, cls in TYPES.items():
+        config = cls().get_config()
+        for key, value in choices.AUTOENCODER_DEFAULTS[kind].items():
+            got = tuple(config[key]) if isinstance(value, tuple) else config[key]
+            assert got == value, (kind, key)
+
+
+def _help(module):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    helped = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW, module, "--help"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert helped.returncode == 0, helped.stderr
+    return " ".join(helped.stdout.split())  # argparse wraps lines: compare on single spaces
+
+
+def test_help_texts_read_correctly():
+    """Switches do not claim "(default: True)", unset values do not say "(default: None)", the export
+    formats are not a Python tuple, each autoencoder knob shows its type's value, and the evaluate
+    description keeps its table."""
+    dcgan = _help("train.dcgan")
+    assert "(default: True)" not in dcgan and "(default: False)" not in dcgan and "(default: None)" not in dcgan
+    assert "run train_step without XLA compilation --no-export" in dcgan
+    sparse = _help("train.ae_sparse")
+    assert "(default: None)" not in sparse and "target mean activation rho (default: 0.05)" in sparse
+    assert "code size (default: vanilla 32, linear 16," in sparse
+    export = _help("export")
+    assert "('savedmodel'" not in export and "all (the default)" in export and export.count("(default:") == 2
+    evaluate = _help("zoo.evaluate")
+    assert "others their own held-out figures" in evaluate
+    vis = _help("zoo.vis")
+    assert "forecast a forecaster's multi-step forecasts" in vis
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["export", "dcgan-mnist", "--out", "{file}"], "is a file, not a folder"),
+        (["export", "dcgan-mnist", "--out", "/sys/zoo-export"], "cannot create or write"),
+        (["zoo.vis", "dcgan-mnist", "--kind", "curves", "--out", "/nonexistent/dir/x.png"], "does not exist"),
+        (["zoo.vis", "dcgan-mnist", "--kind", "curves", "--out", "{tmp}/x"], "must name a .png file"),
+        (["zoo.evaluate", "dcgan-mnist", "--json", "/nonexistent/d/x.json"], "does not exist"),
+        (["zoo.evaluate", "dcgan-mnist", "--json", "{tmp}"], "is a folder"),
+        (["zoo.generate", "cgan-mnist", "--per-class", "2", "--out", "{file}"], "is a file, not a folder"),
+        (["zoo.generate", "cgan-mnist", "--per-class", "2", "--out", "{tmp}"], "not empty"),
+        (["zoo.generate", "cgan-mnist", "--per-class", "2", "--seed", "-1", "--out", "{tmp}/g"], "--seed"),
+        (["export", "dcgan-mnist", "cgan-mnist", "--as", "x"], "--as names one export"),
+    ],
+)
+def test_unwritable_outputs_are_refused_before_any_work(args, message, tmp_path):
+    """Each refused in one line, exit 2, before TensorFlow is imported (so before anything is computed)."""
+    existing = tmp_path / "afile.txt"
+    existing.write_text("keep me")
+    args = [a.format(file=existing, tmp=tmp_path) for a in args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert existing.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["afile.txt"]

@@ -12,6 +12,7 @@ import onnx
 import pytest
 from conftest import portable_check, tiny_dcgan
 
+import zoo
 from export import ParityError, export_model, verify
 from export.writers import next_version
 
@@ -253,13 +254,37 @@ def test_int8_calibration_uses_training_data():
     np.testing.assert_array_equal(np.concatenate(images), scale_images(load_images("mnist5k", "train").images[:4]))
 
 
-def test_cli_reports_a_variant_not_offered_for_a_recurrent_entry(tmp_path, cli):
+def test_every_shipped_entry_exports_with_the_default_command_and_replays_without_tensorflow(shipped_exports):
+    """`python -m export NAME` (every format) of every shipped entry exits 0, says what it skipped and
+    why, and every file it wrote (float and quantized .tflite, .onnx, .ort) replays without TensorFlow."""
+    out, result = shipped_exports
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = zoo.available()
+    for name in names:
+        report = json.loads((out / f"{name}.export.json").read_text())
+        assert "path" in report["litert"] and report["onnx"] and (out / name / "1" / "saved_model.pb").is_file()
+        for variant, entry in report["litert_quantized"].items():
+            assert ("path" in entry) != ("skipped" in entry), (name, variant)
+            if "skipped" in entry:
+                assert f"{variant:10s} skipped: " in result.stdout
+        assert f"report     {out}/{name}.export.json" in result.stdout
+    assert "... litert-quantized:" in result.stderr  # stages are announced as they start
+    replayed = portable_check(out, *names)
+    assert set(replayed) == set(names)
+    for name, report in replayed.items():
+        offered = [v for v, e in json.loads((out / f"{name}.export.json").read_text())["litert_quantized"].items()]
+        shipped = [v for v in offered if (out / f"{name}.{v}.tflite").is_file()]
+        assert sorted(report["litert_quantized"]) == sorted(shipped), name
+        assert report["litert"] and report["onnx"] and report["ort"], name
+
+
+def test_cli_reports_a_variant_not_offered_for_a_recurrent_entry(shipped_exports):
     """`python -m export` of a recurrent entry used to write every file, then fail with KeyError on
     the int8 variant it does not offer; it now says why that file is not there and exits 0."""
-    result = cli("export", "lstm-stacked-sunspots", "--format", "litert-quantized", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
+    out, result = shipped_exports
+    assert result.returncode == 0, result.stderr[-3000:]
     assert "int8       skipped: not offered for this model" in result.stdout
-    report = json.loads((tmp_path / "lstm-stacked-sunspots.export.json").read_text())
+    report = json.loads((out / "lstm-stacked-sunspots.export.json").read_text())
     assert (
         set(report["litert_quantized"]) == {"float16", "dynamic", "int8"}
         and "path" in report["litert_quantized"]["dynamic"]

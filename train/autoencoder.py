@@ -5,9 +5,11 @@ Types: vanilla, linear, undercomplete, overcomplete, sparse, denoising, contract
 other types; unset flags keep the type's defaults (recorded in the card's config).
 """
 
+import argparse
 import sys
 
 from train import harness
+from zoo.choices import AUTOENCODER_DEFAULTS as DEFAULTS
 from zoo.choices import AUTOENCODER_TYPES as TYPES
 
 # flag destination -> (constructor argument, the types it applies to; None = all)
@@ -37,63 +39,70 @@ def widths(text):
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise harness.argparse.ArgumentTypeError(f"expected comma-separated positive integers, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got '{text}'") from None
     if any(v <= 0 for v in values):
-        raise harness.argparse.ArgumentTypeError(f"layer widths must be positive, got '{text}'")
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got '{text}'")
     return values
 
 
 def unit_fraction(text):
     value = harness.positive_float(text)
     if value >= 1:
-        raise harness.argparse.ArgumentTypeError(f"must lie in (0, 1), got {text}")
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1), got {text}")
     return value
 
 
 def percentile(text):
     value = harness.positive_float(text)
     if value >= 100:
-        raise harness.argparse.ArgumentTypeError(f"must lie in (0, 100), got {text}")
+        raise argparse.ArgumentTypeError(f"must lie in (0, 100), got {text}")
     return value
 
 
+def _shown(value):
+    return (",".join(map(str, value)) or "none") if isinstance(value, tuple) else str(value)
+
+
 def add_arguments(p, kind=None):
+    def default(dest):
+        """Each type has its own defaults: the chosen type's value, or every applicable type's."""
+        types = [kind] if kind else [t for t in TYPES if dest in DEFAULTS[t]]
+        values = {t: _shown(DEFAULTS[t][dest]) for t in types}
+        if len(set(values.values())) == 1:
+            return f" (default: {next(iter(values.values()))})"
+        return " (default: " + ", ".join(f"{t} {v}" for t, v in values.items()) + ")"
+
     if kind is None:
         p.add_argument("--type", required=True, choices=sorted(TYPES), help="which autoencoder")
-    p.add_argument("--latent-dim", type=harness.positive_int, help="code size")
-    p.add_argument(
-        "--hidden", type=widths, help="hidden layer widths of the dense encoder, e.g. 512,256 (decoder mirrors it)"
-    )
-    p.add_argument("--dropout", type=harness.dropout_rate, help="dropout before each encoder layer")
-    p.add_argument("--weight-decay", type=float, help="decoupled weight decay (AdamW)")
     p.add_argument(
         "--holdout-class",
         type=int,
         default=None,
-        help="leave this label out of training (anomaly detection experiment)",
+        help="leave this label out of training (anomaly detection experiment; default: none)",
     )
-    p.add_argument(
-        "--threshold-percentile",
-        type=percentile,
-        help="anomaly threshold: this percentile of held-out normal scores (default 99)",
-    )
-    p.add_argument("--sparsity", choices=["kl", "l1"], help="sparse: KL(rho || rho_hat) or L1 activity penalty")
-    p.add_argument("--sparsity-target", type=unit_fraction, help="sparse: target mean activation rho")
-    p.add_argument("--sparsity-weight", type=harness.positive_float, help="sparse: penalty weight (beta or lambda)")
-    p.add_argument("--corruption", choices=["gaussian", "salt-and-pepper"], help="denoising: corruption kind")
-    p.add_argument("--corruption-level", type=harness.positive_float, help="denoising: noise std or pixel share")
-    p.add_argument(
-        "--contractive-weight", type=harness.positive_float, help="contractive: lambda of the Jacobian penalty"
-    )
-    p.add_argument("--beta", type=harness.positive_float, help="variational: weight of the KL term")
-    p.add_argument("--width", type=harness.positive_int, help="conv: filters of the first conv layer")
+    for flag, dest, extra, text in [
+        ("--latent-dim", "latent_dim", {"type": harness.positive_int}, "code size"),
+        ("--hidden", "hidden", {"type": widths}, "dense encoder's hidden widths, e.g. 512,256 (decoder mirrors it)"),
+        ("--dropout", "dropout", {"type": harness.dropout_rate}, "dropout before each encoder layer"),
+        ("--weight-decay", "weight_decay", {"type": float}, "decoupled weight decay (AdamW)"),
+        ("--threshold-percentile", "threshold_percentile", {"type": percentile}, "anomaly threshold percentile"),
+        ("--sparsity", "sparsity", {"choices": ["kl", "l1"]}, "sparse: KL(rho || rho_hat) or L1 activity penalty"),
+        ("--sparsity-target", "sparsity_target", {"type": unit_fraction}, "sparse: target mean activation rho"),
+        ("--sparsity-weight", "sparsity_weight", {"type": harness.positive_float}, "sparse: penalty weight"),
+        ("--corruption", "corruption", {"choices": ["gaussian", "salt-and-pepper"]}, "denoising: corruption kind"),
+        ("--corruption-level", "corruption_level", {"type": harness.positive_float}, "denoising: std or pixel share"),
+        ("--contractive-weight", "contractive_weight", {"type": harness.positive_float}, "contractive: lambda"),
+        ("--beta", "beta", {"type": harness.positive_float}, "variational: weight of the KL term"),
+        ("--width", "width", {"type": harness.positive_int}, "conv: filters of the first conv layer"),
+    ]:
+        p.add_argument(flag, **extra, help=text + default(dest))  # refused in build() for other types
 
 
 def build(args, data):
     kind = args.type
     config = {"image_shape": data.image_shape, "seed": args.seed}
     for dest, (argument, types) in OPTIONS.items():
-        value = getattr(args, dest)
+        value = getattr(args, dest, None)
         if value is None:
             continue
         if types is not None and kind not in types:

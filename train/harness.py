@@ -16,7 +16,6 @@ Output folder (--out):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,6 +25,8 @@ import time
 from pathlib import Path
 
 from zoo import checkpoint
+from zoo.checks import dropout_rate, fraction, positive_float, positive_int  # noqa: F401 (trainers' flag types)
+from zoo.checks import seed_flag as seed
 from zoo.data import available as offline_datasets
 from zoo.data import load_images, scale_images, training_batches
 from zoo.errors import ZooError, cli_parser
@@ -33,28 +34,6 @@ from zoo.errors import ZooError, cli_parser
 
 class UsageError(ZooError):
     """A flag combination or output folder that cannot be used."""
-
-
-def _checked(convert, ok, expected, bound):
-    """An argparse type: `convert(text)`, refused in one line unless `ok(value)`."""
-
-    def parse(text):
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
-        return value
-
-    return parse
-
-
-positive_int = _checked(int, lambda v: v > 0, "a positive integer", "a positive integer")
-positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number", "a positive finite number")
-seed = _checked(int, lambda v: 0 <= v < 2**31, "a whole number", "in [0, 2^31)")
-dropout_rate = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
-fraction = _checked(float, lambda v: 0 < v < 1, "a number between 0 and 1", "strictly between 0 and 1")
 
 
 def parser(model, description, epochs, batch_size, lr, name, dataset=None):
@@ -458,7 +437,12 @@ def _train(model_name, args, build, argv, load_data, strategy):
         from export import export_model
 
         print(f"exporting {args.name} to {out / 'export'} ...", flush=True)
-        export_model(model, out / "export", args.name)
+        export_model(
+            model,
+            out / "export",
+            args.name,
+            progress=None if args.quiet else lambda text: print(f"... {text}", flush=True),
+        )
     return model, card
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
@@ -28,6 +29,7 @@ from zoo.training import OneOptimizer, minimize
 class Classifier(ZooModel, OneOptimizer, keras.Model):
     uses_labels = True  # the harness feeds (images, labels)
     vis_kinds = ("saliency", "gradcam", "activation", "curves")
+    api = ("features", "probabilities", "accuracy")
 
     def __init__(
         self, image_shape=(28, 28, 1), num_classes=10, width=32, feature_dim=128, dropout=0.3, seed=0, **kwargs
@@ -87,12 +89,7 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
 
     # --- inference, batched, NumPy in and out ------------------------------------------------
     def _batched(self, fn, images, batch_size=500):
-        images = np.asarray(images, np.float32)
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
-            raise InputError(
-                f"classifier expects images of shape [N, {', '.join(map(str, self.image_shape))}], got "
-                f"{list(images.shape)}"
-            )
+        images = self.endpoints()["classify"].validate({"images": images})["images"]
         return np.concatenate([np.asarray(fn(images[i : i + batch_size])) for i in range(0, len(images), batch_size)])
 
     def features(self, images):
@@ -104,7 +101,14 @@ class Classifier(ZooModel, OneOptimizer, keras.Model):
         return self._batched(lambda x: tf.nn.softmax(self(x, training=False)), images)
 
     def accuracy(self, images, labels):
-        return float(np.mean(self.probabilities(images).argmax(1) == np.asarray(labels)))
+        """Fraction of `images` whose arg-max class is `labels` (integers, one per image)."""
+        predicted = self.probabilities(images).argmax(1)
+        labels = checks.array(labels, "labels")
+        if labels.shape != predicted.shape or not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(
+                f"labels must be {len(predicted)} integers, one per image, got {labels.dtype} {list(labels.shape)}"
+            )
+        return float(np.mean(predicted == labels))
 
     def calibration_inputs(self, n=64):
         """The first `n` training images of the run (the split's fixed order mixes the classes)."""

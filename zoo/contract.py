@@ -28,6 +28,9 @@ class ZooModel:
     evaluation = ("held_out",)
     #: the `python -m zoo.vis --kind` values that apply to this model
     vis_kinds = ("curves",)
+    #: the public NumPy methods besides the endpoints; each checks its arguments (`zoo.checks`, the
+    #: endpoints' declared inputs) and raises `InputError` on bad ones (tests/test_robustness.py)
+    api = ()
     #: quantized LiteRT files the exporter offers, and why others are not
     litert_variants = LITERT_VARIANTS
     litert_variants_note = ""

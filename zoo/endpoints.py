@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from zoo import checks
 from zoo.errors import InputError
 
 
@@ -25,6 +26,7 @@ class Input:
     example: Optional[Callable] = None  # (np.random.Generator, shape) -> array
     low: Optional[float] = None  # inclusive bounds checked on every call, if given
     high: Optional[float] = None
+    min_length: Optional[int] = None  # least size of axis 1 (e.g. a forecaster's history), if free
 
     def draw(self, rng, batch):
         shape = (batch,) + tuple(8 if d is None else d for d in self.shape[1:])
@@ -70,8 +72,8 @@ class Endpoint:
             )
         out = {}
         for key, spec in self.inputs.items():
-            value = np.asarray(inputs[key])
             where = f"endpoint '{self.name}' input '{key}'"
+            value = checks.array(inputs[key], where)
             want_int = np.issubdtype(np.dtype(spec.dtype), np.integer)
             if want_int and not np.issubdtype(value.dtype, np.integer):
                 raise InputError(f"{where} must be integer ({spec.dtype}), got {value.dtype}")
@@ -84,16 +86,29 @@ class Endpoint:
                 raise InputError(f"{where} must have shape {pretty}, got {list(value.shape)}")
             if value.shape[0] == 0:
                 raise InputError(f"{where} is an empty batch")
+            if spec.min_length is not None and value.shape[1] < spec.min_length:
+                raise InputError(f"{where} has length {value.shape[1]} on axis 1; at least {spec.min_length} needed")
             if want_int and np.issubdtype(value.dtype, np.integer):
                 info = np.iinfo(spec.dtype)
                 if value.min() < info.min or value.max() > info.max:
                     raise InputError(f"{where} holds values outside {spec.dtype}'s range")
-            cast = value.astype(spec.dtype)  # checked after the cast: float64 1e40 is inf in float32
+            with np.errstate(over="ignore", invalid="ignore"):
+                cast = value.astype(spec.dtype)  # checked after the cast: float64 1e40 is inf in float32
             if not want_int and not np.all(np.isfinite(cast)):
                 raise InputError(f"{where} contains NaN or infinite values (in {spec.dtype})")
             if spec.low is not None and cast.min() < spec.low or spec.high is not None and cast.max() > spec.high:
-                raise InputError(f"{where} must lie in [{spec.low}, {spec.high}], got [{cast.min()}, {cast.max()}]")
+                hint = (
+                    " (8-bit images: divide by 255)"
+                    if spec.high == 1.0 and np.issubdtype(value.dtype, np.integer) and cast.max() <= 255
+                    else ""
+                )
+                raise InputError(
+                    f"{where} must lie in [{spec.low}, {spec.high}], got [{cast.min()}, {cast.max()}]{hint}"
+                )
             out[key] = cast
+        sizes = {key: len(value) for key, value in out.items()}
+        if len(set(sizes.values())) > 1:
+            raise InputError(f"endpoint '{self.name}' inputs must share one batch size, got {sizes}")
         return out
 
     def batched(self, batch_size=500, **inputs):
@@ -101,9 +116,18 @@ class Endpoint:
         valid = self.validate(inputs)
         n = len(next(iter(valid.values())))
         parts = [self.fn(**{k: v[i : i + batch_size] for k, v in valid.items()}) for i in range(0, n, batch_size)]
-        return {k: np.concatenate([np.asarray(part[k]) for part in parts]) for k in parts[0]}
+        return self._finite({k: np.concatenate([np.asarray(part[k]) for part in parts]) for k in parts[0]})
 
     def __call__(self, **inputs):
         """Validate, run eagerly, return `{output_name: np.ndarray}`."""
         result = self.fn(**self.validate(inputs))
-        return {k: np.asarray(v) for k, v in result.items()}
+        return self._finite({k: np.asarray(v) for k, v in result.items()})
+
+    def _finite(self, outputs):
+        """Finite, in-range inputs whose result overflows float32 are refused rather than answered with NaN."""
+        for key, value in outputs.items():
+            if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+                raise InputError(
+                    f"endpoint '{self.name}' output '{key}' overflows float32 for these inputs (values too large?)"
+                )
+        return outputs

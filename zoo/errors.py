@@ -45,4 +45,17 @@ def cli_parser(**kwargs):
         def error(self, message):
             self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
-    return Parser(formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False, **kwargs)
+    class Formatter(argparse.ArgumentDefaultsHelpFormatter):
+        """Appends "(default: X)" only where it informs: not to switches, unset (None) values or a
+        help text that already states its default."""
+
+        def _get_help_string(self, action):
+            text = action.help or ""
+            if "default" in text or action.nargs == 0 or action.default in (None, argparse.SUPPRESS, []):
+                return text
+            return super()._get_help_string(action)
+
+        def _fill_text(self, text, width, indent):  # descriptions keep their own line breaks (tables)
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+
+    return Parser(formatter_class=Formatter, allow_abbrev=False, **kwargs)

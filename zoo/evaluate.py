@@ -14,6 +14,7 @@ from different protocols are not comparable):
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -84,26 +85,31 @@ def describe_split(data):
     return f"{data.name} '{data.split}' split, {size:,} images ({recipe.get('split', 'as loaded')})"
 
 
-def evaluate(model, samples=1000, feature_network=None, judge=None):
+def evaluate(model, samples=1000, feature_network=None, judge=None, progress=None):
     """Metrics of a zoo model on its own data (with the protocol), as stored in its card.
     `judge`: a FeatureNetwork (or classifier) to use; else `feature_network` (a name for
-    zoo.features.choose), else the default for the model's data."""
+    zoo.features.choose), else the default for the model's data. `progress(text)` hears each stage."""
     from zoo import features
 
+    say = progress or (lambda text: None)
     result = {}
     if "held_out" in model.evaluation:
+        say("held-out metrics on the test split")
         result.update(model.held_out_metrics(model.data("test")))
     scored = [kind for kind in ("samples", "translation") if kind in model.evaluation]
     if not scored:
         return result
+    say("loading the feature network")
     judge = _network(judge) if judge is not None else features.choose(model.recipe, feature_network)
     if "samples" in model.evaluation:
+        say(f"sampling {samples:,} images and scoring them against the test split in {judge.name}")
         found = evaluate_samples(model, samples, judge)
         if "held_out" in model.evaluation:  # a VAE: its prior samples, scored like the GANs'
             result["samples"] = found
         else:
             result.update(found)
     if "translation" in model.evaluation:
+        say(f"translating both test splits and scoring them in {judge.name}")
         result.update(translation_metrics(model, judge))
     return result
 
@@ -194,9 +200,10 @@ def format_table(rows):
 
 
 def main(argv=None):
+    from zoo import checks
     from zoo.errors import cli_parser
 
-    p = cli_parser(prog="python -m zoo.evaluate", description=__doc__.split("\n\n")[1].replace("\n", " "))
+    p = cli_parser(prog="python -m zoo.evaluate", description=__doc__.split("\n\n")[1])
     p.add_argument("name", help="pretrained entry or training output folder")
     p.add_argument("--samples", type=int, default=1000, help="generated images to score")
     p.add_argument(
@@ -210,11 +217,18 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.samples < 10:
         p.error(f"--samples must be at least 10, got {args.samples}")
+    if args.json:
+        checks.flag(p, checks.output_file, args.json, ".json", what="--json")
     import zoo
     from zoo.errors import ZooError
 
+    def say(text):
+        print(f"... {text}", file=sys.stderr, flush=True)
+
     try:
-        result = evaluate(zoo.load(args.name), samples=args.samples, feature_network=args.feature_network)
+        say(f"loading {args.name}")
+        model = zoo.load(args.name)
+        result = evaluate(model, samples=args.samples, feature_network=args.feature_network, progress=say)
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -227,8 +241,10 @@ def main(argv=None):
         if key in result.get("protocol", {}):
             print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
     if args.json:
-        with open(args.json, "w") as f:
+        tmp = f"{args.json}.tmp{os.getpid()}"  # atomic: a crash leaves the old file or the new one
+        with open(tmp, "w") as f:
             json.dump(result, f, indent=2, default=float)
+        os.replace(tmp, args.json)
     return result
 
 

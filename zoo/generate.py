@@ -82,18 +82,21 @@ def write_dataset(data, out, info):
 
 
 def main(argv=None):
-    from zoo import registry
+    from zoo import checks, registry
     from zoo.errors import cli_parser
 
     p = cli_parser(
         prog="python -m zoo.generate", description="Write a labelled synthetic dataset from a conditional generator."
     )
     p.add_argument("name", help="conditional generator: a zoo entry (cgan-mnist) or a run folder")
-    p.add_argument("--per-class", type=int, required=True, help="images per class")
+    p.add_argument("--per-class", type=checks.positive_int, required=True, help="images per class")
     p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
-    p.add_argument("--seed", type=int, default=0, help="latent seed: the same seed regenerates the same images")
+    p.add_argument(
+        "--seed", type=checks.seed_flag, default=0, help="latent seed: the same seed regenerates the same images"
+    )
     p.add_argument("--classes", default=None, help="comma-separated classes (default: all)")
     args = p.parse_args(argv)
+    checks.flag(p, checks.output_folder, args.out, empty=True)
     try:
         classes = None if args.classes is None else [int(c) for c in args.classes.split(",")]
         data = generate(args.name, args.per_class, args.seed, classes)

@@ -359,9 +359,10 @@ def _render(model, kind, path):
 
 def main(argv=None):
     import zoo
+    from zoo import checks
     from zoo.errors import ZooError, cli_parser
 
-    p = cli_parser(prog="python -m zoo.vis", description="Visual diagnosis of a zoo model (see module docstring).")
+    p = cli_parser(prog="python -m zoo.vis", description=__doc__.split("\n\n")[1].split("\nEvery function")[0])
     p.add_argument("name", help="pretrained entry or training output folder")
     p.add_argument(
         "--kind",
@@ -372,14 +373,13 @@ def main(argv=None):
     )
     p.add_argument("--out", required=True, help="PNG file to write (must end in .png)")
     args = p.parse_args(argv)
-    if not args.out.lower().endswith(".png"):
-        p.error(f"--out must name a .png file, got '{args.out}'")
-    if not Path(args.out).resolve().parent.is_dir():
-        p.error(f"--out: folder {Path(args.out).parent} does not exist")
+    checks.flag(p, checks.output_file, args.out, ".png")
     try:
+        print(f"... loading {args.name}", file=sys.stderr, flush=True)
         model = zoo.load(args.name)
         if args.kind == "curves" and Path(args.name).is_dir():
             model = args.name
+        print(f"... rendering {args.kind}", file=sys.stderr, flush=True)
         render(model, args.kind, args.out)
     except (ZooError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

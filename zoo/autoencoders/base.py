@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
@@ -47,6 +48,7 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
     """
 
     vis_kinds = ("latent", "curves")
+    api = ("encode", "decode", "reconstruct", "anomaly_score", "calibrate")
     penalty_names = ()  # names of the loss terms `penalty` returns (logged next to the loss)
     diagnostic_names = ()  # names of the values `diagnostics` returns (logged, not optimised)
 
@@ -244,13 +246,8 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
         }
 
     # --- NumPy API: validated through the endpoints, batched ---------------------------------------
-    def _run(self, endpoint, output, batch_size=500, **inputs):
-        ep = self.endpoints()[endpoint]
-        ((key, value),) = inputs.items()
-        value = ep.validate({key: value})[key]
-        return np.concatenate(
-            [ep.fn(**{key: value[i : i + batch_size]})[output] for i in range(0, len(value), batch_size)]
-        )
+    def _run(self, endpoint, output, **inputs):
+        return self.endpoints()[endpoint].batched(**inputs)[output]
 
     def encode(self, images):
         """`[N, latent_dim]` codes of images in [0, 1]."""
@@ -273,7 +270,9 @@ class Autoencoder(ZooModel, OneOptimizer, keras.Model):
 
     def calibrate(self, images, percentile=None):
         """Set the anomaly threshold to the `percentile` of the scores of normal held-out `images`."""
-        percentile = self.threshold_percentile if percentile is None else float(percentile)
+        percentile = (
+            self.threshold_percentile if percentile is None else checks.number(percentile, "percentile", 0, 100)
+        )
         self.anomaly_threshold.assign(float(np.percentile(self.anomaly_score(images), percentile)))
         return self.threshold
 

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.autoencoders.base import Autoencoder, dense_stack
 from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
@@ -35,6 +36,7 @@ class VariationalAutoencoder(Autoencoder):
     penalty_names = ("kl",)
     evaluation = ("held_out", "samples")  # a generator too: its prior samples are scored like a GAN's
     vis_kinds = ("latent", "interpolate", "curves")
+    api = ("encode", "decode", "reconstruct", "anomaly_score", "calibrate", "sample", "latents", "interpolate")
 
     def __init__(self, hidden=(512, 256), latent_dim=2, beta=1.0, **kwargs):
         super().__init__(hidden=hidden, latent_dim=latent_dim, **kwargs)
@@ -105,9 +107,8 @@ class VariationalAutoencoder(Autoencoder):
 
     def latents(self, n, seed=0):
         """`[n, latent_dim]` prior draws from NumPy's generator seeded with `seed`."""
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-            raise InputError(f"number of samples must be a positive integer, got {n!r}")
-        return np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype(np.float32)
+        n = checks.count(n)
+        return np.random.default_rng(checks.seed(seed)).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def sample(self, n=16, seed=0):
         """`n` images from the prior, float32 in [0, 1], reproducible for a given `seed`."""
@@ -115,7 +116,14 @@ class VariationalAutoencoder(Autoencoder):
 
     def interpolate(self, start, end, steps=10):
         """Decoded straight line between the posterior means of two images: `[steps, H, W, C]`."""
-        a, b = self.encode(np.stack([np.asarray(start, np.float32), np.asarray(end, np.float32)]))
+        steps = checks.count(steps, "steps", at_least=2)
+        ends = [checks.array(image, name) for name, image in (("start", start), ("end", end))]
+        if ends[0].shape != self.image_shape or ends[1].shape != self.image_shape:
+            raise InputError(
+                f"start and end must be single images of shape {list(self.image_shape)}, got "
+                f"{list(ends[0].shape)} and {list(ends[1].shape)}"
+            )
+        a, b = self.encode(np.stack(ends))
         path = np.stack([(1 - t) * a + t * b for t in np.linspace(0.0, 1.0, steps)]).astype(np.float32)
         return self.decode(path)
 

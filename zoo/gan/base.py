@@ -13,9 +13,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input
-from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
 from zoo.training import minimize, replica_draw
@@ -45,6 +45,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
     tracked = ("d_loss", "g_loss", "d_accuracy")
     evaluation = ("samples",)
     vis_kinds = ("saliency", "gradcam", "interpolate", "curves")
+    api = ("sample", "latents")
 
     def __init__(self, latent_dim=128, image_shape=(28, 28, 1), loss="non-saturating", seed=1337, **kwargs):
         super().__init__(**kwargs)
@@ -122,9 +123,8 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
 
     def latents(self, n, seed=0):
         """`[n, latent_dim]` standard-normal latents from a NumPy generator seeded with `seed`."""
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-            raise InputError(f"number of samples must be a positive integer, got {n!r}")
-        return np.random.default_rng(seed).standard_normal((int(n), self.latent_dim)).astype(np.float32)
+        n = checks.count(n)
+        return np.random.default_rng(checks.seed(seed)).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def sample(self, n=16, seed=0):
         """`n` images as float32 `[n, H, W, C]` in [0, 1], reproducible for a given `seed`."""

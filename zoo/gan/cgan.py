@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from zoo import checks
 from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.gan.base import GAN
@@ -104,7 +105,7 @@ class ConditionalGAN(GAN):
     def sample(self, n=16, seed=0, labels=None):
         """`n` images of the given `labels` (default: every class in turn), float32 in [0, 1]."""
         z = self.latents(n, seed)
-        labels = self.sample_labels(n) if labels is None else np.asarray(labels)
+        labels = self.sample_labels(n) if labels is None else checks.array(labels, "labels")
         if labels.shape != (n,):
             raise InputError(f"labels must have shape [{n}], got {list(labels.shape)}")
         return self.endpoints()["sample"].batched(z=z, label=labels)["images"]

@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.gan.base import TwoPlayer
@@ -76,6 +77,7 @@ def patch_mean(per_patch, images):
 class CycleGAN(ZooModel, TwoPlayer, keras.Model):
     data_kind = "unpaired"  # the harness feeds (images_a, images_b) batches from two unpaired sets
     evaluation = ("translation",)
+    api = ("translate",)
 
     def __init__(
         self,
@@ -223,7 +225,8 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
 
     def translate(self, images, direction="a_to_b"):
         """Translate float [0, 1] images `[N, H, W, C]`; direction "a_to_b" or "b_to_a"."""
-        return self.endpoints()[direction](images=images)["translated"]
+        endpoints = self.endpoints()
+        return endpoints[checks.choice(direction, tuple(endpoints), "direction")].batched(images=images)["translated"]
 
     def preview(self):
         """Rows: 8 held-out inputs from A, their translation to B, 8 from B, their translation to A."""

@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from zoo import checks
 from zoo.endpoints import Endpoint, Input
 from zoo.gan.base import GAN
 from zoo.images import to_uint8
@@ -343,7 +344,7 @@ class StyleGANLite(GAN):
 
     def sample(self, n=16, seed=0, psi=1.0):
         """`n` images in [0, 1] (float32 [n, 32, 32, C]); `psi` < 1 trades variety for typicality."""
-        z = self.latents(n, seed)
+        z, psi = self.latents(n, seed), checks.number(psi, "psi", 0.0, 1.0)
         return self.endpoints()["sample"].batched(
             z=z, psi=np.full((n,), psi, np.float32), **self.noise_inputs(n, seed)
         )["images"]

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data import ArraySet
 from zoo.endpoints import Endpoint, Input
 from zoo.errors import DataError, InputError, UnknownNameError
@@ -150,7 +151,12 @@ class CharLanguageModel(SequenceModel):
         }
 
     # --- text in, text out ------------------------------------------------------------------------
+    api = ("encode", "decode", "generate", "step_logits")
+
     def encode(self, text):
+        """Character ids `[len(text)]` of `text` (every character must be in the vocabulary)."""
+        if not isinstance(text, str):
+            raise InputError(f"text must be a string, got {type(text).__name__}")
         unknown = sorted({c for c in text if c not in self.lookup})
         if unknown:
             raise InputError(f"characters not in the model's vocabulary: {unknown[:10]!r}")
@@ -158,22 +164,32 @@ class CharLanguageModel(SequenceModel):
             raise InputError("empty text")
         return np.array([self.lookup[c] for c in text], np.int32)
 
+    def _ids(self, ids):
+        ids = checks.array(ids, "ids")
+        size = len(self.vocabulary)
+        if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+            raise InputError(f"ids must be a 1-D sequence of integers, got {ids.dtype} {list(ids.shape)}")
+        if ids.size and (ids.min() < 0 or ids.max() >= size):
+            raise InputError(f"ids must lie in [0, {size - 1}] (the vocabulary), got [{ids.min()}, {ids.max()}]")
+        return ids.astype(np.int32)
+
     def decode(self, ids):
-        return "".join(self.vocabulary[int(i)] for i in ids)
+        """The text of character ids in [0, vocabulary size)."""
+        return "".join(self.vocabulary[i] for i in self._ids(ids))
 
     def step_logits(self, ids):
         """Teacher-forced logits `[T, vocabulary]` for every position of one id sequence."""
-        return np.asarray(self(tf.constant(np.asarray(ids, np.int32)[None]))[0])
+        ids = self._ids(ids)
+        if not ids.size:
+            raise InputError("ids is empty")
+        return np.asarray(self(tf.constant(ids[None]))[0])
 
     def generate(self, prompt, length=200, temperature=1.0, seed=0):
         """Free-running generation: `length` characters after `prompt`, each sampled from the
         softmax of logits / temperature and fed back (temperature 0: greedy)."""
-        if not (isinstance(length, int) and length > 0):
-            raise InputError(f"length must be a positive integer, got {length!r}")
-        if not temperature >= 0:
-            raise InputError(f"temperature must be >= 0, got {temperature}")
+        length, temperature = checks.count(length, "length"), checks.number(temperature, "temperature", low=0)
         ids = list(self.encode(prompt))
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(checks.seed(seed))
         step = tf.function(lambda x: self(x)[:, -1, :], reduce_retracing=True)
         for _ in range(length):
             logits = np.asarray(step(tf.constant([ids[-self.context :]], tf.int32))[0], np.float64)

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.registry import register_architecture
@@ -69,8 +70,11 @@ class SequenceClassifier(SequenceModel):
             )
         }
 
+    api = ("probabilities",)
+
     def probabilities(self, sequences):
-        sequences = np.asarray(sequences)
+        """Softmax class probabilities `[N, classes]` of sequences `[N, T, F]` (or images `[N, T, F, 1]`)."""
+        sequences = checks.array(sequences, "sequences")
         if sequences.ndim == 4 and sequences.shape[-1] == 1:
             sequences = sequences[..., 0]
         if sequences.ndim != 3 or sequences.shape[-1] != self.features:
@@ -78,10 +82,7 @@ class SequenceClassifier(SequenceModel):
                 f"expected sequences [N, T, {self.features}] (or images [N, T, {self.features}, 1]), got shape "
                 f"{list(sequences.shape)}"
             )
-        endpoint = self.endpoints()["classify"]
-        return np.concatenate(
-            [endpoint(sequences=sequences[i : i + 500])["probabilities"] for i in range(0, len(sequences), 500)]
-        )
+        return self.endpoints()["classify"].batched(sequences=sequences)["probabilities"]
 
     def calibration_inputs(self, n=64):
         from zoo.data import scale_images

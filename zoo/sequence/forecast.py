@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data import ArraySet
 from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError, UnknownNameError, did_you_mean
@@ -168,7 +169,11 @@ class Forecaster(SequenceModel):
             "forecast": Endpoint(
                 "forecast",
                 forecast,
-                {"history": Input((None, self.fixed_length, 1), "float32", example=self._example)},
+                {
+                    "history": Input(
+                        (None, self.fixed_length, 1), "float32", example=self._example, min_length=self.window
+                    )
+                },
                 doc=f"the last T >= {self.window} values of the series [N, T, 1] -> the next {self.horizon} "
                 f"values [N, {self.horizon}]",
                 outputs=("forecast",),
@@ -181,8 +186,8 @@ class Forecaster(SequenceModel):
 
     def forecast(self, history):
         """The next `horizon` values after `history` ([T] one series, or [N, T] / [N, T, 1] several)."""
-        history = np.asarray(history)
-        single = history.ndim == 1
+        history = checks.array(history, "history")
+        shape, single = history.shape, history.ndim == 1
         if single:
             history = history[None]
         if history.ndim == 2:
@@ -192,13 +197,18 @@ class Forecaster(SequenceModel):
                 f"history must be [T], [N, T] or [N, T, 1] values of one series, got shape {list(np.shape(history))}"
             )
         if history.shape[1] < self.window:
-            raise InputError(
-                f"history of {history.shape[1]} values is too short: the model forecasts from at least {self.window}"
+            read_as = (
+                f" (shape {list(shape)} read as {shape[0]} series of {shape[1]} values)" if len(shape) == 2 else ""
             )
-        result = self.endpoints()["forecast"](history=history)["forecast"]
+            raise InputError(
+                f"history of {history.shape[1]} values is too short: the model forecasts one series (1 feature) "
+                f"from at least {self.window} values{read_as}"
+            )
+        result = self.endpoints()["forecast"].batched(history=history)["forecast"]
         return result[0] if single else result
 
     vis_kinds = ("forecast", "curves")
+    api = ("forecast",)
 
     def data(self, split):
         return load_forecasting(self.dataset, split, self.window, self.horizon, self.train_fraction)

@@ -1,0 +1,144 @@
+"""Argument checks of the Python API, in one place: each returns the value in its canonical type or
+raises `InputError` with one line naming the argument. Tensors are checked by the endpoints'
+declared inputs (`zoo.endpoints.Endpoint.validate`); these cover the scalars and choices around them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import InputError
+
+
+def _is_int(value):
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def count(value, what="number of samples", at_least=1):
+    """A whole number >= `at_least` (not a bool, not a float such as 2.5)."""
+    if not _is_int(value) or value < at_least:
+        raise InputError(f"{what} must be an integer >= {at_least}, got {value!r}")
+    return int(value)
+
+
+def seed(value):
+    """A random seed: a whole number in [0, 2^32)."""
+    if not _is_int(value) or not 0 <= value < 2**32:
+        raise InputError(f"seed must be an integer in [0, 2^32), got {value!r}")
+    return int(value)
+
+
+def number(value, what, low=None, high=None):
+    """A finite real number within [low, high] (either bound optional)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise InputError(f"{what} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        bounds = (
+            f"in [{low}, {high}]"
+            if low is not None and high is not None
+            else (f">= {low}" if low is not None else f"<= {high}" if high is not None else "finite")
+        )
+        raise InputError(f"{what} must be a finite number {bounds}, got {value!r}")
+    return value
+
+
+def choice(value, choices, what):
+    """One of `choices` (strings), with close matches suggested."""
+    from zoo.errors import did_you_mean
+
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"unknown {what} {value!r}; choose from {', '.join(choices)}" + did_you_mean(value, choices))
+    return value
+
+
+def array(value, what):
+    """`np.asarray(value)`, refusing ragged nesting and objects in one line."""
+    try:
+        result = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{what} is not a rectangular numeric array ({exc.__class__.__name__})") from None
+    if result.dtype == object:
+        raise InputError(f"{what} must be a numeric array, got Python objects")
+    return result
+
+
+# --- command-line flag types and output paths: one line, exit 2, checked before any work ----------
+def _checked(convert, ok, expected, bound):
+    """An argparse type: `convert(text)`, refused in one line unless `ok(value)`."""
+    import argparse
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _checked(int, lambda v: v > 0, "a positive integer", "a positive integer")
+positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number", "a positive finite number")
+seed_flag = _checked(int, lambda v: 0 <= v < 2**31, "a whole number", "in [0, 2^31)")
+dropout_rate = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
+fraction = _checked(float, lambda v: 0 < v < 1, "a number between 0 and 1", "strictly between 0 and 1")
+
+
+def _nearest_existing(path):
+    path = Path(path).absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _can_create_in(folder):
+    import tempfile
+
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+        return True
+    except OSError:
+        return False
+
+
+def output_file(path, suffix=None, what="--out"):
+    """A file the command may (over)write: the right suffix, not a folder, its folder exists and
+    takes new files. Raises InputError; checked before any model is loaded or anything computed."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what} '{path}' is a folder; name a file")
+    if suffix and path.suffix.lower() != suffix:
+        raise InputError(f"{what} must name a {suffix} file, got '{path}'")
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        raise InputError(f"{what}: folder {path.parent} does not exist")
+    if not _can_create_in(folder):
+        raise InputError(f"{what}: cannot write in folder {path.parent}")
+    return path
+
+
+def output_folder(path, empty=False, what="--out"):
+    """A folder the command may create or write into (`empty`: it must not hold anything yet)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} '{path}' is a file, not a folder")
+    if empty and path.is_dir() and any(path.iterdir()):
+        raise InputError(f"{what} '{path}' exists and is not empty; choose another folder")
+    base = _nearest_existing(path)
+    if not base.is_dir() or not _can_create_in(base):
+        raise InputError(f"{what}: cannot create or write in '{path}' ({base} is not writable)")
+    return path
+
+
+def flag(parser, check, *args, **kwargs):
+    """`check(*args, **kwargs)`, or the parser's one-line usage error (exit 2) on InputError."""
+    try:
+        return check(*args, **kwargs)
+    except InputError as exc:
+        parser.error(str(exc))
