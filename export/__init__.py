@@ -59,7 +59,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
     if not os.access(out_dir, os.W_OK):
         raise ExportError(f"cannot write to {out_dir}")
     say = progress or (lambda text: None)
-    say(f"running {', '.join(model.endpoints())} on fixed example inputs (the outputs every file must match)")
+    say(f"{name}: running {', '.join(model.endpoints())} on fixed inputs (the outputs every file must match)")
     endpoints = model.endpoints()
     examples = {}
     for key, endpoint in endpoints.items():

@@ -75,8 +75,7 @@ def export_one(entry, args):
     def say(text):
         print(f"... {text}", file=sys.stderr, flush=True)
 
-    say(f"loading {entry}")
-    model = zoo.load(entry)
+    model = zoo.load(entry)  # a bad name or path: one line, before any stage is announced
     name = args.export_name or model.card.get("name") or str(entry)
     if args.export_name is None and name in zoo.available() and not zoo.registry.is_entry(entry):
         raise ZooError(

@@ -50,7 +50,7 @@ def test_noise_is_an_input_that_changes_the_image(model):
 
 @pytest.mark.parametrize("psi", [-0.1, 1.5])
 def test_psi_outside_unit_interval_is_refused(model, psi):
-    with pytest.raises(InputError, match=r"'psi' must lie in \[0.0, 1.0\]"):
+    with pytest.raises(InputError, match=r"psi must be a finite number in \[0.0, 1.0\]"):
         model.sample(2, psi=psi)
 
 

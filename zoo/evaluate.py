@@ -226,8 +226,7 @@ def main(argv=None):
         print(f"... {text}", file=sys.stderr, flush=True)
 
     try:
-        say(f"loading {args.name}")
-        model = zoo.load(args.name)
+        model = zoo.load(args.name)  # a bad name or path: one line, before any stage is announced
         result = evaluate(model, samples=args.samples, feature_network=args.feature_network, progress=say)
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)

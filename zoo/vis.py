@@ -375,11 +375,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     checks.flag(p, checks.output_file, args.out, ".png")
     try:
-        print(f"... loading {args.name}", file=sys.stderr, flush=True)
         model = zoo.load(args.name)
         if args.kind == "curves" and Path(args.name).is_dir():
             model = args.name
-        print(f"... rendering {args.kind}", file=sys.stderr, flush=True)
+        print(f"... rendering {args.kind} of {args.name}", file=sys.stderr, flush=True)
         render(model, args.kind, args.out)
     except (ZooError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
