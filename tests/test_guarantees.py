@@ -111,3 +111,12 @@ def test_the_command_line_refuses_an_ambiguous_name(copied_entry):
         timeout=300,
     )
     assert result.returncode == 2 and "is both a shipped entry and a folder here" in _one_line(result.stderr)
+
+
+def test_a_card_whose_config_has_an_extra_key_is_a_typed_error(copied_entry):
+    name, folder = copied_entry
+    card = json.loads((folder / "card.json").read_text())
+    card["config"]["no_such_argument"] = 1
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match="does not fit architecture"):
+        zoo.load(f"./{name}")

@@ -154,7 +154,7 @@ def load(name):
     entry = migrate(entry)
     try:
         model = build(entry["architecture"], entry["config"])
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # Keras refuses unknown keyword arguments with ValueError
         raise WeightsError(f"the card of '{name}' does not fit architecture '{entry['architecture']}': {exc}") from None
     try:
         model.load_weights(str(path))
