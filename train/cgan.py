@@ -5,6 +5,7 @@ from zoo.choices import LOSSES
 
 
 def add_arguments(parser):
+    harness.add_gan_recipe(parser)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count")
@@ -20,6 +21,7 @@ def build(args, data):
         loss=args.loss,
         width=args.width,
         seed=args.seed,
+        **harness.gan_recipe(args),
     )
 
 

@@ -5,6 +5,7 @@ from zoo.choices import LOSSES
 
 
 def add_arguments(parser):
+    harness.add_gan_recipe(parser)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
@@ -23,6 +24,7 @@ def build(args, data):
         width=args.width,
         dropout=args.dropout,
         seed=args.seed,
+        **harness.gan_recipe(args),
     )
 
 

@@ -13,6 +13,7 @@ AUTOENCODER_TYPES = (  # zoo.autoencoders.TYPES
     "conv",
     "variational",
 )
+AUGMENTATIONS = ("translation", "cutout", "color")  # zoo.gan.augment.TRANSFORMS
 CELLS = ("lstm", "gru", "bilstm")  # zoo.sequence.CELLS
 SERIES = ("co2", "sunspots")  # zoo.sequence.forecast.SERIES
 

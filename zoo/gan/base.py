@@ -16,9 +16,15 @@ import tensorflow as tf
 from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input
+from zoo.errors import InputError
+from zoo.gan.augment import augment, parse_policy
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
 from zoo.training import minimize, replica_draw
+
+#: ADA's step of p per training step: from 0 to 1 in 500 steps (ADA moves it in 500k images; these
+#: runs see a few hundred thousand images in all, so p must be able to follow within an epoch or two)
+ADA_SPEED = 1.0 / 500
 
 
 class TwoPlayer:
@@ -47,7 +53,17 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
     vis_kinds = ("saliency", "gradcam", "interpolate", "curves")
     api = ("sample", "latents")
 
-    def __init__(self, latent_dim=128, image_shape=(28, 28, 1), loss="non-saturating", seed=1337, **kwargs):
+    def __init__(
+        self,
+        latent_dim=128,
+        image_shape=(28, 28, 1),
+        loss="non-saturating",
+        seed=1337,
+        ema_decay=0.0,
+        augment="",
+        augment_target=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.latent_dim = int(latent_dim)
         self.image_shape = tuple(int(d) for d in image_shape)
@@ -55,10 +71,51 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         self.adversarial = adversarial_loss(loss)
         self.seed = int(seed)
         self.noise = keras.random.SeedGenerator(seed)  # latents and α inside train_step
+        self.augment_noise = keras.random.SeedGenerator(seed + 7919)  # augmentation draws, apart from latents
+        self.ema_decay = checks.number(ema_decay, "ema_decay", 0.0, 0.99999)
+        self.augment_policy = parse_policy(augment)
+        self.augment_target = None if augment_target is None else checks.number(augment_target, "augment_target", 0, 1)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
         if self.adversarial.gradient_penalty_weight:
             for name in ("gradient_penalty", "wasserstein"):
                 self.trackers[name] = keras.metrics.Mean(name=name)
+        if self.augment_target is not None:
+            if not self.augment_policy:
+                raise InputError("an adaptive augmentation target needs an augmentation policy (augment=...)")
+            # ADA's p: part of the model's state, so the checkpoint (and resume) carries it.
+            self.augment_probability = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, name="augment_probability"
+            )
+            self.trackers["augment_p"] = keras.metrics.Mean(name="augment_p")
+        self.generator_ema = None
+
+    def track_generator_average(self):
+        """Called by a subclass once `self.generator` exists: with `ema_decay` > 0, keep an
+        exponential moving average of its weights (Karras et al. 2018; Yazici et al. 2019) in
+        `generator_ema`, which sampling, previews, evaluation and export use. Its weights are part
+        of the model (saved, checkpointed, restored on resume)."""
+        if self.ema_decay > 0:
+            self.generator_ema = keras.models.clone_model(self.generator)
+            self.generator_ema.name = "generator_ema"
+            self.generator_ema.set_weights(self.generator.get_weights())
+
+    @property
+    def sampler(self):
+        """The generator that `sample`, the previews and the exported endpoints run: the moving
+        average when the model keeps one, else the trained generator itself."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    def update_generator_average(self):
+        """After a generator step: average <- d * average + (1 - d) * weights, where the decay
+        warms up as d_t = min(d, (1 + t) / (10 + t)) (t = generator steps taken), so the average
+        does not remember the random initial weights for thousands of steps."""
+        if self.generator_ema is None:
+            return
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for average, weight in zip(self.generator_ema.weights, self.generator.weights):
+            value = tf.cast(weight, average.dtype)
+            average.assign(value + tf.cast(decay, average.dtype) * (average - value))
 
     # --- configuration -------------------------------------------------------------------------
     def get_config(self):
@@ -67,6 +124,9 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
             "image_shape": list(self.image_shape),
             "loss": self.loss_name,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
+            "augment": ",".join(self.augment_policy),
+            "augment_target": self.augment_target,
             "name": self.name,
         }
 
@@ -88,9 +148,33 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
     def draw_latents(self, batch_size):
         return replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise), batch_size, self.latent_dim)
 
+    def augment_draw(self, shape):
+        return replica_draw(lambda s: keras.random.uniform(s, seed=self.augment_noise), shape[0], *shape[1:])
+
+    def augmented(self, images):
+        """What the discriminator sees in training: `images` through the augmentation policy
+        (real and generated alike; differentiable, so the generator's gradient flows through)."""
+        if not self.augment_policy:
+            return images
+        p = self.augment_probability if self.augment_target is not None else None
+        return augment(images, self.augment_policy, self.augment_draw, p)
+
     def critic(self, images, labels=None, training=True):
-        """Discriminator logits of `images` (conditional GANs also take the `labels`)."""
-        return self.discriminator(images, training=training)
+        """Discriminator logits of `images` (conditional GANs also take the `labels`); in training
+        the images are first augmented (see `augmented`)."""
+        return self.discriminator(self.augmented(images) if training else images, training=training)
+
+    def adapt_augmentation(self, real_logits):
+        """ADA: move p by one step towards E[sign(D(real))] = target (mean over every replica)."""
+        if self.augment_target is None:
+            return {}
+        sign = tf.reduce_mean(tf.sign(tf.reshape(real_logits, [-1]) - self.adversarial.decision_threshold))
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            sign = context.all_reduce("mean", sign)
+        step = tf.sign(sign - self.augment_target) * ADA_SPEED
+        self.augment_probability.assign(tf.clip_by_value(self.augment_probability + step, 0.0, 1.0))
+        return {"augment_p": self.augment_probability}
 
     def discriminator_step(self, real, fake, labels=None):
         """One discriminator update on real and (already detached) fake images; returns its logs."""
@@ -115,11 +199,12 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         threshold = self.adversarial.decision_threshold
         correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
         logs.update(d_loss=d_loss, d_accuracy=tf.reduce_mean(tf.cast(correct, tf.float32)))
+        logs.update(self.adapt_augmentation(real_logits))
         return logs
 
     # --- using a trained generator ----------------------------------------------------------------
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return self.sampler(z, training=training)
 
     def latents(self, n, seed=0):
         """`[n, latent_dim]` standard-normal latents from a NumPy generator seeded with `seed`."""
@@ -148,7 +233,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
 
     def endpoints(self):
         def sample(z):
-            images = self.generator(z, training=False)
+            images = self.sampler(z, training=False)
             return {"images": images, "images_uint8": to_uint8(images)}
 
         return {

@@ -65,6 +65,7 @@ class ConditionalGAN(GAN):
             self.latent_dim, self.image_shape, self.num_classes, self.width, upsample, self.embed_dim
         )
         self.discriminator = build_discriminator(self.image_shape, self.num_classes, self.width, self.dropout)
+        self.track_generator_average()
         self.built = True
 
     def get_config(self):
@@ -78,7 +79,7 @@ class ConditionalGAN(GAN):
         }
 
     def critic(self, images, labels=None, training=True):
-        return self.discriminator([images, labels], training=training)
+        return self.discriminator([self.augmented(images) if training else images, labels], training=training)
 
     def train_step(self, data):
         """The DCGAN step with each real image's label given to both networks."""
@@ -91,12 +92,13 @@ class ConditionalGAN(GAN):
                 logs = self.discriminator_step(real, tf.stop_gradient(fake), labels)
             g_loss = batch_mean(self.adversarial.generator(self.critic(fake, labels)))
         minimize(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
+        self.update_generator_average()
         return self.record({**logs, "g_loss": g_loss})
 
     # --- use -------------------------------------------------------------------------------------
     def call(self, inputs, training=False):
         z, labels = inputs
-        return self.generator([z, labels], training=training)
+        return self.sampler([z, labels], training=training)
 
     def sample_labels(self, n):
         """0, 1, …, num_classes-1, 0, 1, …: `n` labels covering every class evenly."""
@@ -118,7 +120,7 @@ class ConditionalGAN(GAN):
 
     def endpoints(self):
         def sample(z, label):
-            images = self.generator([z, label], training=False)
+            images = self.sampler([z, label], training=False)
             return {"images": images, "images_uint8": to_uint8(images)}
 
         return {

@@ -104,6 +104,7 @@ class DCGAN(GAN):
         self.width, self.upsample, self.dropout = int(width), upsample, float(dropout)
         self.generator = build_generator(self.latent_dim, self.image_shape, self.width, upsample)
         self.discriminator = build_discriminator(self.image_shape, self.width, self.dropout)
+        self.track_generator_average()
         self.built = True
 
     def get_config(self):
@@ -124,6 +125,8 @@ class DCGAN(GAN):
             with tape.stop_recording():
                 logs = self.discriminator_step(real, tf.stop_gradient(fake))
             # 2. Update the generator to make the updated discriminator call its fakes real.
-            g_loss = batch_mean(self.adversarial.generator(self.discriminator(fake, training=True)))
+            g_loss = batch_mean(self.adversarial.generator(self.critic(fake)))
         minimize(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
+        # 3. Sampling uses the moving average of the generator's weights (when kept).
+        self.update_generator_average()
         return self.record({**logs, "g_loss": g_loss})

@@ -28,6 +28,7 @@ from keras import layers
 
 from zoo import checks
 from zoo.endpoints import Endpoint, Input
+from zoo.errors import InputError
 from zoo.gan.base import GAN
 from zoo.images import to_uint8
 from zoo.losses import batch_mean, gradient_penalty
@@ -229,6 +230,11 @@ class StyleGANLite(GAN):
         self.discriminator = build_discriminator(self.image_shape, self.d_width)
         self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
         self.trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
+        if self.ema_decay or self.augment_policy:
+            raise InputError(
+                "StyleGAN-lite keeps its own average (w_avg) and has no generator EMA or augmentation yet; "
+                "leave ema_decay and augment unset"
+            )
         self.built = True
 
     def get_config(self):

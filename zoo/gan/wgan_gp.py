@@ -51,4 +51,5 @@ class WGANGP(DCGAN):
         with tf.GradientTape() as tape:
             g_loss = batch_mean(self.adversarial.generator(self.critic(self.generator(z, training=True))))
         minimize(tape, self.g_optimizer, g_loss, self.generator.trainable_variables)
+        self.update_generator_average()
         return self.record({**logs, "g_loss": g_loss})

@@ -1,0 +1,152 @@
+"""The small-data GAN recipe: the generator's moving average (EMA) and differentiable augmentation."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import tiny_dcgan
+
+from zoo import checkpoint
+from zoo.errors import InputError
+from zoo.gan import augment as aug
+
+REAL = np.random.default_rng(0).random((32, 8, 8, 1)).astype(np.float32)
+
+
+def fixed(value):
+    """A `draw` that returns `value` everywhere (to place a transform exactly)."""
+    return lambda shape: tf.fill(tf.stack(shape) if not isinstance(shape, tuple) else shape, value)
+
+
+def test_ema_weights_are_the_hand_computed_average_and_what_sampling_uses():
+    model = tiny_dcgan(ema_decay=0.9)
+    model.compile()
+    average = [w.numpy().astype(np.float64) for w in model.generator.weights]
+    for w, a in zip(model.generator_ema.weights, average):
+        np.testing.assert_array_equal(w.numpy(), a)  # starts as a copy
+    for step in range(1, 5):
+        model.train_step(tf.constant(REAL[:16]))
+        decay = min(0.9, (1 + step) / (10 + step))  # warm-up: t = generator steps taken so far
+        average = [decay * a + (1 - decay) * w.numpy() for a, w in zip(average, model.generator.weights)]
+    for got, want in zip(model.generator_ema.weights, average):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    z = model.latents(3, seed=5)
+    np.testing.assert_array_equal(model.sample(3, seed=5), model.generator_ema(z, training=False).numpy())
+    assert not np.allclose(model.sample(3, seed=5), model.generator(z, training=False).numpy())
+    endpoint = model.endpoints()["sample"](z=z)["images"]
+    np.testing.assert_array_equal(endpoint, model.generator_ema(z, training=False).numpy())
+
+
+def test_translation_and_cutout_place_pixels_exactly():
+    image = np.arange(64, dtype=np.float32).reshape(1, 8, 8, 1)
+    # u = 0.99 -> offset floor(0.99 * 3) - 1 = +1 in both axes: out[i, j] = in[i - 1, j - 1], zeros enter
+    shifted = aug.translation(tf.constant(image), fixed(0.99)).numpy()[0, ..., 0]
+    want = np.zeros((8, 8), np.float32)
+    want[1:, 1:] = image[0, :-1, :-1, 0]
+    np.testing.assert_array_equal(shifted, want)
+    unchanged = aug.translation(tf.constant(image), fixed(0.5)).numpy()  # offset 0
+    np.testing.assert_array_equal(unchanged, image)
+    holed = aug.cutout(tf.ones((1, 8, 8, 1)), fixed(0.5)).numpy()[0, ..., 0]  # centre (4, 4), side 4
+    assert holed.sum() == 64 - 16 and holed[2:6, 2:6].sum() == 0
+
+
+def test_augmentation_is_differentiable_seeded_and_applied_to_real_and_fake_alike(monkeypatch):
+    model = tiny_dcgan(augment="translation,cutout,color")
+    model.compile()
+    z = model.latents(4, seed=1)
+    with tf.GradientTape() as tape:
+        score = tf.reduce_sum(model.critic(model.generator(z, training=True)))
+    grads = tape.gradient(score, model.generator.trainable_variables)
+    assert all(g is not None and np.all(np.isfinite(g)) for g in grads)
+    assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads) > 0  # the generator learns through it
+
+    def twice(seed):
+        gen = keras.random.SeedGenerator(seed)
+        draw = lambda shape: keras.random.uniform(shape, seed=gen)  # noqa: E731
+        return aug.augment(tf.constant(REAL[:4]), model.augment_policy, draw).numpy()
+
+    np.testing.assert_array_equal(twice(3), twice(3))
+    assert not np.array_equal(twice(3), twice(4))
+
+    seen = []
+    original = model.augmented
+    monkeypatch.setattr(model, "augmented", lambda images: seen.append(images.shape) or original(images))
+    model.train_step(tf.constant(REAL[:16]))
+    assert len(seen) == 3  # the real batch, the fakes for the discriminator, the fakes for the generator
+
+
+def test_no_augmentation_or_randomness_inside_the_exported_graph():
+    model = tiny_dcgan(ema_decay=0.99, augment="translation,cutout,color", augment_target=0.6)
+    model.compile()
+    endpoint = model.endpoints()["sample"]
+    graph = tf.function(endpoint.fn).get_concrete_function(*endpoint.tensor_specs()).graph
+    types = {op.type for op in graph.get_operations()}
+    assert not {t for t in types if "Random" in t or t in ("Einsum", "RngReadAndSkip")}, types
+    z = model.latents(4, seed=0)
+    np.testing.assert_array_equal(endpoint(z=z)["images"], endpoint(z=z)["images"])
+
+
+def test_adaptive_probability_moves_towards_the_target_and_is_checkpointed(tmp_path):
+    model = tiny_dcgan(augment="translation", augment_target=0.6)
+    model.compile()
+    model.augment_probability.assign(0.5)
+    confident = tf.fill((8, 1), 5.0)  # every real image called real: r = 1 > 0.6, p must rise
+    model.adapt_augmentation(confident)
+    assert float(model.augment_probability) == pytest.approx(0.5 + 1 / 500)
+    model.adapt_augmentation(-confident)
+    model.adapt_augmentation(-confident)
+    assert float(model.augment_probability) == pytest.approx(0.5 - 1 / 500)
+    checkpoint.save(tmp_path / "c.npz", model, epoch=1)
+    fresh = tiny_dcgan(augment="translation", augment_target=0.6)
+    fresh.compile()
+    checkpoint.restore(tmp_path / "c.npz", fresh)
+    assert float(fresh.augment_probability) == pytest.approx(0.5 - 1 / 500)
+
+
+def test_resume_with_ema_and_augmentation_is_bit_identical(tmp_path):
+    config = dict(ema_decay=0.9, augment="translation,cutout,color", augment_target=0.6)
+    straight = tiny_dcgan(**config)
+    straight.compile()
+    straight.fit(REAL, batch_size=16, epochs=2, shuffle=False, verbose=0)
+
+    keras.utils.set_random_seed(1234)
+    first = tiny_dcgan(**config)
+    first.compile()
+    first.fit(REAL, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    checkpoint.save(tmp_path / "c.npz", first, epoch=1)
+    resumed = tiny_dcgan(**config)
+    resumed.compile()
+    checkpoint.restore(tmp_path / "c.npz", resumed)
+    resumed.fit(REAL, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(straight.variables, resumed.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+def test_bad_recipe_settings_are_refused():
+    with pytest.raises(InputError, match="unknown augmentation"):
+        tiny_dcgan(augment="translation,flip")
+    with pytest.raises(InputError, match="needs an augmentation policy"):
+        tiny_dcgan(augment_target=0.6)
+    with pytest.raises(InputError, match="ema_decay"):
+        tiny_dcgan(ema_decay=1.0)
+
+
+def test_the_trainer_flags_reach_the_model_and_default_to_the_recipe():
+    import argparse
+
+    from train import dcgan, harness
+
+    parser = argparse.ArgumentParser()
+    dcgan.add_arguments(parser)
+    args = parser.parse_args([])
+    assert harness.gan_recipe(args) == {"ema_decay": 0.999, "augment": "translation,cutout", "augment_target": None}
+    args = parser.parse_args(["--augment", "none", "--ema-decay", "0"])
+    assert harness.gan_recipe(args)["augment"] == "" and harness.gan_recipe(args)["ema_decay"] == 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--augment", "flip"])
+
+
+def test_offered_augmentations_match_the_transforms():
+    from zoo.choices import AUGMENTATIONS
+
+    assert AUGMENTATIONS == tuple(aug.TRANSFORMS)
