@@ -225,7 +225,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         last = [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)][-1]
         # Built per call and not kept: an attribute holding it would enter the saved weights.
         features = keras.Model(net.inputs, last.input)
-        inputs = [images, np.zeros(len(images), np.int32)] if len(net.inputs) == 2 else images
+        inputs = [images, np.zeros(len(images), np.int32)] if len(net.inputs) == 2 else [images]
         return np.asarray(features(inputs, training=False)).reshape(len(images), -1)
 
     def monitored(self, reals, n=256, seed=12345):
