@@ -94,7 +94,9 @@ def table(records):
         fids = [r["fid"] for r in group]
         spread = statistics.stdev(fids) if len(fids) > 1 else 0.0
         minutes = statistics.median(r["train_seconds"] for r in group) / 60
-        rows.append(f"| {model} | {config} | {statistics.mean(fids):.1f} ± {spread:.1f} | {len(fids)} | {minutes:.1f} |")
+        rows.append(
+            f"| {model} | {config} | {statistics.mean(fids):.1f} ± {spread:.1f} | {len(fids)} | {minutes:.1f} |"
+        )
     return "\n".join(rows)
 
 

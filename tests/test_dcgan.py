@@ -80,7 +80,7 @@ def test_sample_is_reproducible_and_in_unit_range():
 
 @pytest.mark.parametrize("n", [0, -2, 2.5, "3"])
 def test_sample_rejects_bad_counts(n):
-    with pytest.raises(InputError, match="positive integer"):
+    with pytest.raises(InputError, match="number of samples must be an integer >= 1"):
         tiny_dcgan().sample(n)
 
 

@@ -99,7 +99,6 @@ def evaluate(model, samples=1000, feature_network=None, judge=None, progress=Non
     scored = [kind for kind in ("samples", "translation") if kind in model.evaluation]
     if not scored:
         return result
-    say("loading the feature network")
     judge = _network(judge) if judge is not None else features.choose(model.recipe, feature_network)
     if "samples" in model.evaluation:
         say(f"sampling {samples:,} images and scoring them against the test split in {judge.name}")
