@@ -112,7 +112,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     # Slow enough epochs (about a second) that the kill lands mid-run.
     args = [
         "--limit",
-        "2048",
+        "1024",
         "--batch-size",
         "8",
         "--width",
@@ -122,7 +122,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
         "--quiet",
         "--no-export",
         "--epochs",
-        "5",
+        "4",
     ]
     straight = run_cli("train.dcgan", *args, "--out", str(tmp_path / "straight"))
     assert straight.returncode == 0, straight.stderr
@@ -143,7 +143,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     from zoo import checkpoint
 
     done = checkpoint.read_meta(ckpt)["epoch"]
-    assert 1 <= done < 5, "the kill should interrupt the run"
+    assert 1 <= done < 4, "the kill should interrupt the run"
     assert not (out / "model.weights.h5").exists()
 
     resumed = run_cli("train.dcgan", *args, "--out", str(out), "--resume")
@@ -153,7 +153,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     rows = list(csv.DictReader((out / "log.csv").open()))
-    assert [r["epoch"] for r in rows][-1] == "5"  # epochs counted from 1, as the card and progress bar count them
+    assert [r["epoch"] for r in rows][-1] == "4"  # epochs counted from 1, as the card and progress bar count them
 
 
 def test_resume_needs_a_checkpoint(tmp_path):

@@ -18,7 +18,7 @@ from zoo.errors import InputError
 ENTRIES = zoo.available()
 _MODELS = {}
 SETTINGS = settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None
 )
 
 
