@@ -108,6 +108,7 @@ def main():
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--out", default="runs/gan-recipe")
     p.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "gan_recipe.json"))
+    p.add_argument("--write-readme", action="store_true", help="put the table into README.md (gan-recipe block)")
     args = p.parse_args()
     unknown = [c for c in args.configs.split(",") if c not in CONFIGS]
     if unknown:
@@ -123,6 +124,11 @@ def main():
                 print(f"{model:8s} {config:9s} seed {seed}: FID {record['fid']:.1f} ({record['train_seconds']:.0f} s)")
     Path(args.results).write_text(json.dumps(records, indent=2) + "\n")
     print(table(records))
+    if args.write_readme:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from readme_block import rewrite
+
+        rewrite("gan-recipe", table(records) + f"\n\nPer run: `{Path(args.results).relative_to(ROOT)}`.")
 
 
 if __name__ == "__main__":
