@@ -198,30 +198,23 @@ NO_TENSORFLOW = (
 )
 
 
+def without_tensorflow(*args):
+    """`python -m ARGS` in a process where importing TensorFlow fails."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 @pytest.mark.parametrize(
     "module", [f"train.{t}" for t in TRAINERS] + ["zoo.evaluate", "zoo.vis", "zoo.generate", "export"]
 )
 def test_help_and_flag_errors_answer_without_tensorflow(module):
     """--help and a bad flag never import TensorFlow (~9 s here): a process where importing it fails
     still prints the help (exit 0) and the one-line error (exit 2)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    helped = subprocess.run(
-        [sys.executable, "-c", NO_TENSORFLOW, module, "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    helped = without_tensorflow(module, "--help")
     assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
-    bad = subprocess.run(
-        [sys.executable, "-c", NO_TENSORFLOW, module, "--no-such-flag"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = without_tensorflow(module, "--no-such-flag")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, (
         bad.stderr
     )
@@ -250,10 +243,7 @@ def test_autoencoder_defaults_shown_by_help_are_the_constructors():
 
 
 def _help(module):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    helped = subprocess.run(
-        [sys.executable, "-c", NO_TENSORFLOW, module, "--help"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    helped = without_tensorflow(module, "--help")
     assert helped.returncode == 0, helped.stderr
     return " ".join(helped.stdout.split())  # argparse wraps lines: compare on single spaces
 
@@ -296,9 +286,6 @@ def test_unwritable_outputs_are_refused_before_any_work(args, message, tmp_path)
     existing = tmp_path / "afile.txt"
     existing.write_text("keep me")
     args = [a.format(file=existing, tmp=tmp_path) for a in args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    r = subprocess.run(
-        [sys.executable, "-c", NO_TENSORFLOW, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    r = without_tensorflow(*args)
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert existing.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["afile.txt"]
