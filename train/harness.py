@@ -16,7 +16,6 @@ Output folder (--out):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 from zoo import checkpoint
-from zoo.checks import _checked, dropout_rate, fraction, positive_float, positive_int  # noqa: F401 (flag types)
+from zoo.checks import augment_flag, dropout_rate, fraction, positive_float, positive_int, zero_to_one  # noqa: F401
 from zoo.checks import seed_flag as seed
 from zoo.data import available as offline_datasets
 from zoo.data import load_images, scale_images, training_batches
@@ -37,19 +36,6 @@ class UsageError(ZooError):
     """A flag combination or output folder that cannot be used."""
 
 
-def augment_policy(text):
-    """--augment: 'none' or a comma list of zoo.choices.AUGMENTATIONS (checked without TensorFlow)."""
-    from zoo.choices import AUGMENTATIONS
-
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if names == ["none"]:
-        return ""
-    unknown = [n for n in names if n not in AUGMENTATIONS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"expected none or a comma list of {', '.join(AUGMENTATIONS)}, got '{text}'")
-    return ",".join(dict.fromkeys(names))
-
-
 def add_gan_recipe(p, ema_decay=0.999, augment="none"):
     # Defaults from benchmarks/gan_recipe.py at the default 10-epoch budget (DCGAN, MNIST-5k, seed 0,
     # FID on the evaluation protocol): plain 160.5, EMA 136.1, translation+cutout 178.4. EMA helps
@@ -57,14 +43,14 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none"):
     """The small-data GAN recipe's flags (zoo.gan.base, zoo.gan.augment), shared by the GAN trainers."""
     p.add_argument(
         "--ema-decay",
-        type=_checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)"),
+        type=zero_to_one,
         default=ema_decay,
         help="sample, preview, evaluate and export a moving average of the generator's weights with this "
         "decay (warmed up over the first steps; 0 = off, use the generator itself)",
     )
     p.add_argument(
         "--augment",
-        type=augment_policy,
+        type=augment_flag,
         default=augment,
         metavar="POLICY",
         help="differentiable augmentation of every image the discriminator sees, real and generated "
@@ -72,7 +58,7 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none"):
     )
     p.add_argument(
         "--augment-adaptive",
-        type=_checked(float, lambda v: 0 < v < 1, "a number in (0, 1)", "in (0, 1)"),
+        type=fraction,
         default=None,
         metavar="TARGET",
         help="apply --augment with a probability p tuned during training to keep E[sign D(real)] at TARGET "

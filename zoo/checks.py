@@ -66,6 +66,20 @@ def array(value, what):
     return result
 
 
+def augmentation_policy(text):
+    """'translation,cutout' -> ('translation', 'cutout'); '', 'none' or () -> () (no TensorFlow needed,
+    so the trainers check --augment before importing it)."""
+    from zoo.choices import AUGMENTATIONS
+
+    if isinstance(text, (list, tuple)):
+        text = ",".join(text)
+    names = tuple(part.strip() for part in str(text or "").split(",") if part.strip() and part.strip() != "none")
+    unknown = [n for n in names if n not in AUGMENTATIONS]
+    if unknown:
+        raise InputError(f"unknown augmentation {unknown}; choose from {', '.join(AUGMENTATIONS)} (comma-separated)")
+    return tuple(dict.fromkeys(names))
+
+
 # --- command-line flag types and output paths: one line, exit 2, checked before any work ----------
 def _checked(convert, ok, expected, bound):
     """An argparse type: `convert(text)`, refused in one line unless `ok(value)`."""
@@ -86,7 +100,8 @@ def _checked(convert, ok, expected, bound):
 positive_int = _checked(int, lambda v: v > 0, "a positive integer", "a positive integer")
 positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number", "a positive finite number")
 seed_flag = _checked(int, lambda v: 0 <= v < 2**31, "a whole number", "in [0, 2^31)")
-dropout_rate = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
+zero_to_one = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
+dropout_rate = zero_to_one
 fraction = _checked(float, lambda v: 0 < v < 1, "a number between 0 and 1", "strictly between 0 and 1")
 
 
@@ -134,6 +149,16 @@ def output_folder(path, empty=False, what="--out"):
     if not base.is_dir() or not _can_create_in(base):
         raise InputError(f"{what}: cannot create or write in '{path}' ({base} is not writable)")
     return path
+
+
+def augment_flag(text):
+    """--augment: 'none' or a comma list of zoo.choices.AUGMENTATIONS, as the model stores it."""
+    import argparse
+
+    try:
+        return ",".join(augmentation_policy(text))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def flag(parser, check, *args, **kwargs):

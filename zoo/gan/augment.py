@@ -25,7 +25,7 @@ import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
 
 import tensorflow as tf
 
-from zoo.errors import InputError
+from zoo import checks
 
 
 def translation(images, draw, ratio=0.125):
@@ -72,15 +72,7 @@ def color(images, draw):
 TRANSFORMS = {"translation": translation, "cutout": cutout, "color": color}
 
 
-def parse_policy(text):
-    """'translation,cutout' -> ('translation', 'cutout'); '' or 'none' -> ()."""
-    if isinstance(text, (list, tuple)):
-        text = ",".join(text)
-    names = tuple(part.strip() for part in str(text or "").split(",") if part.strip() and part.strip() != "none")
-    unknown = [n for n in names if n not in TRANSFORMS]
-    if unknown:
-        raise InputError(f"unknown augmentation {unknown}; choose from {', '.join(TRANSFORMS)} (comma-separated)")
-    return tuple(dict.fromkeys(names))
+parse_policy = checks.augmentation_policy  # names checked against zoo.choices.AUGMENTATIONS (== TRANSFORMS, tested)
 
 
 def augment(images, policy, draw, probability=None):
