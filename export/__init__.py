@@ -45,6 +45,12 @@ def representative_inputs(model, endpoints, n=64, own=None):
             yield key, {name: np.asarray(value[i : i + 1]) for name, value in batch.items()}
 
 
+def _output_spec(endpoint, example):
+    """{"shape", "dtype"} of an output: -1 for the batch and for every axis when an input has a free length."""
+    free = any(d is None for spec in endpoint.inputs.values() for d in spec.shape[1:])
+    return {"shape": [-1] + [-1 if free else d for d in example.shape[1:]], "dtype": str(example.dtype)}
+
+
 def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progress=None):
     """Write and verify `formats` of `model` under `out_dir`; returns (and writes) a JSON report.
 
@@ -73,7 +79,12 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
         "name": name,
         "tolerance": TOLERANCE,
         "endpoints": {
-            k: {"inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()}, "doc": e.doc}
+            k: {
+                "inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()},
+                "input_specs": {n: s.describe() for n, s in e.inputs.items()},
+                "outputs": {o: _output_spec(e, v) for o, v in examples[k][1].items()},
+                "doc": e.doc,
+            }
             for k, e in endpoints.items()
         },
     }
@@ -83,7 +94,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
             say(f"savedmodel: writing {out_dir / name}/<next version>/, reloading it and comparing")
             report["savedmodel"] = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
             savedmodel_dir = report["savedmodel"]["path"]
-            report["serving"] = serving.write_client_files(out_dir, name, endpoints, examples)
+            report["serving"] = serving.write_client_files(out_dir, name, endpoints)
         if "onnx" in formats:
             say(
                 f"onnx: converting {len(endpoints)} endpoint(s) to {out_dir / name}.<endpoint>.onnx and .ort, comparing"
@@ -131,6 +142,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
             )
             report["litert_calibration"] = sources
     report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
+    report["requests"] = serving.write_requests(out_dir, name, endpoints, examples)
     path = out_dir / f"{name}.export.json"
     if path.is_file():  # a partial re-export (e.g. --format onnx) keeps the other formats' records
         try:

@@ -28,6 +28,19 @@ class Input:
     high: Optional[float] = None
     min_length: Optional[int] = None  # least size of axis 1 (e.g. a forecaster's history), if free
 
+    def describe(self):
+        """What an export report records of this input: a server rebuilds the checks from it."""
+        limits = {"low": self.low, "high": self.high, "min_length": self.min_length}
+        return {"shape": list(self.shape), "dtype": self.dtype, **{k: v for k, v in limits.items() if v is not None}}
+
+    @classmethod
+    def described(cls, record):
+        """The input an export report describes (`describe`); old reports held [shape, dtype]."""
+        if isinstance(record, list):
+            record = {"shape": record[0], "dtype": record[1]}
+        keys = ("low", "high", "min_length")
+        return cls(tuple(record["shape"]), record["dtype"], **{k: record[k] for k in keys if k in record})
+
     def draw(self, rng, batch):
         shape = (batch,) + tuple(8 if d is None else d for d in self.shape[1:])
         if self.example is not None:

@@ -1,0 +1,211 @@
+"""`python -m zoo.serve`: the real KServe server on 127.0.0.1, started as a user starts it, answering
+the export's own REST bodies and v2 requests like the Keras model, refusing bad requests with HTTP
+400 and one line, and holding up under a bounded load test."""
+
+import contextlib
+import json
+import socket
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+import zoo
+from export.serving import columns
+from zoo.errors import ZooError
+from zoo.serve import load_test, running
+
+SERVED = ["classifier-mnist", "dcgan-mnist", "gru-char-pydoc", "lstm-stacked-sunspots", "ae-conv-mnist"]
+
+
+@contextlib.contextmanager
+def serving(*args, wait=180):
+    """`python -m zoo.serve ARGS` on a free loopback port until ready; yields (url, process)."""
+    try:
+        with running(*args, wait=wait) as (url, process):
+            yield url, process
+    except ZooError as exc:
+        pytest.fail(str(exc))
+
+
+def post(url, body, raw=False):
+    data = body if raw else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={} if raw else {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def server(shipped_exports):
+    """One server for five shipped exports (a GAN, a classifier, an autoencoder, a forecaster, a char LM)."""
+    out, _ = shipped_exports
+    with serving(str(out), "--name", ",".join(SERVED)) as (url, process):
+        yield url, out
+
+
+def _keras(name, signature, inputs):
+    return zoo.load(name).endpoints()[signature](**inputs)
+
+
+def test_tf_serving_rest_bodies_written_by_the_export_are_answered_like_keras(server):
+    url, out = server
+    for name in SERVED:
+        report = json.loads((out / f"{name}.export.json").read_text())
+        for signature in report["endpoints"]:
+            body = json.loads((out / f"{name}.{signature}.request.json").read_text())
+            status, reply = post(f"{url}/v1/models/{name}:predict", body)
+            assert status == 200, (name, reply)
+            inputs = columns(body)
+            want = _keras(name, signature, inputs)
+            rows = reply["predictions"]
+            assert len(rows) == len(body["instances"])
+            for key, value in want.items():
+                got = np.asarray([row[key] for row in rows]) if len(want) > 1 else np.asarray(rows)
+                np.testing.assert_allclose(got, value, atol=1e-4, err_msg=f"{name}/{signature}/{key}")
+    # curl-style (no JSON content type), the default signature, and TF Serving's columnar format
+    body = json.loads((out / "classifier-mnist.classify.request.json").read_text())
+    status, reply = post(f"{url}/v1/models/classifier-mnist:predict", json.dumps(body).encode(), raw=True)
+    assert status == 200 and len(reply["predictions"]) == 2
+    columnar = {"signature_name": "serving_default", "inputs": {"images": columns(body)["images"].tolist()}}
+    status, reply = post(f"{url}/v1/models/classifier-mnist:predict", columnar)
+    assert status == 200 and reply["outputs"]["label"] == [row["label"] for row in post_rows(url, body)]
+
+
+def post_rows(url, body):
+    return post(f"{url}/v1/models/classifier-mnist:predict", body)[1]["predictions"]
+
+
+def test_open_inference_protocol_v2_and_health_and_metrics(server):
+    url, out = server
+    assert json.loads(urllib.request.urlopen(url + "/v2/health/live").read())["live"] is True
+    meta = json.loads(urllib.request.urlopen(url + "/v2/models/gru-char-pydoc").read())
+    assert meta["inputs"][0]["datatype"] == "INT32" and meta["inputs"][0]["shape"][0] == -1
+    z = np.random.default_rng(3).standard_normal((3, zoo.load("dcgan-mnist").latent_dim)).astype(np.float32)
+    request = {"inputs": [{"name": "z", "shape": list(z.shape), "datatype": "FP32", "data": z.ravel().tolist()}]}
+    want = _keras("dcgan-mnist", "sample", {"z": z})
+    for path, extra in [("dcgan-mnist", {"parameters": {"signature_name": "sample"}}), ("dcgan-mnist.sample", {})]:
+        status, reply = post(f"{url}/v2/models/{path}/infer", {**request, **extra})
+        assert status == 200, reply
+        outputs = {o["name"]: np.asarray(o["data"]).reshape(o["shape"]) for o in reply["outputs"]}
+        np.testing.assert_allclose(outputs["images"], want["images"], atol=1e-4)
+        assert {o["name"]: o["datatype"] for o in reply["outputs"]}["images_uint8"] == "UINT8"
+    metrics = urllib.request.urlopen(url + "/metrics").read().decode()
+    assert 'request_predict_seconds_count{model_name="dcgan-mnist.sample"} 1.0' in metrics
+
+
+BAD_V1 = [
+    ({"signature_name": "nope", "instances": [[0.0]]}, "unknown signature_name"),
+    ({"instances": [[1, 2]]}, "must have shape"),
+    ({"instances": []}, "non-empty"),
+    ({"instances": [{"imagez": [[0.0]]}]}, "images"),
+    ({"inputs": {"images": "abc"}}, "must be numbers"),
+    ({"instances": [[[[0.0]] * 28] * 28, [[[0.0]] * 28]]}, "ragged"),
+    ({"instances": [[[[float("nan")]] * 28] * 28]}, "JSON value"),  # NaN is not JSON: the request parser refuses it
+    ({"instances": [[[[1e39]] * 28] * 28]}, "infinite"),
+    ({"instances": [[[[255.0]] * 28] * 28]}, "must lie in"),
+    ({"instances": [[[[0.0]] * 28] * 28] * 300}, "over this server's limit"),
+    ({"instances": [[[[0.0]] * 28] * 28], "extra": 1}, "unknown request field"),
+    ([1, 2], "JSON object"),
+]
+
+
+def test_bad_requests_get_400_and_one_line_and_the_server_keeps_serving(server):
+    url, out = server
+    predict = f"{url}/v1/models/classifier-mnist:predict"
+    for body, expected in BAD_V1:
+        status, reply = post(predict, body)
+        assert status == 400, (body if len(str(body)) < 200 else expected, reply)
+        assert expected in reply["error"] and "\n" not in reply["error"] and "Traceback" not in reply["error"]
+    status, reply = post(predict, b"not json", raw=True)
+    assert status == 400 and "not JSON" in reply["error"]
+    v2 = f"{url}/v2/models/classifier-mnist/infer"
+    for body, expected in [
+        ({"inputs": [{"name": "images", "shape": [2, 28, 28, 1], "datatype": "FP32", "data": [1.0]}]}, "reshape"),
+        ({"inputs": [{"name": "images", "shape": [1, 2], "datatype": "FP32", "data": [0.0, 0.0]}]}, "shape"),
+        ({"inputs": "x"}, "malformed request"),
+        ({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [0.0]}]}, "takes inputs"),
+    ]:
+        status, reply = post(v2, body)
+        assert status == 400 and expected in reply["error"], reply
+    status, reply = post(f"{url}/v1/models/gru-char-pydoc:predict", {"instances": [[0.5] * 8]})
+    assert status == 400 and "integer" in reply["error"]
+    status, reply = post(f"{url}/v1/models/lstm-stacked-sunspots:predict", {"instances": [[[1.0]]]})
+    assert status == 400 and "at least" in reply["error"]
+    body = json.loads((out / "classifier-mnist.classify.request.json").read_text())
+    assert post(predict, body)[0] == 200  # still serving
+
+
+def test_bounded_load_test_has_no_failed_request(server):
+    url, out = server
+    body = json.loads((out / "classifier-mnist.classify.request.json").read_text())
+    body = {**body, "instances": body["instances"][:1]}
+    result = load_test(f"{url}/v1/models/classifier-mnist:predict", body, requests=2000, clients=8, time_limit=120)
+    print("load test:", json.dumps(result))
+    assert result["failed"] == 0, result
+    assert result["requests"] == 2000 or result["stopped_by_time_limit"]
+    assert result["requests"] >= 100
+
+
+def test_onnx_runtime_and_an_entry_name_served_directly(tmp_path):
+    """`python -m zoo.serve NAME --runtime onnx`: exported first, then served by ONNX Runtime."""
+    with serving("classifier-mnist", "--runtime", "onnx", "--exports", str(tmp_path)) as (url, process):
+        body = json.loads((tmp_path / "classifier-mnist.classify.request.json").read_text())
+        status, reply = post(f"{url}/v1/models/classifier-mnist:predict", body)
+        assert status == 200
+        want = _keras("classifier-mnist", "classify", columns(body))
+        np.testing.assert_allclose([r["probabilities"] for r in reply["predictions"]], want["probabilities"], atol=1e-4)
+        assert not list(tmp_path.glob("classifier-mnist/*"))  # ONNX only: no SavedModel written
+
+
+def test_command_line_refuses_bad_targets_and_flags_in_one_line(tmp_path, shipped_exports):
+    out, _ = shipped_exports
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        for args, expected in [
+            (["no-such-model"], "no-such-model"),
+            ([str(tmp_path / "missing")], "missing"),
+            ([str(out), "--name", "nope"], "no export named nope"),
+            ([str(out), "--port", "70000"], "1..65535"),
+            ([str(out), "--max-batch", "0"], "positive"),
+            ([str(out), "--port", str(busy.getsockname()[1])], "cannot listen"),
+            (["dcgan-mnist", "--exports", str(out / "dcgan-mnist.export.json")], "is a file"),
+        ]:
+            r = run_cli("zoo.serve", *args, timeout=120)
+            assert r.returncode == 2, (args, r.stderr)
+            lines = [line for line in r.stderr.strip().splitlines() if line]
+            assert len(lines) == 1 and expected in lines[0], (args, r.stderr)
+    finally:
+        busy.close()
+
+
+def test_tf_serving_config_files_parse_with_the_serving_protos(shipped_exports):
+    from export.serving import BATCHING, PROMETHEUS_PATH, parse_config
+
+    out, _ = shipped_exports
+    models = parse_config("models", (out / "dcgan-mnist.models.config").read_text())
+    (config,) = models.model_config_list.config
+    assert config.name == "dcgan-mnist" and config.base_path == "/models/dcgan-mnist"
+    assert config.model_platform == "tensorflow" and config.model_version_policy.latest.num_versions == 1
+    batching = parse_config("batching", (out / "dcgan-mnist.batching.config").read_text())
+    assert batching.max_batch_size.value == BATCHING["max_batch_size"] == 64
+    assert batching.num_batch_threads.value == 2
+    monitoring = parse_config("monitoring", (out / "dcgan-mnist.monitoring.config").read_text())
+    assert monitoring.prometheus_config.enable and monitoring.prometheus_config.path == PROMETHEUS_PATH
+    with pytest.raises(Exception, match="max_batch_sizes"):
+        parse_config("batching", "max_batch_sizes { value: 3 }")
+    curl = (out / "dcgan-mnist.curl.sh").read_text()
+    assert "--model_config_file=/config/dcgan-mnist.models.config" in curl and "python -m zoo.serve" in curl
+    import yaml
+
+    services = list(yaml.safe_load_all((out / "dcgan-mnist.kserve.yaml").read_text()))
+    assert [s["kind"] for s in services] == ["InferenceService"] * 2
+    assert services[0]["spec"]["predictor"]["model"]["modelFormat"]["name"] == "tensorflow"
+    (container,) = services[1]["spec"]["predictor"]["containers"]
+    assert container["command"][:4] == ["python", "-m", "zoo.serve", "/mnt/models"] and "8080" in container["command"]
