@@ -108,20 +108,16 @@ def worker(names, threads, export_dir, seconds):
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
-    from zoo.endpoints import Input
-
     rows = []
     for name in names:
         report = json.loads((export_dir / f"{name}.export.json").read_text())
         key = next(iter(report["endpoints"]))
         model, endpoint, run = runtimes(name, key, export_dir, report, threads)
-        specs = report["litert"].get("inputs", {}).get(key) or report["endpoints"][key]["input_specs"]
-        specs = {
-            k: Input.described(v if isinstance(v, dict) else {"shape": v[0], "dtype": v[1]}) for k, v in specs.items()
-        }
-        specs = {k: Input(s.shape, s.dtype, endpoint.inputs[k].example, s.low, s.high) for k, s in specs.items()}
-        rng = np.random.default_rng(0)
-        batches = {b: {k: s.draw(rng, b) for k, s in specs.items()} for b in (1, 64)}
+        # The export's own parity inputs (at the LiteRT file's fixed length for recurrent entries).
+        stored = export_dir / f"{name}.{'litert-examples' if 'examples' in report['litert'] else 'examples'}.npz"
+        with np.load(stored) as arrays:
+            first = {k.split("/")[-1]: arrays[k][:1] for k in arrays.files if k.startswith(f"{key}/input/")}
+        batches = {b: {k: np.repeat(v, b, axis=0) for k, v in first.items()} for b in (1, 64)}
         for runtime, (fn, size) in run.items():
             one = timed(fn, batches[1], seconds)
             many = timed(fn, batches[64], seconds, least=5)
@@ -188,13 +184,16 @@ def table(rows, cards):
         label = f"**{runtime}**" if best[entry][0] == runtime else runtime
         quality = "" if metric is None else f"{metric} {value:.4g}"
         lines.append(
-            f"| {entry} | {label} | {size} | {r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {latency2} | {throughput2} | "
-            f"{quality} |"
+            f"| {entry} `{r['endpoint']}` | {label} | {size} | {r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {latency2} | "
+            f"{throughput2} | {quality} |"
         )
     summary = []
     for entry, (runtime, p50) in best.items():
-        keras = by[(entry, "keras eager", 1)]["p50_ms"]
-        summary.append(f"{entry}: {runtime} {p50:.2f} ms, {keras / p50:.1f}x faster than Keras eager ({keras:.2f} ms)")
+        keras, graph = by[(entry, "keras eager", 1)]["p50_ms"], by[(entry, "keras graph", 1)]["p50_ms"]
+        summary.append(
+            f"{entry}: {runtime} {p50:.2f} ms, {keras / p50:.1f}x faster than Keras eager `model(x)` ({keras:.2f} ms), "
+            f"{graph / p50:.1f}x faster than the same Keras graph under tf.function ({graph:.2f} ms)"
+        )
     return "\n".join(lines), summary
 
 
@@ -206,12 +205,22 @@ def main(argv=None):
     p.add_argument("--exports", default=None, help="reuse/keep the exports here (default: a temporary folder)")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--write-readme", action="store_true")
+    p.add_argument("--write-cards", action="store_true", help="add each entry's figures to its card ('inference')")
+    p.add_argument("--from-results", action="store_true", help="only rewrite the README/cards from --out")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         rows = worker(args.entries, args.threads[0], Path(args.exports), args.seconds)
         print(json.dumps(rows))
         return
+    if args.from_results:
+        return publish(json.loads(Path(args.out).read_text()), args)
+    result = measure(args)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    publish(result, args)
+
+
+def measure(args):
     with tempfile.TemporaryDirectory() as scratch:
         exports = Path(args.exports or scratch)
         missing = [n for n in args.entries if not (exports / f"{n}.export.json").is_file()]
@@ -227,19 +236,22 @@ def main(argv=None):
                 text=True,
             )
             rows += json.loads(done.stdout.strip().splitlines()[-1])
-    import zoo
-
-    cards = {n: zoo.card(n) for n in args.entries}
-    block, summary = table(rows, cards)
-    result = {
+    return {
         "command": "python benchmarks/inference.py " + " ".join(sys.argv[1:]),
         "cpu": cpu_flags(),
         "date": time.strftime("%Y-%m-%d"),
         "seconds_per_cell": args.seconds,
         "rows": rows,
-        "best_at_batch1_1thread": summary,
     }
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+def publish(result, args):
+    import zoo
+    from zoo import registry
+
+    rows = result["rows"]
+    entries = list(dict.fromkeys(r["entry"] for r in rows))
+    block, summary = table(rows, {n: zoo.card(n) for n in entries})
     print(block)
     print("\n".join(summary))
     if args.write_readme:
@@ -247,10 +259,35 @@ def main(argv=None):
 
         text = (
             f"{block}\n\nBest at batch 1, 1 thread: " + "; ".join(summary) + ".\n\n"
-            f"`{result['command']}` on {result['cpu']}, {result['date']}; {args.seconds:g} s per cell. "
-            "MB: file size. Bold: the fastest runtime at batch 1, 1 thread."
+            f"`{result['command'].strip()}` on {result['cpu']}, {result['date']}; {result['seconds_per_cell']:g} s "
+            "per cell. MB: file size. Bold: the fastest runtime at batch 1, 1 thread. Metric: see the script's "
+            "docstring (float runtimes: the card's figure, parity <= 1e-4; quantized LiteRT: measured through "
+            "the interpreter)."
         )
         rewrite("inference", text)
+    if args.write_cards:
+        for name in entries:
+            mine = [r for r in rows if r["entry"] == name]
+            path = registry.PRETRAINED_DIR / f"{name}.json"
+            card = json.loads(path.read_text())
+            card["inference"] = {
+                "command": result["command"].strip(),
+                "cpu": result["cpu"],
+                "date": result["date"],
+                "endpoint": mine[0]["endpoint"],
+                "input_shapes": mine[0]["input_shapes"],
+                "best_batch1_1thread": next(line for line in summary if line.startswith(name + ":")),
+                "runtimes": {
+                    f"{r['runtime']} ({r['threads']} thread{'s' if r['threads'] > 1 else ''})": {
+                        "bytes": r["bytes"],
+                        "p50_ms_batch1": round(r["p50_ms"], 3),
+                        "p99_ms_batch1": round(r["p99_ms"], 3),
+                        "examples_per_s_batch64": round(r["examples_per_s_batch64"], 1),
+                    }
+                    for r in mine
+                },
+            }
+            path.write_text(json.dumps(card, indent=2) + "\n")
 
 
 if __name__ == "__main__":
