@@ -129,15 +129,23 @@ def test_real_tf_serving_answers_like_keras(exported):
     server = shutil.which("tensorflow_model_server")
     if server is None:
         pytest.skip("tensorflow_model_server is not on PATH (TF Serving ships as a Docker image / apt repo only)")
+    from export.serving import parse_config
+
     model, out, _ = exported
     port, grpc_port = _free_port(), _free_port()
+    # The config files the export wrote, with base_path pointed at this folder instead of /models.
+    models = parse_config("models", (out / "tiny.models.config").read_text())
+    models.model_config_list.config[0].base_path = str(out / "tiny")
+    (out / "local.models.config").write_text(str(models))
     proc = subprocess.Popen(
         [
             server,
             f"--rest_api_port={port}",
             f"--port={grpc_port}",
-            "--model_name=tiny",
-            f"--model_base_path={out / 'tiny'}",
+            f"--model_config_file={out / 'local.models.config'}",
+            "--enable_batching",
+            f"--batching_parameters_file={out / 'tiny.batching.config'}",
+            f"--monitoring_config_file={out / 'tiny.monitoring.config'}",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -153,6 +161,8 @@ def test_real_tf_serving_answers_like_keras(exported):
         # The generated REST body, as written next to the export.
         body = json.loads((out / "tiny.sample.request.json").read_text())
         reply = json.loads(urllib.request.urlopen(url + ":predict", data=json.dumps(body).encode(), timeout=30).read())
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/monitoring/prometheus/metrics", timeout=5).read()
+        assert b":tensorflow:" in metrics  # the monitoring config took effect
         z = np.asarray([row["z"] for row in body["instances"]], np.float32)
         images = np.array([p["images"] for p in reply["predictions"]])
         np.testing.assert_allclose(images, model.endpoints()["sample"](z=z)["images"], atol=1e-4)
