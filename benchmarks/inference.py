@@ -7,7 +7,8 @@ Each thread count runs in its own process (TensorFlow fixes its thread pools at 
 sets every runtime to that many threads: TensorFlow intra/inter-op, ONNX Runtime intra-op, the
 LiteRT interpreter. Runtimes per entry (its first endpoint, the same inputs everywhere):
   keras eager        the endpoint's function called eagerly (the Keras layers, `model(x)`)
-  keras graph        the same function under tf.function (the graph `model.predict` runs)
+  keras predict      `model.predict(x)` of a Keras model whose call() is the endpoint's function
+  keras graph        the same function under tf.function, called directly (no predict loop)
   zoo API            `model.endpoints()[k](**x)`: input checks + eager call + output checks
   savedmodel         the exported signature through `tf.saved_model.load`
   onnx / ort         ONNX Runtime on the .onnx (all graph optimisations) and the .ort file
@@ -76,6 +77,14 @@ def runtimes(name, key, export_dir, report, threads):
     endpoint = model.endpoints()[key]
     run = {}
     run["keras eager"] = (lambda x: {k: np.asarray(v) for k, v in endpoint.fn(**x).items()}, None)
+    import keras
+
+    class Wrapped(keras.Model):  # the endpoint as a Keras model, so that `predict` runs it as a user would
+        def call(self, inputs):
+            return endpoint.fn(**inputs)
+
+    wrapped = Wrapped()
+    run["keras predict"] = (lambda x: wrapped.predict(x, batch_size=len(next(iter(x.values()))), verbose=0), None)
     graph = tf.function(endpoint.fn, autograph=False)
     run["keras graph"] = (lambda x: {k: v.numpy() for k, v in graph(**x).items()}, None)
     run["zoo API"] = (lambda x: endpoint(**x), None)

@@ -472,14 +472,8 @@ def main(argv=None):
             if reports:
                 folder, names = target, args.name or list(reports)
             else:
-                import zoo
-                from export import export_model
-
-                model = zoo.load(args.target)  # a bad name or path: one line
-                names = args.name or [model.card.get("name") or target.name]
                 folder = Path(args.exports or scratch)
-                say(f"exporting {args.target} as {names[0]} ({args.runtime}) into {folder}")
-                export_model(model, folder, names[0], formats=(args.runtime,), progress=say)
+                names = [export_first(args.target, folder, args.runtime, args.name[0] if args.name else None)]
             served = [
                 ServedExport(folder, name, args.runtime, threads=args.threads or 0, max_batch=args.max_batch)
                 for name in names
@@ -498,6 +492,23 @@ def main(argv=None):
             )
 
         start(served, args.host, args.port, args.log_requests, ready=ready)
+
+
+def export_first(target, folder, runtime, name=None):
+    """Export an entry or run with the user's own command (`python -m export TARGET --format RUNTIME`,
+    its stage lines shown) into `folder`; the exported name. Its one-line error becomes a ZooError."""
+    import subprocess
+
+    command = [sys.executable, "-m", "export", str(target), "--format", runtime, "--out", str(folder)]
+    done = subprocess.run(command + (["--as", name] if name else []), capture_output=True, text=True)
+    lines = done.stderr.strip().splitlines()
+    if done.returncode != 0:
+        message = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "")
+        raise ZooError(message.removeprefix("error: ") or f"exporting {target} failed (exit {done.returncode})")
+    for line in lines:
+        print(line, file=sys.stderr)
+    report = next(line.split()[-1] for line in done.stdout.splitlines() if line.startswith("report"))
+    return Path(report).name[: -len(".export.json")]
 
 
 def _check_port_free(parser, host, port):
