@@ -23,7 +23,6 @@ field "litert_variants"). Figures are in `benchmarks/results/inference.json` wit
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -35,19 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from machine import cpu_flags  # noqa: E402
+
 ENTRIES = ["dcgan-mnist", "ae-conv-mnist", "classifier-mnist", "lstm-stacked-sunspots", "gru-char-pydoc"]
 RESULTS = ROOT / "benchmarks" / "results" / "inference.json"
-
-
-def cpu_flags():
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor()
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
-    simd = [f for f in ("avx512f", "avx512_vnni", "avx2", "fma") if f in flags]
-    return f"{model} ({', '.join(simd)}; {os.cpu_count()} cores)"
 
 
 def timed(fn, inputs, seconds, least=20):

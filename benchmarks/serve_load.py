@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from inference import cpu_flags  # noqa: E402
+from machine import cpu_flags  # noqa: E402
 
 from zoo.serve import load_test, running  # noqa: E402
 

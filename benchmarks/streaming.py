@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from machine import cpu_flags  # noqa: E402
+
 
 def make_folder(root, n, size=64, seed=0):
     import numpy as np
@@ -70,14 +72,6 @@ def train(folder, out, steps, in_memory):
     card = json.loads((Path(out) / "card.json").read_text())
     fit = card["training"]["seconds_last_session"]
     return {"peak_rss_mib": usage.ru_maxrss / 1024, "images_per_s": steps * 64 / fit, "fit_s": fit, "wall_s": wall}
-
-
-def cpu_flags():
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    return " ".join(f for f in ("avx2", "avx512f", "fma") if f in flags)
 
 
 def main(argv=None):
