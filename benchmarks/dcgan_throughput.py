@@ -115,8 +115,14 @@ def zoo_dcgan(pixels, **recipe):
     model.compile(learning_rate=2e-4, jit_compile=True)
     warm, _ = training_batches(pixels, BATCH, 0, 0, 1)
     model.fit(warm.take(3), epochs=1, verbose=0)  # warm-up: tracing + XLA compilation
-    ds, steps = training_batches(pixels, BATCH, 0, 0, 1)
-    return lambda epochs: model.fit(ds.repeat(), epochs=epochs, steps_per_epoch=steps, verbose=0)
+
+    def run(epochs):
+        # A finite dataset of exactly `epochs` epochs, as the trainer feeds it. With `ds.repeat()`
+        # instead, some launches stalled ~15 s after training ended (benchmarks/fit_stall.py).
+        ds, steps = training_batches(pixels, BATCH, 0, 0, epochs)
+        return model.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=0)
+
+    return run
 
 
 def images_per_second(run, epochs, n):

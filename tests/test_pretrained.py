@@ -58,6 +58,11 @@ def test_forecaster_beats_both_naive_forecasts():
     assert metrics["model"]["mae"] == pytest.approx(model.card["metrics"]["model"]["mae"], rel=1e-4)
     assert metrics["model"]["mae"] < metrics["naive"]["mae"]
     assert metrics["model"]["mae"] < metrics["seasonal_naive_period_11"]["mae"]
+    # The card's classical figures are reproduced too (including the AR(11) the LSTM loses to).
+    for family in ("autoreg", "ets", "arima"):
+        card = model.card["metrics"][family]
+        assert metrics[family]["config"] == card["config"]
+        assert metrics[family]["mae"] == pytest.approx(card["mae"], rel=1e-6)
 
 
 def test_row_classifier_accuracy(test_digits):

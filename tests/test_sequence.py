@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from zoo.errors import InputError
-from zoo.sequence import CELLS, CharLanguageModel, Forecaster, SequenceClassifier
+from zoo.sequence import CELLS, CharLanguageModel, Forecaster, SequenceClassifier, classical
 from zoo.sequence.charlm import load_chunks
 from zoo.sequence.forecast import load_forecasting, windows
 
@@ -80,7 +80,7 @@ def test_forecasting_split_scaling_and_baselines():
     assert origins[0] == 10 and x[0].tolist() == [7, 8, 9] and y[-1].tolist() == [18, 19]
 
 
-def test_forecaster_metrics_include_both_baselines():
+def test_forecaster_metrics_include_naive_and_classical_baselines():
     test = load_forecasting("sunspots", "test", 24, 10)
     model = Forecaster(window=24, horizon=10, units=4, seed=0).attach_recipe(test.recipe())
     metrics = model.held_out_metrics(test)
@@ -89,6 +89,42 @@ def test_forecaster_metrics_include_both_baselines():
     origins = np.arange(end, len(values) - 10 + 1)
     naive_mae = np.mean([np.abs(values[t : t + 10] - values[t - 1]).mean() for t in origins])
     assert metrics["naive"]["mae"] == pytest.approx(naive_mae)
+    # The classical models are scored on exactly these origins and horizon.
+    assert {"autoreg", "ets", "arima"} <= set(metrics)
+    chosen = classical.choose("autoreg", values, end, origins, 10, 11)
+    actual = np.stack([values[t : t + 10] for t in origins])
+    assert metrics["autoreg"]["mae"] == pytest.approx(np.abs(chosen.forecasts - actual).mean())
+    assert metrics["autoreg"]["config"] == chosen.config
+
+
+def ar2_series(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.zeros(n)
+    for t in range(2, n):
+        y[t] = 5.0 + 0.6 * y[t - 1] - 0.3 * y[t - 2] + rng.standard_normal()
+    return y
+
+
+@pytest.mark.parametrize("family, config", [("autoreg", 2), ("arima", (2, 0, 1)), ("ets", (True, False))])
+def test_classical_forecasts_from_every_origin_equal_statsmodels_apply(family, config):
+    values = ar2_series()
+    fitted = classical.FAMILIES[family][0](values[:150], config, None)
+    origins = np.arange(160, 231, 10)
+    expected = np.stack([fitted.apply(values[:t]).forecast(5) for t in origins])
+    np.testing.assert_allclose(classical.forecasts_from(fitted, values, origins, 5), expected, atol=1e-8)
+
+
+def test_classical_baselines_recover_a_known_ar_process():
+    values = ar2_series()
+    origins = np.arange(200, 231)
+    chosen = classical.classical_forecasts(values, 200, origins, 3)
+    assert set(chosen) == {"autoreg", "ets", "arima"}
+    assert all(c.forecasts.shape == (len(origins), 3) for c in chosen.values())
+    # One-step forecasts close to the true conditional mean 5 + 0.6 y[t-1] - 0.3 y[t-2] (the order
+    # picked on 40 validation origins may overshoot 2; the extra lags get near-zero weights).
+    truth = 5.0 + 0.6 * values[origins - 1] - 0.3 * values[origins - 2]
+    error = np.abs(chosen["autoreg"].forecasts[:, 0] - truth)
+    assert error.mean() < 0.3 and error.max() < 1.0, error
 
 
 # --- export: variable length SavedModel, builtin-only LiteRT --------------------------------------------

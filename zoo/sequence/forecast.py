@@ -219,14 +219,17 @@ class Forecaster(SequenceModel):
 
     def held_out_metrics(self, test_set):
         """MAE / RMSE of every forecast from every origin after the training part, against the naive
-        (last value repeated) and seasonal-naive (same phase one period earlier) forecasts."""
+        (last value repeated) and seasonal-naive (same phase one period earlier) forecasts and the
+        classical models of `zoo.sequence.classical` (each configured on the validation years)."""
+        from zoo.sequence.classical import PROTOCOL, classical_forecasts
+
         values, train_end, period = test_set.info["values"], test_set.info["train_end"], test_set.info["period"]
         inputs, actual, origins = windows(values, self.window, self.horizon, train_end, len(values) - self.horizon)
         ours = self.forecast(inputs)
         naive = np.repeat(values[origins - 1][:, None], self.horizon, axis=1)
         steps = np.arange(self.horizon)
         seasonal = values[origins[:, None] - period + steps % period]
-        return {
+        result = {
             "protocol": f"rolling origin over the held-out {len(values) - train_end} values "
             f"({len(origins)} origins x {self.horizon} steps), "
             f"history {self.window}; scaling fitted on the first {train_end} values",
@@ -234,3 +237,7 @@ class Forecaster(SequenceModel):
             "naive": errors(naive, actual),
             f"seasonal_naive_period_{period}": errors(seasonal, actual),
         }
+        for name, choice in classical_forecasts(values, train_end, origins, self.horizon, period).items():
+            result[name] = {**errors(choice.forecasts, actual), "config": choice.config}
+        result["classical_protocol"] = PROTOCOL
+        return result

@@ -1,0 +1,145 @@
+"""Classical forecasts that the recurrent forecaster is measured against, in its own protocol.
+
+Each family's configuration (an autoregression's order, an ETS form, an ARIMA order) is chosen the
+way a forecaster would choose it without looking at the test years: fitted on the first part of
+the training values, scored by rolling-origin MAE on the rest of them (the validation years),
+the best refitted on all training values. Its parameters are then fixed, and from every test
+origin it forecasts `horizon` steps from the history up to that origin (statsmodels' `apply`,
+which filters new data with the fitted parameters) -- the same origins, history and horizon as
+the network, which is also trained once and then only fed each origin's history.
+
+    AutoReg  AR(p) with a constant, p in 1..MAX_LAGS                     (statsmodels AutoReg)
+    ETS      level / + additive damped trend / + additive seasonality of the series' period,
+             state-space exponential smoothing fitted by maximum likelihood
+    ARIMA    (p, d, q) over a small grid                                  (statsmodels ARIMA)
+
+No TensorFlow here: the numbers can be checked on their own.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_LAGS = 24
+ARIMA_ORDERS = tuple((p, d, q) for p in (1, 2, 3) for d in (0, 1) for q in (0, 1, 2))
+VALIDATION_FRACTION = 0.2
+PROTOCOL = (
+    "autoreg AR(p), ets (level / damped trend / seasonality), arima (p,d,q): each configuration chosen by "
+    "rolling-origin MAE on the last 20% of the training values (fitted on the rest), refitted on all "
+    "training values, then its parameters fixed and applied to each test origin's history"
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A classical configuration chosen on the validation years, and its test-origin forecasts."""
+
+    family: str
+    config: str
+    validation_mae: float
+    forecasts: np.ndarray  # [origins, horizon]
+
+
+def _autoreg(values, lags, period):
+    from statsmodels.tsa.ar_model import AutoReg
+
+    return AutoReg(values, lags=lags, trend="c").fit()
+
+
+def _ets(values, form, period):
+    from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
+
+    trend, seasonal = form
+    return ExponentialSmoothing(values, trend=trend, damped_trend=trend, seasonal=period if seasonal else None).fit(
+        disp=0
+    )
+
+
+def _arima(values, order, period):
+    from statsmodels.tsa.arima.model import ARIMA
+
+    return ARIMA(values, order=order, trend="c" if order[1] == 0 else "n").fit()
+
+
+def _ets_forms(period):
+    forms = [(False, False), (True, False)]
+    return forms + [(False, True), (True, True)] if period else forms
+
+
+def _describe_ets(form):
+    trend, seasonal = form
+    return "level" + (" + damped trend" if trend else "") + (" + seasonality" if seasonal else "")
+
+
+FAMILIES = {
+    # name: (fit(values, config, period), candidate configs(period, n), describe(config))
+    "autoreg": (_autoreg, lambda period, n: range(1, min(MAX_LAGS, n // 4) + 1), lambda p: f"AR({p})"),
+    "ets": (_ets, lambda period, n: _ets_forms(period), _describe_ets),
+    "arima": (_arima, lambda period, n: ARIMA_ORDERS, lambda order: f"ARIMA{order}"),
+}
+
+
+def forecasts_from(fitted, values, origins, horizon):
+    """`[len(origins), horizon]`: the fitted model's forecasts from each origin t given values[:t]
+    (what `fitted.apply(values[:t]).forecast(horizon)` gives, computed in one pass)."""
+    values, origins = np.asarray(values, np.float64), np.asarray(origins)
+    if hasattr(fitted, "filter_results"):  # a state-space model (ETS, ARIMA): filter once
+        run = fitted.apply(values[: origins.max()]).filter_results
+        design, obs_intercept = run.design[:, :, 0], run.obs_intercept[:, 0]
+        transition, state_intercept = run.transition[:, :, 0], run.state_intercept[:, 0]
+        state = run.predicted_state[:, origins]  # [k_states, origins]: the state at t given values[:t]
+        steps = []
+        for _ in range(horizon):
+            steps.append((design @ state)[0] + obs_intercept[0])
+            state = transition @ state + state_intercept[:, None]
+        return np.stack(steps, axis=1)
+    # AutoReg: y_t = c + sum_i phi_i y_{t-i}, iterated on its own forecasts
+    constant, phi = fitted.params[0], np.asarray(fitted.params[1:])
+    lags = len(phi)
+    history = np.stack([values[t - lags : t] for t in origins]) if lags else np.zeros((len(origins), 0))
+    steps = []
+    for _ in range(horizon):
+        step = constant + history[:, ::-1] @ phi if lags else np.full(len(origins), constant)
+        steps.append(step)
+        history = np.concatenate([history[:, 1:], step[:, None]], axis=1) if lags else history
+    return np.stack(steps, axis=1)
+
+
+def _mae(forecasts, values, origins, horizon):
+    actual = np.stack([values[t : t + horizon] for t in origins])
+    return float(np.mean(np.abs(forecasts - actual)))
+
+
+def choose(family, values, train_end, origins, horizon, period=None):
+    """Fit `family`'s candidates on values[:v], pick the lowest rolling-origin MAE over the
+    validation origins v..train_end-horizon, refit it on values[:train_end], forecast `origins`."""
+    fit, candidates, describe = FAMILIES[family]
+    values = np.asarray(values, np.float64)
+    validation_start = int(round(train_end * (1 - VALIDATION_FRACTION)))
+    validation = np.arange(validation_start, train_end - horizon + 1)
+    if len(validation) < 1:
+        raise ValueError(f"{train_end} training values leave no validation origin for horizon {horizon}")
+    scored = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' convergence and frequency notes
+        for config in candidates(period, validation_start):
+            try:
+                fitted = fit(values[:validation_start], config, period)
+                mae = _mae(forecasts_from(fitted, values, validation, horizon), values, validation, horizon)
+            except (np.linalg.LinAlgError, ValueError):
+                continue  # a configuration this series cannot support
+            if np.isfinite(mae):
+                scored.append((mae, config))
+        if not scored:
+            raise ValueError(f"no {family} configuration could be fitted")
+        best_mae, best = min(scored, key=lambda item: item[0])
+        fitted = fit(values[:train_end], best, period)
+        return Choice(family, describe(best), best_mae, forecasts_from(fitted, values, origins, horizon))
+
+
+def classical_forecasts(values, train_end, origins, horizon, period=None):
+    """Every family's chosen configuration and its forecasts from `origins`, by family name."""
+    return {family: choose(family, values, train_end, origins, horizon, period) for family in FAMILIES}
