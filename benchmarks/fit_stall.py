@@ -6,8 +6,14 @@ callback marks (train begin, first batch, last batch end, train end).
 
 Found with it (2-core AVX2 machine, idle): in some launches `fit` returns ~15 s after on_train_end,
 at a total of exactly 41.0 s (the 121.8 images/s readings of dcgan_throughput.py); the steps
-themselves are as fast as in other launches. Not seen with a finite dataset or with tf.data
-autotuning off (0 of 5 launches each, vs 3 of 9 with `ds.repeat()`): a lead, not yet a proof.
+themselves are as fast as in other launches. It first looked tied to `ds.repeat()` (3 of 9
+launches, 0 of 5 with a finite dataset), but dcgan_throughput.py with finite datasets still gave
+121.7 images/s (41.0 s per fit) as the minimum of every zoo variant over five launches (and as
+the median of two of them) and 60.9 images/s (82.0 s, twice 41.0) as the keras.io baseline's
+minimum: fit calls end on a 41 s grid, whatever the model or input pipeline. Not explained yet.
+With STALL_TRACE=1 the Python
+stacks of every thread are dumped 3 s after training ended, to see what the process waits on
+(three launches on a busy machine did not stall).
 """
 
 import json
@@ -55,6 +61,10 @@ def main(mode):
 
         def on_train_end(self, logs=None):
             marks["train_end"] = time.perf_counter() - start
+            if os.environ.get("STALL_TRACE"):  # where the main thread waits 3 s after training ended
+                import faulthandler
+
+                faulthandler.dump_traceback_later(3, exit=False)
 
     if mode == "finite":
         model.fit(ds, epochs=1, verbose=0, callbacks=[Marks()])

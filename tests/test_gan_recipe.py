@@ -103,8 +103,33 @@ def test_adaptive_probability_moves_towards_the_target_and_is_checkpointed(tmp_p
     assert float(fresh.augment_probability) == pytest.approx(0.5 - 1 / 500)
 
 
+def test_r1_penalty_is_the_hand_computed_input_gradient_and_reaches_the_loss():
+    model = tiny_dcgan(r1_gamma=10.0, dropout=0.0)  # no dropout: the same D in both computations
+    model.compile()
+    assert (model.d_optimizer.beta_1, model.d_optimizer.beta_2) == (0.0, 0.99)  # StyleGAN2's Adam with R1
+    real = tf.constant(REAL[:16])
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        scores = tf.reduce_sum(model.discriminator(real, training=True))
+    want = np.mean(np.sum(np.square(tape.gradient(scores, real).numpy()), axis=(1, 2, 3)))
+    fake = model.generator(model.latents(16, seed=1))
+    logs = model.discriminator_step(real, fake)
+    assert float(logs["r1_penalty"]) == pytest.approx(want, rel=1e-4)
+    # The same step without R1 has a loss lower by exactly (gamma / 2) E|grad|^2.
+    plain = tiny_dcgan(dropout=0.0)
+    plain.compile()
+    plain.discriminator.set_weights(model.discriminator.get_weights())
+    model_again = tiny_dcgan(r1_gamma=10.0, dropout=0.0)
+    model_again.compile()
+    model_again.discriminator.set_weights(model.discriminator.get_weights())
+    with_r1 = model_again.discriminator_step(real, fake)
+    without = plain.discriminator_step(real, fake)
+    gap = float(with_r1["d_loss"]) - float(without["d_loss"])
+    assert gap == pytest.approx(5.0 * float(with_r1["r1_penalty"]), rel=1e-3)
+
+
 def test_resume_with_ema_and_augmentation_is_bit_identical(tmp_path):
-    config = dict(ema_decay=0.9, augment="translation,cutout,color", augment_target=0.6)
+    config = dict(ema_decay=0.9, augment="translation,cutout,color", augment_target=0.6, r1_gamma=1.0)
     straight = tiny_dcgan(**config)
     straight.compile()
     straight.fit(REAL, batch_size=16, epochs=2, shuffle=False, verbose=0)
@@ -129,6 +154,8 @@ def test_bad_recipe_settings_are_refused():
         tiny_dcgan(augment_target=0.6)
     with pytest.raises(InputError, match="ema_decay"):
         tiny_dcgan(ema_decay=1.0)
+    with pytest.raises(InputError, match="r1_gamma"):
+        tiny_dcgan(r1_gamma=-1.0)
 
 
 def test_the_trainer_flags_reach_the_model_and_default_to_the_recipe():
@@ -139,7 +166,7 @@ def test_the_trainer_flags_reach_the_model_and_default_to_the_recipe():
     parser = argparse.ArgumentParser()
     dcgan.add_arguments(parser)
     args = parser.parse_args([])
-    assert harness.gan_recipe(args) == {"ema_decay": 0.999, "augment": "", "augment_target": None}
+    assert harness.gan_recipe(args) == {"ema_decay": 0.999, "augment": "", "augment_target": None, "r1_gamma": 0.0}
     args = parser.parse_args(["--augment", "none", "--ema-decay", "0"])
     assert harness.gan_recipe(args)["augment"] == "" and harness.gan_recipe(args)["ema_decay"] == 0
     with pytest.raises(SystemExit):

@@ -5,10 +5,12 @@ from zoo.choices import LOSSES
 
 
 def add_arguments(parser):
-    harness.add_gan_recipe(parser)
+    # The flagship recipe (README "Small-data GAN recipe"): R1 on the discriminator with StyleGAN2's
+    # Adam, generator EMA, a 32-wide network at batch 32 and lr 1e-3 -- the most progress per CPU second.
+    harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
-    parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count (generator 2w, w)")
+    parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count (generator 2w, w)")
     parser.add_argument(
         "--dropout", type=harness.dropout_rate, default=0.2, help="dropout before the discriminator's last layer"
     )
@@ -30,7 +32,15 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main(
-        "dcgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=10, batch_size=64, name="dcgan-{data}"
+        "dcgan",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=20,
+        batch_size=32,
+        lr=1e-3,
+        name="dcgan-{data}",
     )
 
 

@@ -25,7 +25,15 @@ import time
 from pathlib import Path
 
 from zoo import checkpoint
-from zoo.checks import augment_flag, dropout_rate, fraction, positive_float, positive_int, zero_to_one  # noqa: F401
+from zoo.checks import (  # noqa: F401
+    augment_flag,
+    dropout_rate,
+    fraction,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    zero_to_one,
+)
 from zoo.checks import seed_flag as seed
 from zoo.data import available as offline_datasets
 from zoo.data import load_images, scale_images, training_batches
@@ -36,7 +44,7 @@ class UsageError(ZooError):
     """A flag combination or output folder that cannot be used."""
 
 
-def add_gan_recipe(p, ema_decay=0.999, augment="none"):
+def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
     # Defaults from benchmarks/gan_recipe.py at the default 10-epoch budget (DCGAN, MNIST-5k, seed 0,
     # FID on the evaluation protocol): plain 160.5, EMA 136.1, translation+cutout 178.4. EMA helps
     # at once; augmentation slows these short runs down and is left to longer ones (--augment).
@@ -64,11 +72,24 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none"):
         help="apply --augment with a probability p tuned during training to keep E[sign D(real)] at TARGET "
         "(ADA; e.g. 0.6); default: always augment",
     )
+    p.add_argument(
+        "--r1-gamma",
+        type=non_negative_float,
+        default=r1_gamma,
+        metavar="GAMMA",
+        help=f"R1 penalty (gamma/2)|grad D(real)|^2 on the discriminator (0 = off; with it, Adam uses "
+        f"StyleGAN2's betas (0, 0.99)); default {r1_gamma:g}",
+    )
 
 
 def gan_recipe(args):
     """Constructor arguments of the GAN recipe flags."""
-    return {"ema_decay": args.ema_decay, "augment": args.augment, "augment_target": args.augment_adaptive}
+    return {
+        "ema_decay": args.ema_decay,
+        "augment": args.augment,
+        "augment_target": args.augment_adaptive,
+        "r1_gamma": args.r1_gamma,
+    }
 
 
 def parser(model, description, epochs, batch_size, lr, name, dataset=None):
@@ -481,7 +502,10 @@ def _train(model_name, args, build, argv, load_data, strategy):
     return model, card
 
 
-RESUME_FIXED = ("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch")
+RESUME_FIXED = (
+    *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
+    *("ema_decay", "augment", "augment_adaptive", "r1_gamma"),  # the GAN recipe
+)
 
 
 def check_resume(before, args, out):

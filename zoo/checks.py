@@ -99,6 +99,7 @@ def _checked(convert, ok, expected, bound):
 
 positive_int = _checked(int, lambda v: v > 0, "a positive integer", "a positive integer")
 positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number", "a positive finite number")
+non_negative_float = _checked(float, lambda v: 0 <= v < float("inf"), "a number", "0 or a positive finite number")
 seed_flag = _checked(int, lambda v: 0 <= v < 2**31, "a whole number", "in [0, 2^31)")
 zero_to_one = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
 dropout_rate = zero_to_one

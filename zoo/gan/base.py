@@ -62,6 +62,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         ema_decay=0.0,
         augment="",
         augment_target=None,
+        r1_gamma=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -75,10 +76,13 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         self.ema_decay = checks.number(ema_decay, "ema_decay", 0.0, 0.99999)
         self.augment_policy = parse_policy(augment)
         self.augment_target = None if augment_target is None else checks.number(augment_target, "augment_target", 0, 1)
+        self.r1_gamma = checks.number(r1_gamma, "r1_gamma", 0.0)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
         if self.adversarial.gradient_penalty_weight:
             for name in ("gradient_penalty", "wasserstein"):
                 self.trackers[name] = keras.metrics.Mean(name=name)
+        if self.r1_gamma:
+            self.trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
         if self.augment_target is not None:
             if not self.augment_policy:
                 raise InputError("an adaptive augmentation target needs an augmentation policy (augment=...)")
@@ -127,6 +131,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
             "ema_decay": self.ema_decay,
             "augment": ",".join(self.augment_policy),
             "augment_target": self.augment_target,
+            "r1_gamma": self.r1_gamma,
             "name": self.name,
         }
 
@@ -140,8 +145,12 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def default_optimizer(self, learning_rate=2e-4):
+        """Adam as the loss's paper uses it: β=(0, 0.9) for WGAN-GP (Gulrajani et al.), β=(0, 0.99)
+        with an R1 penalty (StyleGAN2's setting), else the DCGAN paper's β1 = 0.5."""
         if self.adversarial.gradient_penalty_weight:
             return keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.9)
+        if self.r1_gamma:
+            return keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99)
         return keras.optimizers.Adam(learning_rate, beta_1=0.5)
 
     # --- the shared half of a GAN step ------------------------------------------------------------
@@ -180,10 +189,19 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
         """One discriminator update on real and (already detached) fake images; returns its logs."""
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
-            real_logits = self.critic(real, labels)
+            with tf.GradientTape(watch_accessed_variables=False) as input_tape:
+                input_tape.watch(real)
+                real_logits = self.critic(real, labels)
             fake_logits = self.critic(fake, labels)
             per_example = self.adversarial.discriminator(real_logits, fake_logits)
             logs = {}
+            if self.r1_gamma:
+                # R1 (Mescheder et al. 2018): (gamma / 2) |grad_x D(x)|^2 on the real images, the same
+                # forward pass as the loss's (the gradient passes through the augmentation, if any).
+                grads = input_tape.gradient(real_logits, real)  # of the sum over the batch
+                r1 = tf.reduce_sum(tf.square(grads), axis=list(range(1, len(real.shape))))
+                per_example += 0.5 * self.r1_gamma * r1
+                logs["r1_penalty"] = batch_mean(r1)
             if self.adversarial.gradient_penalty_weight:
                 alpha = replica_draw(
                     lambda shape: keras.random.uniform(shape, seed=self.noise), batch

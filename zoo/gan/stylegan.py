@@ -214,22 +214,17 @@ class StyleGANLite(GAN):
     ):
         kwargs.setdefault("image_shape", (32, 32, 1))
         kwargs.setdefault("latent_dim", 64)
-        super().__init__(**kwargs)  # loss: any of zoo.losses (non-saturating logistic by default)
+        super().__init__(r1_gamma=r1_gamma, **kwargs)  # loss: any of zoo.losses (non-saturating logistic)
         if mapping_layers < 4:
             raise ValueError(f"the mapping network needs at least 4 layers, got {mapping_layers}")
         self.w_dim, self.mapping_layers, self.channels = int(w_dim), int(mapping_layers), [int(c) for c in channels]
-        self.d_width, self.r1_gamma, self.mixing, self.w_avg_decay = (
-            int(d_width),
-            float(r1_gamma),
-            float(mixing),
-            float(w_avg_decay),
-        )
+        self.d_width, self.mixing, self.w_avg_decay = int(d_width), float(mixing), float(w_avg_decay)
         self.mapping = build_mapping(self.latent_dim, self.w_dim, self.mapping_layers)
         self.synthesis = Synthesis(self.image_shape[0], self.channels, self.image_shape[2], name="synthesis")
         self.synthesis.build((None, self.synthesis.num_ws, self.w_dim))
         self.discriminator = build_discriminator(self.image_shape, self.d_width)
         self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
-        self.trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
+        self.trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")  # logged even when gamma = 0
         if self.ema_decay or self.augment_policy:
             raise InputError(
                 "StyleGAN-lite keeps its own average (w_avg) and has no generator EMA or augmentation yet; "
@@ -244,7 +239,6 @@ class StyleGANLite(GAN):
             "mapping_layers": self.mapping_layers,
             "channels": self.channels,
             "d_width": self.d_width,
-            "r1_gamma": self.r1_gamma,
             "mixing": self.mixing,
             "w_avg_decay": self.w_avg_decay,
         }
