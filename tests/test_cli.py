@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -51,6 +52,7 @@ def test_help_documents_the_flags():
         (["--batch-size", "-4"], "--batch-size: must be a positive integer"),
         (["--lr", "nan"], "--lr: must be a positive finite number"),
         (["--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+        (["--r1-gamma", "-1"], "--r1-gamma: must be 0 or a positive finite number"),
         (["--dataset", "mnist4k"], "unknown dataset 'mnist4k' (did you mean: mnist5k"),
     ],
 )
@@ -81,6 +83,9 @@ def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
     rows = list(csv.DictReader((out / "log.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2"] and all(np.isfinite(float(r["d_loss"])) for r in rows)
+    assert all(float(r["r1_penalty"]) > 0 for r in rows)  # the flagship recipe: R1 and EMA on by default
+    config = json.loads((out / "card.json").read_text())["config"]
+    assert config["r1_gamma"] == 1.0 and config["ema_decay"] == 0.999
     assert list((out / "tensorboard" / "train").glob("events.*")) and list(
         (out / "tensorboard" / "samples").glob("events.*")
     )

@@ -166,7 +166,7 @@ def test_the_trainer_flags_reach_the_model_and_default_to_the_recipe():
     parser = argparse.ArgumentParser()
     dcgan.add_arguments(parser)
     args = parser.parse_args([])
-    assert harness.gan_recipe(args) == {"ema_decay": 0.999, "augment": "", "augment_target": None, "r1_gamma": 0.0}
+    assert harness.gan_recipe(args) == {"ema_decay": 0.999, "augment": "", "augment_target": None, "r1_gamma": 1.0}
     args = parser.parse_args(["--augment", "none", "--ema-decay", "0"])
     assert harness.gan_recipe(args)["augment"] == "" and harness.gan_recipe(args)["ema_decay"] == 0
     with pytest.raises(SystemExit):

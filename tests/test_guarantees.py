@@ -63,6 +63,8 @@ def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
     )
     assert changed.returncode == 2
     assert "--resume with --batch-size 64, but the run in" in _one_line(changed.stderr)
+    recipe = run_cli("train.dcgan", *TINY, "--r1-gamma", "0", "--epochs", "500", "--out", str(out), "--resume")
+    assert recipe.returncode == 2 and "--resume with --r1-gamma 0.0, but the run in" in _one_line(recipe.stderr)
     assert (out / "checkpoint.npz").read_bytes() == before
     assert not (out / "card.json").exists()
     # An unfinished run is named as such, not as an unknown model.
