@@ -70,3 +70,23 @@ def test_row_classifier_accuracy(test_digits):
     accuracy = float(np.mean(model.probabilities(test_digits).argmax(1) == load_images("mnist5k", "test").labels))
     assert accuracy == pytest.approx(model.card["metrics"]["test_accuracy"], abs=1e-6)
     assert accuracy > 0.9
+
+
+def test_char_lm_card_compares_with_compressors_on_the_scored_text():
+    from zoo.sequence.charlm import TEST_FRACTION, compressor_bits_per_char, load_text
+
+    model = zoo.load("gru-char-pydoc")
+    card = model.card["metrics"]
+    text, _ = load_text("pydoc")
+    cut = int(len(text) * (1 - TEST_FRACTION))
+    scored = text[cut + 1 : cut + 1 + card["test_characters"]]
+    test = model.data("test")
+    assert [model.vocabulary.index(c) for c in scored] == test.targets.reshape(-1).tolist()  # the same characters
+    assert compressor_bits_per_char(text[:cut], scored) == card["compressors_bits_per_char"]  # deterministic
+    # What the card says in words: the GRU beats gzip either way and xz alone, and loses to xz given the
+    # training text (it copies long repeated passages of the docs).
+    compressors = card["compressors_bits_per_char"]
+    assert card["test_bits_per_char"] < min(compressors["gzip-9"].values()) and (
+        card["test_bits_per_char"] < compressors["xz-9"]["alone"]
+    )
+    assert compressors["xz-9"]["after_training_text"] < card["test_bits_per_char"]

@@ -272,3 +272,16 @@ def test_forecast_plot_paths_and_render(tmp_path):
     assert all(ours.shape == (10,) and seasonal.shape == (10,) for _, ours, seasonal in paths)
     vis.render(model, "forecast", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_compressor_bits_per_char_counts_characters_and_uses_the_training_text():
+    from zoo.sequence.charlm import compressor_bits_per_char
+
+    rng = np.random.default_rng(0)
+    train = "".join(rng.choice(list("abcdefgh"), 20000))
+    figures = compressor_bits_per_char(train, train[:5000])  # test text seen verbatim in training
+    for name in ("gzip-9", "xz-9"):
+        assert 2.0 < figures[name]["alone"] < 4.0  # 8 equiprobable letters: 3 bits each, plus overhead
+        assert figures[name]["after_training_text"] < 0.5 * figures[name]["alone"]
+    two_byte = compressor_bits_per_char("é" * 100, "é" * 100)
+    assert two_byte["gzip-9"]["alone"] < 8.0  # per character, not per UTF-8 byte

@@ -63,7 +63,10 @@ def load_text(name):
     raise UnknownNameError(f"unknown text '{name}'; use pydoc (offline) or tfds:<name>")
 
 
-def load_chunks(name, split, length, test_fraction=0.1):
+TEST_FRACTION = 0.1  # the held-out part: the text's last 10%
+
+
+def load_chunks(name, split, length, test_fraction=TEST_FRACTION):
     """ArraySet of (ids [length], next ids [length]) chunks of the text's `split` part; the
     vocabulary (every character of the whole text, sorted) is in `info`."""
     text, description = load_text(name)
@@ -84,6 +87,27 @@ def load_chunks(name, split, length, test_fraction=0.1):
         "sha256": hashlib.sha256(text.encode()).hexdigest(),
     }
     return ArraySet(name, split, inputs, targets, info)
+
+
+def compressor_bits_per_char(train_text, test_text):
+    """Bits per character that general-purpose compressors spend on `test_text` (UTF-8): alone, and
+    given `train_text` first (size of train+test compressed minus train compressed: the compressor's
+    analogue of having trained on the training text). gzip -9 (32 KB window) and xz -9 (LZMA2)."""
+    import gzip
+    import lzma
+
+    compressors = {
+        "gzip-9": lambda data: len(gzip.compress(data, compresslevel=9, mtime=0)),
+        "xz-9": lambda data: len(lzma.compress(data, preset=9)),
+    }
+    train, test = train_text.encode("utf-8"), test_text.encode("utf-8")
+    result = {}
+    for name, size in compressors.items():
+        result[name] = {
+            "alone": 8.0 * size(test) / len(test_text),
+            "after_training_text": 8.0 * (size(train + test) - size(train)) / len(test_text),
+        }
+    return result
 
 
 @register_architecture("char-lm")
@@ -216,9 +240,16 @@ class CharLanguageModel(SequenceModel):
             ce = keras.losses.sparse_categorical_crossentropy(test_set.targets[i : i + 64], logits, from_logits=True)
             nats += float(tf.reduce_sum(ce))
             count += int(np.prod(ce.shape))
+        # The compressors see exactly the characters scored: the targets of the test chunks.
+        text, _ = load_text(self.dataset)
+        cut = int(len(text) * (1 - TEST_FRACTION))
+        scored = text[cut + 1 : cut + 1 + count]
         return {
             "test_bits_per_char": nats / count / math.log(2.0),
             "test_characters": count,
             "protocol": f"teacher-forced on the last 10% of the text in chunks of {test_set.inputs.shape[1]}",
+            "compressors_bits_per_char": compressor_bits_per_char(text[:cut], scored),
+            "compressors_protocol": "the same scored characters, UTF-8; 'after_training_text': compressed size "
+            "of training text + scored text minus that of the training text alone",
             "sample_temperature_0.8": self.generate("The ", 160, temperature=0.8, seed=0),
         }
