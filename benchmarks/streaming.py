@@ -58,6 +58,7 @@ def train(folder, out, steps, in_memory):
         str(steps),
         "--batch-size",
         "64",
+        *("--width", "64", "--r1-gamma", "0"),  # the DCGAN as measured before the R1 recipe
         "--no-export",
         "--quiet",
         "--out",
@@ -107,7 +108,7 @@ def main(argv=None):
     machine = f"{platform.machine()}, {os.cpu_count()} cores, CPU flags: {cpu_flags()}"
     lines.append(
         f"\n`python benchmarks/streaming.py --sizes {' '.join(map(str, args.sizes))} --steps {args.steps}`: "
-        f"the default DCGAN (width 64) at 64x64, batch 64, one epoch cut to {args.steps} steps, each run a fresh "
+        f"the DCGAN at width 64 without R1 at 64x64, batch 64, one epoch cut to {args.steps} steps, each run a fresh "
         f"process; peak RSS of that process (wait4), images/s = steps x 64 / the fit's seconds (first-step "
         f"compilation included). {machine}."
     )
