@@ -187,6 +187,7 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
 
     def discriminator_step(self, real, fake, labels=None):
         """One discriminator update on real and (already detached) fake images; returns its logs."""
+        real = tf.convert_to_tensor(real)  # a tape watches tensors, not NumPy arrays
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             with tf.GradientTape(watch_accessed_variables=False) as input_tape:
