@@ -18,7 +18,7 @@ AUTOENCODERS = [
     "ae-conv-mnist",
     "vae-mnist",
 ]
-SEQUENCE = ["lstm-stacked-sunspots", "bilstm-mnist-rows", "gru-char-pydoc"]
+SEQUENCE = ["lstm-stacked-sunspots", "lstm-quantile-sunspots", "bilstm-mnist-rows", "gru-char-pydoc"]
 
 
 def test_every_required_entry_is_shipped():
@@ -90,3 +90,14 @@ def test_char_lm_card_compares_with_compressors_on_the_scored_text():
         card["test_bits_per_char"] < compressors["xz-9"]["alone"]
     )
     assert compressors["xz-9"]["after_training_text"] < card["test_bits_per_char"]
+
+
+def test_quantile_forecaster_reproduces_its_card_and_beats_the_classical_models():
+    model = zoo.load("lstm-quantile-sunspots")
+    card = model.card["metrics"]
+    metrics = model.held_out_metrics(model.data("test"))
+    assert metrics["model"]["mae"] == pytest.approx(card["model"]["mae"], rel=1e-4)
+    assert metrics["quantiles"]["coverage"] == pytest.approx(card["quantiles"]["coverage"])
+    # What the README says: its median beats every baseline, AR(11) included; the 80% band over-covers.
+    assert metrics["model"]["mae"] < min(metrics[k]["mae"] for k in ("naive", "autoreg", "ets", "arima"))
+    assert metrics["quantiles"]["coverage"] > 0.8

@@ -285,3 +285,64 @@ def test_compressor_bits_per_char_counts_characters_and_uses_the_training_text()
         assert figures[name]["after_training_text"] < 0.5 * figures[name]["alone"]
     two_byte = compressor_bits_per_char("é" * 100, "é" * 100)
     assert two_byte["gzip-9"]["alone"] < 8.0  # per character, not per UTF-8 byte
+
+
+# --- quantile forecasts -------------------------------------------------------------------------------
+def test_quantile_forecasts_are_ordered_and_the_median_is_the_point_forecast():
+    model = forecaster(quantiles=(0.1, 0.5, 0.9))
+    history = 10 + 5 * np.random.default_rng(4).standard_normal((16, 9))
+    levels = model.forecast(history, quantiles=True)
+    assert levels.shape == (16, 3, 3)
+    assert np.all(np.diff(levels, axis=-1) > 0)  # no crossing, whatever the weights
+    np.testing.assert_array_equal(model.forecast(history), levels[..., 1])
+    with pytest.raises(InputError, match="point forecasts only"):
+        forecaster().forecast(history, quantiles=True)
+    for bad in [(0.1, 0.9), (0.5, 0.1), (0.0, 0.5), (0.5, 0.5, 0.9)]:
+        with pytest.raises(InputError, match="quantiles must be"):
+            forecaster(quantiles=bad)
+
+
+def test_pinball_loss_is_hand_computed():
+    from zoo.sequence.forecast import pinball
+
+    targets = tf.constant([[1.0, 4.0]])
+    outputs = tf.constant([[[0.0, 2.0], [5.0, 4.0]]])  # [N=1, H=2, Q=2] for levels 0.1, 0.9
+    got = pinball(targets, outputs, (0.1, 0.9)).numpy()
+    # 1 vs 0: under by 1 -> 0.1 * 1;  1 vs 2: over by 1 -> 0.1;  4 vs 5: over by 1 -> 0.9;  4 vs 4: 0
+    np.testing.assert_allclose(got, [[[0.1, 0.1], [0.9, 0.0]]], atol=1e-7)
+
+
+def test_quantile_metrics_measure_coverage_on_the_held_out_origins():
+    test = load_forecasting("sunspots", "test", 24, 10)
+    model = Forecaster(window=24, horizon=10, units=4, seed=0, quantiles=(0.1, 0.5, 0.9))
+    model.attach_recipe(test.recipe())
+    metrics = model.held_out_metrics(test)["quantiles"]
+    inputs, actual, _ = windows(test.info["values"], 24, 10, test.info["train_end"], len(test.info["values"]) - 10)
+    levels = model.forecast(inputs, quantiles=True)
+    inside = (actual >= levels[..., 0]) & (actual <= levels[..., 2])
+    assert metrics["coverage"] == pytest.approx(inside.mean()) and metrics["levels"] == [0.1, 0.5, 0.9]
+    assert metrics["interval"].startswith("0.1-0.9 (80% nominal)")
+
+
+def test_quantile_forecaster_exports_both_outputs_with_parity(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from export import export_model
+    from export.verify import litert_ops
+
+    keras.utils.set_random_seed(3)
+    model = forecaster(quantiles=(0.1, 0.5, 0.9))
+    report = export_model(model, tmp_path, "tiny-quantiles", formats=("onnx", "litert"))
+    assert max(report["onnx"]["forecast"]["parity"].values()) <= 1e-4
+    path = tmp_path / "tiny-quantiles.tflite"
+    assert not [op for op in litert_ops(path) if op.startswith("Flex") or op == "CUSTOM"]
+    history = (10 + np.random.default_rng(2).standard_normal((3, 6, 1))).astype(np.float32)
+    got = Interpreter(model_path=str(path)).get_signature_runner("forecast")(history=history)
+    want = model.endpoints()["forecast"](history=history)
+    for key in ("forecast", "quantiles"):
+        np.testing.assert_allclose(got[key], want[key], atol=1e-4)
+
+
+def test_cli_refuses_bad_quantile_levels(tmp_path, cli):
+    r = cli("train.forecaster", "--quantiles", "0.1,0.9", "--out", str(tmp_path / "run"))
+    assert r.returncode == 2 and "including 0.5" in r.stderr and not (tmp_path / "run").exists()

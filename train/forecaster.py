@@ -9,6 +9,14 @@ def add_arguments(p):
     add_cell_arguments(p, cell="lstm", units=32, depth=2)
     p.add_argument("--window", type=harness.positive_int, default=24, help="history length the model learns from")
     p.add_argument("--horizon", type=harness.positive_int, default=10, help="values forecast at once")
+    p.add_argument(
+        "--quantiles",
+        type=harness.quantile_levels,
+        default=(),
+        metavar="LEVELS",
+        help="forecast these quantile levels too (pinball loss), e.g. 0.1,0.5,0.9; the median is the point "
+        "forecast; default: a point forecast (squared error)",
+    )
 
 
 def load_data(args, split):
@@ -24,7 +32,7 @@ def build(args, data):
         raise harness.UsageError(
             "--cell bilstm would read the history backwards too; it is allowed for classification, not needed here"
         )  # noqa: E501
-    return Forecaster(window=args.window, horizon=args.horizon, **cell_config(args))
+    return Forecaster(window=args.window, horizon=args.horizon, quantiles=args.quantiles, **cell_config(args))
 
 
 def main(argv=None):

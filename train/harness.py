@@ -32,6 +32,7 @@ from zoo.checks import (  # noqa: F401
     non_negative_float,
     positive_float,
     positive_int,
+    quantile_levels,
     zero_to_one,
 )
 from zoo.checks import seed_flag as seed

@@ -152,6 +152,33 @@ def output_folder(path, empty=False, what="--out"):
     return path
 
 
+def quantiles(levels):
+    """Quantile levels: strictly increasing, inside (0, 1), including the median 0.5 (the point
+    forecast); () for a point forecaster."""
+    levels = tuple(float(q) for q in levels)
+    if levels and (any(not 0 < q < 1 for q in levels) or list(levels) != sorted(set(levels)) or 0.5 not in levels):
+        raise InputError(
+            f"quantiles must be increasing levels strictly between 0 and 1 including 0.5, got {list(levels)}"
+        )
+    return levels
+
+
+def quantile_levels(text):
+    """--quantiles: a comma list of levels, checked by `quantiles`."""
+    import argparse
+
+    try:
+        levels = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers such as 0.1,0.5,0.9, got '{text}'"
+        ) from None
+    try:
+        return quantiles(levels)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("quantiles must be", "must be")) from None
+
+
 def augment_flag(text):
     """--augment: 'none' or a comma list of zoo.choices.AUGMENTATIONS, as the model stores it."""
     import argparse

@@ -8,8 +8,9 @@ Visual diagnosis of zoo models:
   interpolate  latent walks: rows of images between pairs of seeds (spherical interpolation)
   latent       an autoencoder's codes of the held-out digits in 2-D, coloured by label, next to
                PCA's 2-D projection of the same pixels (codes wider than 2 are projected by PCA too)
-  forecast     a forecaster's multi-step forecasts over the held-out part of its series, against the
-               actual values and the seasonal-naive forecast
+  forecast     a forecaster's multi-step forecasts over the held-out part of its series (its outer
+               quantiles as a band, if it has them), against the actual values and the seasonal-naive
+               forecast
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """
@@ -250,6 +251,19 @@ def _render_forecast(model, path):
             label=f"{(model.card or {}).get('name', 'model')} ({model.horizon} steps at once)" if i == 0 else None,
         )
         ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label="seasonal naive" if i == 0 else None)
+        if model.quantiles:  # the outer quantile levels as a band
+            history = values[origin - model.window : origin]
+            levels = model.forecast(history, quantiles=True)
+            low, high = model.quantiles[0], model.quantiles[-1]
+            ax.fill_between(
+                span,
+                levels[:, 0],
+                levels[:, -1],
+                color="tab:red",
+                alpha=0.18,
+                lw=0,
+                label=f"{low:g}-{high:g} quantiles" if i == 0 else None,
+            )
     ax.set_title(
         f"held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)", fontsize=9
     )

@@ -91,6 +91,13 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8):
     return ArraySet(name, split, scale(inputs)[..., None], scale(targets), info)
 
 
+def pinball(targets, outputs, levels):
+    """Per-level pinball (quantile) loss [N, H, Q] of `outputs` [N, H, Q] for `targets` [N, H]."""
+    diff = targets[..., None] - outputs
+    tau = tf.constant(levels, outputs.dtype)
+    return tf.maximum(tau * diff, (tau - 1.0) * diff)
+
+
 def errors(forecasts, actual):
     diff = np.asarray(forecasts, np.float64) - np.asarray(actual, np.float64)
     return {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff**2)))}
@@ -102,8 +109,9 @@ class Forecaster(SequenceModel):
 
     task_metric_names = ("mae_scaled",)
 
-    def __init__(self, window=24, horizon=10, instance_norm=True, **kwargs):
+    def __init__(self, window=24, horizon=10, instance_norm=True, quantiles=(), **kwargs):
         self.window, self.horizon, self.instance_norm = int(window), int(horizon), bool(instance_norm)
+        self.quantiles = checks.quantiles(quantiles)
         super().__init__(**kwargs)
 
     # The series, its split and its scaling are the run's data recipe, not the architecture.
@@ -129,6 +137,7 @@ class Forecaster(SequenceModel):
             "window": self.window,
             "horizon": self.horizon,
             "instance_norm": self.instance_norm,
+            "quantiles": list(self.quantiles),
         }
 
     @property
@@ -139,7 +148,22 @@ class Forecaster(SequenceModel):
         return [keras.Input((self.fixed_length, 1))]
 
     def head(self):
-        return [keras.layers.Dense(self.horizon, name="forecast")]
+        if not self.quantiles:
+            return [keras.layers.Dense(self.horizon, name="forecast")]
+        q = len(self.quantiles)
+        return [keras.layers.Dense(self.horizon * q, name="forecast"), keras.layers.Reshape((self.horizon, q))]
+
+    def ordered(self, raw):
+        """[N, H, Q] raw outputs -> quantiles that cannot cross: the lowest, then positive steps
+        (softplus, written as log(1 + exp) so every runtime has it as builtin ops)."""
+        levels = [raw[..., 0]]
+        for k in range(1, len(self.quantiles)):
+            levels.append(levels[-1] + tf.math.log(1.0 + tf.exp(raw[..., k])))
+        return tf.stack(levels, axis=-1)
+
+    @property
+    def median_index(self):
+        return self.quantiles.index(0.5)
 
     def call(self, history, training=False):
         """Scaled history -> scaled forecast. With instance_norm (RevIN, Kim et al. 2022), each window
@@ -148,22 +172,37 @@ class Forecaster(SequenceModel):
         1947 peak higher than any before) stays in the range the network was trained on."""
         history = tf.cast(history, tf.float32)  # a mixed precision policy would hand it over in bfloat16
         if not self.instance_norm:
-            return self.network(history, training=training)
+            return self.scaled_forecast(history, training)
         centre = tf.reduce_mean(history, axis=1, keepdims=True)
         spread = tf.sqrt(tf.reduce_mean(tf.square(history - centre), axis=1, keepdims=True) + 1e-5)
-        out = self.network((history - centre) / spread, training=training)
+        out = self.scaled_forecast((history - centre) / spread, training)
+        if self.quantiles:  # [N, H, Q]: every level mapped back alike
+            return out * spread + centre
         return out * spread[:, :, 0] + centre[:, :, 0]
 
+    def scaled_forecast(self, history, training):
+        out = self.network(history, training=training)
+        return self.ordered(out) if self.quantiles else out
+
+    def point(self, outputs):
+        """The point forecast [N, H] in `outputs`: the median when the model forecasts quantiles."""
+        return outputs[..., self.median_index] if self.quantiles else outputs
+
     def per_example_loss(self, targets, outputs):
-        return tf.reduce_mean(tf.square(targets - outputs), axis=1)
+        if not self.quantiles:
+            return tf.reduce_mean(tf.square(targets - outputs), axis=1)
+        return tf.reduce_mean(pinball(targets, outputs, self.quantiles), axis=[1, 2])
 
     def task_metrics(self, targets, outputs):
-        return {"mae_scaled": tf.reduce_mean(tf.abs(targets - outputs))}
+        return {"mae_scaled": tf.reduce_mean(tf.abs(targets - self.point(outputs)))}
 
     def endpoints(self):
         def forecast(history):
             scaled = (history - self.mean) / self.std
-            return {"forecast": self(scaled) * self.std + self.mean}
+            out = self(scaled) * self.std + self.mean
+            if not self.quantiles:
+                return {"forecast": out}
+            return {"forecast": self.point(out), "quantiles": out}
 
         return {
             "forecast": Endpoint(
@@ -175,8 +214,14 @@ class Forecaster(SequenceModel):
                     )
                 },
                 doc=f"the last T >= {self.window} values of the series [N, T, 1] -> the next {self.horizon} "
-                f"values [N, {self.horizon}]",
-                outputs=("forecast",),
+                f"values [N, {self.horizon}]"
+                + (
+                    f" (the median) and quantiles [N, {self.horizon}, {len(self.quantiles)}] at levels "
+                    f"{', '.join(f'{q:g}' for q in self.quantiles)}"
+                    if self.quantiles
+                    else ""
+                ),
+                outputs=("forecast", "quantiles") if self.quantiles else ("forecast",),
             )
         }
 
@@ -184,8 +229,11 @@ class Forecaster(SequenceModel):
         shape = (shape[0], self.fixed_length or self.window + 6, 1)  # a length other than the training window
         return self.mean + self.std * rng.standard_normal(shape)
 
-    def forecast(self, history):
-        """The next `horizon` values after `history` ([T] one series, or [N, T] / [N, T, 1] several)."""
+    def forecast(self, history, quantiles=False):
+        """The next `horizon` values after `history` ([T] one series, or [N, T] / [N, T, 1] several);
+        with `quantiles=True` (a model trained with quantile levels), every level: [..., horizon, Q]."""
+        if quantiles and not self.quantiles:
+            raise InputError("this forecaster was trained for point forecasts only (no quantile levels)")
         history = checks.array(history, "history")
         shape, single = history.shape, history.ndim == 1
         if single:
@@ -204,7 +252,7 @@ class Forecaster(SequenceModel):
                 f"history of {history.shape[1]} values is too short: the model forecasts one series (1 feature) "
                 f"from at least {self.window} values{read_as}"
             )
-        result = self.endpoints()["forecast"].batched(history=history)["forecast"]
+        result = self.endpoints()["forecast"].batched(history=history)["quantiles" if quantiles else "forecast"]
         return result[0] if single else result
 
     vis_kinds = ("forecast", "curves")
@@ -226,6 +274,21 @@ class Forecaster(SequenceModel):
         values, train_end, period = test_set.info["values"], test_set.info["train_end"], test_set.info["period"]
         inputs, actual, origins = windows(values, self.window, self.horizon, train_end, len(values) - self.horizon)
         ours = self.forecast(inputs)
+        probabilistic = {}
+        if self.quantiles:
+            levels = self.forecast(inputs, quantiles=True)  # [origins, horizon, Q]
+            low, high = self.quantiles[0], self.quantiles[-1]
+            inside = (actual >= levels[..., 0]) & (actual <= levels[..., -1])
+            loss = np.asarray(pinball(tf.constant(actual, tf.float32), tf.constant(levels, tf.float32), self.quantiles))
+            probabilistic = {
+                "quantiles": {
+                    "levels": list(self.quantiles),
+                    "interval": f"{low:g}-{high:g} ({100 * (high - low):.0f}% nominal)",
+                    "coverage": float(inside.mean()),
+                    "mean_width": float(np.mean(levels[..., -1] - levels[..., 0])),
+                    "pinball_per_level": [float(v) for v in loss.mean(axis=(0, 1))],
+                }
+            }
         naive = np.repeat(values[origins - 1][:, None], self.horizon, axis=1)
         steps = np.arange(self.horizon)
         seasonal = values[origins[:, None] - period + steps % period]
@@ -240,4 +303,5 @@ class Forecaster(SequenceModel):
         for name, choice in classical_forecasts(values, train_end, origins, self.horizon, period).items():
             result[name] = {**errors(choice.forecasts, actual), "config": choice.config}
         result["classical_protocol"] = PROTOCOL
+        result.update(probabilistic)
         return result
