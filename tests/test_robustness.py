@@ -125,6 +125,7 @@ SCALARS = {"n": COUNTS, "length": COUNTS, "steps": COUNTS, "seed": SEEDS}
 SCALARS.update(psi=NUMBERS, temperature=NUMBERS, percentile=NUMBERS)
 SCALARS["direction"] = st.sampled_from(["a_to_b", "b_to_a", "a2b", 3, None])
 SCALARS["text"] = SCALARS["prompt"] = st.sampled_from(["the ", "def f", "", "\x00€", 5, None])
+SCALARS["quantiles"] = st.sampled_from([False, True, 1, "yes", None])
 
 
 def _template(model, parameter, rng):

@@ -232,6 +232,8 @@ class Forecaster(SequenceModel):
     def forecast(self, history, quantiles=False):
         """The next `horizon` values after `history` ([T] one series, or [N, T] / [N, T, 1] several);
         with `quantiles=True` (a model trained with quantile levels), every level: [..., horizon, Q]."""
+        if not isinstance(quantiles, (bool, np.bool_)):
+            raise InputError(f"quantiles must be True or False, got {quantiles!r}")
         if quantiles and not self.quantiles:
             raise InputError("this forecaster was trained for point forecasts only (no quantile levels)")
         history = checks.array(history, "history")
