@@ -275,10 +275,12 @@ class Forecaster(SequenceModel):
 
         values, train_end, period = test_set.info["values"], test_set.info["train_end"], test_set.info["period"]
         inputs, actual, origins = windows(values, self.window, self.horizon, train_end, len(values) - self.horizon)
-        ours = self.forecast(inputs)
         probabilistic = {}
-        if self.quantiles:
+        if not self.quantiles:
+            ours = self.forecast(inputs)
+        else:  # one pass: every level, the median among them
             levels = self.forecast(inputs, quantiles=True)  # [origins, horizon, Q]
+            ours = levels[..., self.median_index]
             low, high = self.quantiles[0], self.quantiles[-1]
             inside = (actual >= levels[..., 0]) & (actual <= levels[..., -1])
             loss = np.asarray(pinball(tf.constant(actual, tf.float32), tf.constant(levels, tf.float32), self.quantiles))
