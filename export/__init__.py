@@ -84,6 +84,7 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
                 "input_specs": {n: s.describe() for n, s in e.inputs.items()},
                 "outputs": {o: _output_spec(e, v) for o, v in examples[k][1].items()},
                 "doc": e.doc,
+                **({"meta": e.meta} if e.meta else {}),
             }
             for k, e in endpoints.items()
         },

@@ -18,7 +18,10 @@ from zoo.errors import InputError
 ENTRIES = zoo.available()
 _MODELS = {}
 SETTINGS = settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
 )
 
 
@@ -121,7 +124,7 @@ KEY_DAMAGE = ["same"] * 5 + ["missing", "unknown", "mismatched_batch"]
 COUNTS = st.sampled_from([1, 2, 3, np.int64(2), 0, -1, 2.5, True, "3", None])
 SEEDS = st.sampled_from([0, 7, np.int32(3), -1, 2**40, 1.5, "a", None])
 NUMBERS = st.sampled_from([0.0, 0.5, 1.0, 3, np.float32(0.7), -0.5, 2.0, 250.0, math.nan, math.inf, "a", None, True])
-SCALARS = {"n": COUNTS, "length": COUNTS, "steps": COUNTS, "seed": SEEDS}
+SCALARS = {"n": COUNTS, "length": COUNTS, "steps": COUNTS, "batch": COUNTS, "seed": SEEDS}
 SCALARS.update(psi=NUMBERS, temperature=NUMBERS, percentile=NUMBERS)
 SCALARS["direction"] = st.sampled_from(["a_to_b", "b_to_a", "a2b", 3, None])
 SCALARS["text"] = SCALARS["prompt"] = st.sampled_from(["the ", "def f", "", "\x00€", 5, None])

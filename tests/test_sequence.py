@@ -193,6 +193,70 @@ def test_teacher_forcing_and_free_running():
     assert model.generate(prompt, 20, 1.0, seed=3) == model.generate(prompt, 20, 1.0, seed=3)
 
 
+@pytest.mark.parametrize("cell, depth", [("gru", 1), ("lstm", 2)])
+def test_step_endpoint_in_a_loop_equals_the_full_sequence_at_every_position(cell, depth):
+    model = char_lm(cell, depth=depth)
+    ids = model.encode("abc defgh hab")
+    full = model.step_logits(ids)
+    step = model.endpoints()["step"]
+    state = model.initial_state()
+    assert state.shape == (1, depth * 6 * (2 if cell == "lstm" else 1)) and not state.any()
+    for t, token in enumerate(ids):
+        out = step(ids=np.array([token], np.int32), state=state)
+        np.testing.assert_allclose(out["logits"][0], full[t], atol=1e-5)
+        state = out["next_state"]
+    # Rows are independent: a batch of two sequences steps like each alone.
+    both = step(ids=np.array([1, 2], np.int32), state=np.stack([state[0], model.initial_state()[0]]))
+    np.testing.assert_allclose(both["logits"][1], model.step_logits(np.array([2]))[0], atol=1e-5)
+    # generate() is that loop: greedy text fed back through step equals the teacher-forced argmax chain.
+    text = model.generate("abc", 12, temperature=0)
+    forced = model.step_logits(model.encode("abc" + text))
+    assert model.decode(forced[2:-1].argmax(-1)) == text
+
+
+def test_step_endpoint_refuses_a_state_of_the_wrong_shape():
+    step = char_lm("lstm").endpoints()["step"]
+    with pytest.raises(InputError, match=r"state' must have shape \[N, 12\]"):
+        step(ids=np.array([1], np.int32), state=np.zeros((1, 6), np.float32))
+    with pytest.raises(InputError, match="one batch size"):
+        step(ids=np.array([1, 2], np.int32), state=np.zeros((1, 12), np.float32))
+    with pytest.raises(InputError, match="NaN"):
+        step(ids=np.array([1], np.int32), state=np.full((1, 12), np.nan, np.float32))
+    with pytest.raises(InputError, match="prompt is empty"):
+        from zoo import decoding
+
+        decoding.generate(lambda ids, state: (None, state), [], np.zeros((1, 12)), 3)
+
+
+def test_exported_step_generates_the_keras_text_without_tensorflow(shipped_exports):
+    """`python -m zoo.decoding` drives the exported step file one character per call with NumPy and
+    ONNX Runtime or LiteRT (TensorFlow made unimportable for the LiteRT run) and writes the same
+    200 characters as the Keras model; bad names and prompts are one line, exit 2."""
+    import subprocess
+    import sys
+
+    import zoo
+
+    out, _ = shipped_exports
+    expected = zoo.load("gru-char-pydoc").generate("The ", 200, temperature=0.8, seed=0)
+    blocked = "import sys, runpy; sys.modules.update(tensorflow=None, keras=None); "
+    blocked += "runpy.run_module('zoo.decoding', run_name='__main__')"
+    args = [str(out), "gru-char-pydoc", "--prompt", "The ", "--length", "200", "--temperature", "0.8"]
+    for runtime, launcher in (("onnx", ["-m", "zoo.decoding"]), ("litert", ["-c", blocked])):
+        r = subprocess.run([sys.executable, *launcher, *args, "--runtime", runtime], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "The " + expected + "\n", runtime
+    for bad, message in (
+        (["nope"], "no export report"),
+        (["gru-char-pydoc", "--prompt", "\u20ac"], "not in the model's vocabulary"),
+        (["gru-char-pydoc", "--prompt", ""], "prompt is empty"),
+        (["dcgan-mnist"], "no step endpoint"),
+        (["gru-char-pydoc", "--length", "0"], "positive integer"),
+    ):
+        r = subprocess.run([sys.executable, "-m", "zoo.decoding", str(out), *bad], capture_output=True, text=True)
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
 def test_char_chunks_are_shifted_by_one():
     data = load_chunks("pydoc", "train", 50)
     vocab = data.info["vocabulary"]

@@ -64,6 +64,7 @@ class Endpoint:
     inputs: dict
     doc: str = ""
     outputs: tuple = field(default=())  # output names, for documentation and checks
+    meta: dict = field(default_factory=dict)  # what a client needs besides tensors (e.g. a vocabulary), JSON
 
     def tensor_specs(self):
         import tensorflow as tf

@@ -159,11 +159,51 @@ class CharLanguageModel(SequenceModel):
         nats = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True))
         return {"bits_per_char": nats / math.log(2.0)}
 
+    # --- one character per call: the recurrent state carried by the caller ---------------------------
+    @property
+    def state_size(self):
+        """Width of the `state` vector `step` takes and returns: every layer's state, concatenated
+        (GRU: h; LSTM: h then c)."""
+        return self.depth * self.units * (2 if self.cell == "lstm" else 1)
+
+    def initial_state(self, batch=1):
+        """The state before the first character: zeros `[batch, state_size]`, as in training."""
+        return np.zeros((checks.count(batch, "batch"), self.state_size), np.float32)
+
+    def step(self, ids, state):
+        """(logits `[N, vocabulary]`, next state `[N, state_size]`) after reading one character per
+        row: the same cells as the full network, run for one time step (O(1) work per character)."""
+        embedding, *recurrent, dense = self.network.layers
+        x, states, width = embedding(ids), [], self.units * (2 if self.cell == "lstm" else 1)
+        for i, layer in enumerate(recurrent):
+            own = state[:, i * width : (i + 1) * width]
+            previous = [own[:, : self.units], own[:, self.units :]] if self.cell == "lstm" else [own]
+            x, new = layer.cell(x, previous, training=False)
+            states.extend(new)
+        return dense(x), tf.concat(states, axis=-1)
+
     def endpoints(self):
         def next_char_logits(ids):
             return {"logits": self(ids)[:, -1, :]}
 
+        def step(ids, state):
+            logits, next_state = self.step(ids, state)
+            return {"logits": logits, "next_state": next_state}
+
+        size = len(self.vocabulary)
         return {
+            "step": Endpoint(
+                "step",
+                step,
+                {
+                    "ids": Input((None,), "int32", low=0, high=size - 1),
+                    "state": Input((None, self.state_size), "float32"),
+                },
+                doc=f"one character id per row (0..{size - 1}) and the state from the previous call (zeros "
+                f"[N, {self.state_size}] at the start) -> logits of the next character and the next state",
+                outputs=("logits", "next_state"),
+                meta={"vocabulary": self.vocabulary, "state_size": self.state_size, "cell": self.cell},
+            ),
             "next_char_logits": Endpoint(
                 "next_char_logits",
                 next_char_logits,
@@ -171,11 +211,11 @@ class CharLanguageModel(SequenceModel):
                 doc=f"character ids [N, T] (0..{len(self.vocabulary) - 1}, see the card's vocabulary) -> logits "
                 f"of the next character",
                 outputs=("logits",),
-            )
+            ),
         }
 
     # --- text in, text out ------------------------------------------------------------------------
-    api = ("encode", "decode", "generate", "step_logits")
+    api = ("encode", "decode", "generate", "step_logits", "initial_state")
 
     def encode(self, text):
         """Character ids `[len(text)]` of `text` (every character must be in the vocabulary)."""
@@ -210,19 +250,20 @@ class CharLanguageModel(SequenceModel):
 
     def generate(self, prompt, length=200, temperature=1.0, seed=0):
         """Free-running generation: `length` characters after `prompt`, each sampled from the
-        softmax of logits / temperature and fed back (temperature 0: greedy)."""
+        softmax of logits / temperature and fed back (temperature 0: greedy). One `step` per
+        character: the whole text so far is carried in the recurrent state, never recomputed --
+        the loop (`zoo.decoding.generate`) is the one a client runs on the exported `step`."""
+        from zoo import decoding
+
         length, temperature = checks.count(length, "length"), checks.number(temperature, "temperature", low=0)
-        ids = list(self.encode(prompt))
-        rng = np.random.default_rng(checks.seed(seed))
-        step = tf.function(lambda x: self(x)[:, -1, :], reduce_retracing=True)
-        for _ in range(length):
-            logits = np.asarray(step(tf.constant([ids[-self.context :]], tf.int32))[0], np.float64)
-            if temperature == 0:
-                ids.append(int(logits.argmax()))
-                continue
-            p = np.exp((logits - logits.max()) / temperature)
-            ids.append(int(rng.choice(len(p), p=p / p.sum())))
-        return self.decode(ids[len(prompt) :])
+        step = tf.function(lambda ids, state: self.step(ids, state))
+
+        def run(ids, state):
+            logits, state = step(tf.constant(ids, tf.int32), tf.constant(state))
+            return logits.numpy(), state.numpy()
+
+        ids = decoding.generate(run, self.encode(prompt), self.initial_state(), length, temperature, checks.seed(seed))
+        return self.decode(ids)
 
     def data(self, split):
         return load_chunks(self.dataset, split, self.context)
