@@ -257,6 +257,61 @@ def test_exported_step_generates_the_keras_text_without_tensorflow(shipped_expor
         assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_path):
+    """`--validation-fraction F --patience P` (any sequence trainer): val_loss is scored on the end of
+    the training series after every epoch, training stops P epochs after the best one, and the saved
+    weights are the best epoch's. A run killed before the stop and resumed stops at the same epoch
+    with the same weights; resuming a stopped run is refused; --patience alone is refused before
+    TensorFlow loads."""
+    from conftest import run_cli
+
+    import zoo
+
+    flags = ["--units", "8", "--lr", "0.01", "--validation-fraction", "0.2", "--patience", "2", "--no-export"]
+    whole = tmp_path / "whole"
+    assert run_cli("train.forecaster", *flags, "--epochs", "40", "--out", str(whole), "--quiet").returncode == 0
+    card = json.loads((whole / "card.json").read_text())
+    stop = card["training"]["early_stopping"]
+    assert stop["stopped_epoch"] < 40 and stop["stopped_epoch"] - stop["best_epoch"] == 2
+    history = card["training"]["history"]
+    assert len(history) == stop["stopped_epoch"] and all("val_loss" in h for h in history)
+    best = min(history, key=lambda h: h["val_loss"])
+    assert best["epoch"] == stop["best_epoch"] and best["val_loss"] == stop["best_val_loss"]
+    assert card["data"]["validation"]["examples"] > 0
+    # The saved model is the best epoch's: its validation loss is the best one.
+    model = zoo.load(str(whole))
+    _, validation = load_forecasting("sunspots", "train", model.window, model.horizon).split_off_tail(0.2)
+    assert model.validation_logs(validation)["val_loss"] == pytest.approx(stop["best_val_loss"], rel=1e-5)
+
+    parts = tmp_path / "parts"
+    first = stop["best_epoch"] + 1  # one epoch without improvement already counted: the count must resume
+    assert run_cli("train.forecaster", *flags, "--epochs", str(first), "--out", str(parts), "--quiet").returncode == 0
+    again = run_cli("train.forecaster", *flags, "--epochs", "40", "--out", str(parts), "--resume", "--quiet")
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads((parts / "card.json").read_text())
+    assert resumed["training"]["early_stopping"] == stop
+    for a, b in zip(zoo.load(str(parts)).get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    refused = run_cli("train.forecaster", *flags, "--epochs", "60", "--out", str(whole), "--resume", "--quiet")
+    assert refused.returncode == 2 and "stopped early" in refused.stderr
+    alone = run_cli("train.char_lm", "--patience", "3", "--out", str(tmp_path / "x"))
+    assert alone.returncode == 2 and "--validation-fraction" in alone.stderr and not (tmp_path / "x").exists()
+
+
+def test_dropout_is_active_in_training_only_and_kept_in_the_config():
+    model = char_lm("lstm", dropout=0.5, recurrent_dropout=0.5)
+    ids = tf.constant(model.encode("abc defgh hab")[None])
+    np.testing.assert_array_equal(model(ids), model(ids))  # inference: no dropout
+    assert not np.allclose(model(ids, training=True), model(ids))
+    config = model.get_config()
+    assert config["dropout"] == 0.5 and config["recurrent_dropout"] == 0.5
+    assert "dropout" not in char_lm().get_config()  # older cards' configs stay as they were
+    np.testing.assert_allclose(model.mobile(13)(ids), model(ids), atol=1e-5)  # the LiteRT copy too
+    with pytest.raises(InputError, match="dropout"):
+        char_lm(dropout=1.0)
+
+
 def test_char_chunks_are_shifted_by_one():
     data = load_chunks("pydoc", "train", 50)
     vocab = data.info["vocabulary"]

@@ -61,6 +61,52 @@ class FullStateCheckpoint(keras.callbacks.Callback):
         checkpoint.save(self.path, self.model, epoch + 1, **self.meta)
 
 
+class ValidationScore(keras.callbacks.Callback):
+    """After every epoch: the model's loss and task metrics on a validation slice, logged as `val_*`;
+    with `patience`, early stopping on `val_loss` (stop after `patience` epochs without a new best).
+
+    The best epoch's weights are written to `best_path` whenever val_loss improves, and its record
+    (best epoch and value, epochs without improvement) lives in the run's checkpoint meta, so a resumed
+    run stops at the same epoch as an uninterrupted one. `restore_best` loads them at the end.
+    """
+
+    def __init__(self, data, meta, best_path, patience=None):
+        super().__init__()
+        self.data, self.meta, self.best_path, self.patience = data, meta, str(best_path), patience
+        record = meta.get("early_stopping") or {}
+        self.best, self.best_epoch = record.get("best_val_loss", math.inf), record.get("best_epoch", 0)
+        self.wait, self.stopped_epoch = record.get("epochs_without_improvement", 0), record.get("stopped_epoch")
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = self.model.validation_logs(self.data)
+        if logs is not None:
+            logs.update(scores)
+        if scores["val_loss"] < self.best:
+            self.best, self.best_epoch, self.wait = scores["val_loss"], epoch + 1, 0
+            tmp = f"{self.best_path[: -len('.weights.h5')]}.tmp{os.getpid()}.weights.h5"
+            self.model.save_weights(tmp)
+            os.replace(tmp, self.best_path)
+        else:
+            self.wait += 1
+        if self.patience and self.wait >= self.patience:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+        self.meta["early_stopping"] = {
+            "monitor": "val_loss",
+            "patience": self.patience,
+            "best_epoch": self.best_epoch,
+            "best_val_loss": self.best,
+            "epochs_without_improvement": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    def restore_best(self, model):
+        """Load the best validation epoch's weights into `model` (if it is not the last epoch's)."""
+        history = self.meta.get("history") or [{}]
+        if self.best_epoch and self.best_epoch != history[-1].get("epoch"):
+            model.load_weights(self.best_path)
+
+
 class LearningRateByEpoch(keras.callbacks.Callback):
     """Sets every optimizer's learning rate to `model.learning_rate_at(epoch, epochs)` at each
     epoch's start (a function of the epoch only, so a resumed run gets the same schedule)."""

@@ -121,6 +121,22 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
             action="store_true",
             help="folder/TFDS data: decode every training image once into memory instead of streaming (small sets)",
         )
+    else:
+        p.add_argument(
+            "--validation-fraction",
+            type=zero_to_one,
+            default=0.0,
+            help="hold out this last share of the training examples (the end of the training text or series) as a "
+            "validation slice, scored after every epoch as val_loss; 0 = none",
+        )
+        p.add_argument(
+            "--patience",
+            type=positive_int,
+            default=None,
+            metavar="N",
+            help="early stopping: stop when val_loss has not improved for N epochs and keep the weights of the best "
+            "epoch (needs --validation-fraction)",
+        )
     p.add_argument(
         "--steps-per-epoch",
         type=positive_int,
@@ -380,6 +396,9 @@ def _train(model_name, args, build, argv, load_data, strategy):
             )
     # 1. Data and model, checked before anything is written: a bad flag leaves no folder.
     data = load_data(args, "train")
+    validation = None
+    if vars(args).get("validation_fraction"):
+        data, validation = data.split_off_tail(args.validation_fraction)
     if min(len(data), args.limit or len(data)) < args.batch_size:
         raise UsageError(
             f"--batch-size {args.batch_size} is larger than the {min(len(data), args.limit or len(data))} "
@@ -387,7 +406,14 @@ def _train(model_name, args, build, argv, load_data, strategy):
         )
     args.name = args.name or args.name_template.format(data=dataset_slug(data.name))
     model, policy = _build(build, args, data)
-    model.attach_recipe(run_recipe(data, args))
+    recipe = run_recipe(data, args)
+    if validation is not None:
+        recipe["validation"] = {
+            "fraction": args.validation_fraction,
+            "examples": len(validation),
+            "part": "the last examples of the training split, in order (never trained on)",
+        }
+    model.attach_recipe(recipe)
     started_from = None
     from zoo import transfer
 
@@ -421,6 +447,8 @@ def _train(model_name, args, build, argv, load_data, strategy):
         initial_epoch = restored["epoch"]
         commands = restored.get("commands", []) + commands
         meta["history"] = restored.get("history", [])
+        if restored.get("early_stopping"):
+            meta["early_stopping"] = restored["early_stopping"]
         if args.epochs <= initial_epoch:
             raise UsageError(
                 f"the run in {out} already completed {initial_epoch} epochs; pass --epochs > {initial_epoch} to "
@@ -435,6 +463,17 @@ def _train(model_name, args, build, argv, load_data, strategy):
     # 3. Fit.
     batches, steps = _batches(model, data, args, initial_epoch)
     callbacks = _callbacks(model, out, ckpt, args, data, meta)
+    if validation is not None:
+        from train.callbacks import ValidationScore
+
+        # It records its state in the checkpoint's meta, so a resumed run continues the same count.
+        stopper = ValidationScore(validation, callbacks[-1].meta, out / "best.weights.h5", vars(args).get("patience"))
+        if stopper.stopped_epoch:
+            raise UsageError(
+                f"the run in {out} stopped early at epoch {stopper.stopped_epoch} (val_loss best at epoch "
+                f"{stopper.best_epoch}, no better for --patience {args.patience} epochs): it is finished"
+            )
+        callbacks.insert(2, stopper)  # before the logs and the checkpoint, which record what it adds
     if strategy is not None and strategy.extended._in_multi_worker_mode():
         _reduce_logs_as_vectors(model)
         batches = _split_across_workers(strategy, batches, args.batch_size)
@@ -449,6 +488,8 @@ def _train(model_name, args, build, argv, load_data, strategy):
         shuffle=False,
     )
     seconds = time.time() - started
+    if validation is not None:
+        stopper.restore_best(model)  # the weights saved, measured and exported: the best validation epoch
     if policy != "float32":  # what is saved, measured and exported: the same weights in a float32 model
         from zoo.training import float32_twin
 
@@ -486,6 +527,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
             "strategy": args.strategy,
             "precision": policy,
             "replicas": meta["replicas"],
+            **({"early_stopping": stopper.meta["early_stopping"]} if validation is not None else {}),
         },
         "metrics": model.held_out_metrics(test_set),
     }
@@ -505,6 +547,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
 
 RESUME_FIXED = (
     *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
+    *("validation_fraction", "patience"),
     *("ema_decay", "augment", "augment_adaptive", "r1_gamma"),  # the GAN recipe
 )
 
@@ -602,6 +645,8 @@ def main(
     if add_arguments:
         add_arguments(p)
     args = p.parse_args(argv)
+    if vars(args).get("patience") and not vars(args).get("validation_fraction"):
+        p.error("--patience stops on the validation loss: pass --validation-fraction too (e.g. 0.1)")
     args.name_template = template
     try:
         _, card = train(model_name, args, build, argv, load_data)

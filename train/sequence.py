@@ -15,7 +15,24 @@ def add_cell_arguments(p, cell, units, depth):
     p.add_argument(
         "--clip-norm", type=harness.positive_float, default=1.0, help="clip the gradient's global norm to this"
     )
+    p.add_argument(
+        "--dropout", type=harness.dropout_rate, default=0.0, help="dropout on each recurrent layer's inputs (training)"
+    )
+    p.add_argument(
+        "--recurrent-dropout",
+        type=harness.dropout_rate,
+        default=0.0,
+        help="dropout on each recurrent layer's state, one mask per sequence (training)",
+    )
 
 
 def cell_config(args):
-    return {"cell": args.cell, "units": args.units, "depth": args.depth, "clip_norm": args.clip_norm, "seed": args.seed}
+    return {
+        "cell": args.cell,
+        "units": args.units,
+        "depth": args.depth,
+        "clip_norm": args.clip_norm,
+        "seed": args.seed,
+        "dropout": args.dropout,
+        "recurrent_dropout": args.recurrent_dropout,
+    }

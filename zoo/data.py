@@ -373,6 +373,17 @@ class ArraySet:
         }
         return {"dataset": self.name, "kind": "arrays", **facts}
 
+    def split_off_tail(self, fraction):
+        """(the first examples, the last `fraction` of them as a "validation" set): in order, so for
+        text chunks or time windows the validation slice is the end of the training text or series."""
+        cut = len(self) - max(1, int(round(len(self) * fraction)))
+        if cut < 1:
+            raise DataError(
+                f"{len(self)} training examples leave none to train on after a validation share of {fraction}"
+            )
+        head = ArraySet(self.name, self.split, self.inputs[:cut], self.targets[:cut], self.info)
+        return head, ArraySet(self.name, "validation", self.inputs[cut:], self.targets[cut:], self.info)
+
     def batches(self, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
         import tensorflow as tf
 

@@ -31,17 +31,20 @@ from zoo.training import OneOptimizer, apply_gradients, loss_scale, scaled_gradi
 CELLS = ("lstm", "gru", "bilstm")
 
 
-def recurrent_stack(cell, units, depth, return_sequences, unroll=False):
-    """`depth` recurrent layers of `units`; all but the last return sequences (the last only if asked)."""
+def recurrent_stack(cell, units, depth, return_sequences, unroll=False, dropout=0.0, recurrent_dropout=0.0):
+    """`depth` recurrent layers of `units`; all but the last return sequences (the last only if asked).
+    `dropout` drops each layer's inputs, `recurrent_dropout` its recurrent state (one mask per sequence,
+    Gal & Ghahramani 2016), in training only."""
     if cell not in CELLS:
         raise InputError(f"unknown cell '{cell}'; choose one of {', '.join(CELLS)}")
     stack = []
+    rates = {"dropout": dropout, "recurrent_dropout": recurrent_dropout}
     for i in range(depth):
         sequences = return_sequences or i < depth - 1
         if cell == "gru":
-            stack.append(layers.GRU(units, return_sequences=sequences, unroll=unroll, name=f"gru_{i}"))
+            stack.append(layers.GRU(units, return_sequences=sequences, unroll=unroll, name=f"gru_{i}", **rates))
         else:
-            lstm = layers.LSTM(units, return_sequences=sequences, unroll=unroll, name=f"lstm_{i}")
+            lstm = layers.LSTM(units, return_sequences=sequences, unroll=unroll, name=f"lstm_{i}", **rates)
             stack.append(layers.Bidirectional(lstm, name=f"bilstm_{i}") if cell == "bilstm" else lstm)
     return stack
 
@@ -66,14 +69,27 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
     )
 
     def __init__(
-        self, cell="lstm", units=64, depth=1, clip_norm=1.0, fixed_length=None, unroll=False, seed=0, **kwargs
+        self,
+        cell="lstm",
+        units=64,
+        depth=1,
+        clip_norm=1.0,
+        fixed_length=None,
+        unroll=False,
+        seed=0,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if cell not in CELLS:
             raise InputError(f"unknown cell '{cell}'; choose one of {', '.join(CELLS)}")
         if int(depth) < 1 or int(units) < 1 or not float(clip_norm) > 0:
             raise InputError(f"depth and units must be positive and clip_norm > 0, got {depth}, {units}, {clip_norm}")
+        if not (0 <= float(dropout) < 1 and 0 <= float(recurrent_dropout) < 1):
+            raise InputError(f"dropout rates must lie in [0, 1), got {dropout} and {recurrent_dropout}")
         self.cell, self.units, self.depth, self.clip_norm = cell, int(units), int(depth), float(clip_norm)
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.fixed_length = None if fixed_length is None else int(fixed_length)
         self.unroll, self.seed = bool(unroll), int(seed)
         if self.unroll and self.fixed_length is None:
@@ -81,7 +97,15 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
         self.network = keras.Sequential(
             [
                 *self.input_layers(),
-                *recurrent_stack(cell, self.units, self.depth, self.return_sequences, self.unroll),
+                *recurrent_stack(
+                    cell,
+                    self.units,
+                    self.depth,
+                    self.return_sequences,
+                    self.unroll,
+                    self.dropout,
+                    self.recurrent_dropout,
+                ),
                 *self.head(),
             ],
             name="network",
@@ -100,6 +124,9 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
             "unroll": self.unroll,
             "seed": self.seed,
             "name": self.name,
+            # Written only when used, so the cards of models trained without them keep their config.
+            **({"dropout": self.dropout} if self.dropout else {}),
+            **({"recurrent_dropout": self.recurrent_dropout} if self.recurrent_dropout else {}),
         }
 
     def call(self, inputs, training=False):
@@ -118,6 +145,22 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
         for name, value in {"loss": loss, "grad_norm": norm, **self.task_metrics(targets, outputs)}.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def validation_logs(self, data, batch_size=256):
+        """{"val_loss", "val_<task metric>"...}: the training loss and metrics on `data` (an ArraySet),
+        example-weighted means, without dropout or updates."""
+        totals, count = {}, 0
+        for i in range(0, len(data), batch_size):
+            inputs, targets = data.inputs[i : i + batch_size], data.targets[i : i + batch_size]
+            outputs = self(tf.constant(inputs), training=False)
+            values = {
+                "loss": batch_mean(self.per_example_loss(targets, outputs)),
+                **self.task_metrics(targets, outputs),
+            }
+            for name, value in values.items():
+                totals[name] = totals.get(name, 0.0) + float(value) * len(inputs)
+            count += len(inputs)
+        return {f"val_{name}": total / count for name, total in totals.items()}
 
     def mobile(self, length=None):
         """A copy with the same weights at a fixed sequence length, unrolled (LiteRT builtins only)."""
