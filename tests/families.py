@@ -4,7 +4,7 @@ import numpy as np
 
 import zoo
 from zoo.autoencoders import TYPES
-from zoo.sequence import CharLanguageModel, Forecaster, SequenceClassifier
+from zoo.sequence import CharLanguageModel, Forecaster, Seq2Seq, SequenceClassifier
 
 rng = np.random.default_rng(0)
 X = rng.random((8, 8, 8, 1), dtype=np.float32)
@@ -24,6 +24,13 @@ FAMILIES = {
     "char-lm": (
         lambda: CharLanguageModel(vocabulary="abcdef", units=4, context=5),
         (rng.integers(0, 6, (8, 5)).astype(np.int32),) * 2,
+    ),
+    "seq2seq": (
+        lambda: Seq2Seq("abcdef|", "0123-", units=4, embedding_dim=3, source_length=7, target_length=4),
+        (
+            np.pad(rng.integers(3, 10, (8, 5)), ((0, 0), (0, 2))).astype(np.int32),
+            np.concatenate([rng.integers(3, 8, (8, 3)), np.full((8, 1), 2)], axis=1).astype(np.int32),
+        ),
     ),
     **{
         f"ae-{kind}": (

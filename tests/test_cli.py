@@ -196,6 +196,7 @@ TRAINERS = [
     "forecaster",
     "row_classifier",
     "char_lm",
+    "seq2seq",
 ]
 NO_TENSORFLOW = (
     "import runpy, sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "

@@ -11,6 +11,8 @@ Visual diagnosis of zoo models:
   forecast     a forecaster's multi-step forecasts over the held-out part of its series (its outer
                quantiles as a band, if it has them), against the actual values and the seasonal-naive
                forecast
+  attention    a seq2seq model's attention weights (target character x source character) for held-out
+               examples of every group (unseen dates, formats, locales), with its greedy output
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "curves")
+KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "attention", "curves")
 
 
 def _flat(net):
@@ -274,6 +276,39 @@ def _render_forecast(model, path):
     plt.close(fig)
 
 
+def attention_examples(model, per_group=2):
+    """[(source text, greedy output, true target, attention [T, S])] for the first `per_group`
+    held-out examples of every group of the model's test split."""
+    check_kind(model, "attention")
+    test = model.data("test")
+    groups, texts = test.info["groups"], test.info["texts"]
+    chosen = [i for g in sorted(set(groups)) for i in np.flatnonzero(groups == g)[:per_group]]
+    out = []
+    for i in chosen:
+        weights, output = model.attention(texts[i])
+        out.append((texts[i], output, model.decode_ids(test.targets[i]), weights))
+    return out
+
+
+def _render_attention(model, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    examples = attention_examples(model)
+    fig, axes = plt.subplots(len(examples), 1, figsize=(9, 1.25 * len(examples) + 0.4))
+    for ax, (text, output, truth, weights) in zip(np.atleast_1d(axes), examples):
+        rows = len(output) + 1  # its characters and <end>
+        ax.imshow(weights[:rows, : len(text)], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(len(text)), list(text), fontsize=6)
+        ax.set_yticks(range(rows), list(output) + ["<e>"], fontsize=5)
+        ax.set_title(f"{text!r} -> {output!r} ({'right' if output == truth else 'wrong: ' + truth})", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _subjects_images(model, n=6):
     """Held-out images of the model's own data (and, for a generator, as many of its samples)."""
     from zoo.data import scale_images
@@ -350,6 +385,8 @@ def _render(model, kind, path):
         plt.close(fig)
     elif kind == "forecast":
         _render_forecast(model, path)
+    elif kind == "attention":
+        _render_attention(model, path)
     elif kind == "curves":
         series = history(model)
         if not series:
@@ -383,7 +420,8 @@ def main(argv=None):
         required=True,
         choices=KINDS,
         help="saliency, gradcam: GANs with a single-input discriminator and classifiers; activation: classifiers; "
-        "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; curves: every model",
+        "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; attention: seq2seq models; "
+        "curves: every model",
     )
     p.add_argument("--out", required=True, help="PNG file to write (must end in .png)")
     args = p.parse_args(argv)

@@ -4,5 +4,6 @@ from zoo.sequence.base import CELLS, SequenceModel
 from zoo.sequence.charlm import CharLanguageModel
 from zoo.sequence.classify import SequenceClassifier
 from zoo.sequence.forecast import Forecaster
+from zoo.sequence.seq2seq import Seq2Seq
 
-__all__ = ["CELLS", "SequenceModel", "Forecaster", "SequenceClassifier", "CharLanguageModel"]
+__all__ = ["CELLS", "SequenceModel", "Forecaster", "SequenceClassifier", "CharLanguageModel", "Seq2Seq"]

@@ -1,0 +1,116 @@
+"""Sequence to sequence with attention: masking, attention weights, teacher forcing vs greedy, beam
+search, the step endpoints against the full decoder, the dates data, bad input."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.errors import InputError, UnknownNameError
+from zoo.sequence.seq2seq import END, SPECIALS, Seq2Seq, encode_texts, load_pairs
+
+SOURCE, TARGET = "abcdefgh xy|", "0123456789-"
+
+
+def model(source_length=16, **kw):
+    kw = {"cell": "gru", "units": 8, "embedding_dim": 4, "target_length": 6, "seed": 1, **kw}
+    return Seq2Seq(SOURCE, TARGET, source_length=source_length, **kw)
+
+
+@pytest.mark.parametrize("cell, attention", [("gru", "luong"), ("lstm", "bahdanau"), ("bilstm", "luong")])
+def test_attention_sums_to_one_over_the_real_source_and_padding_changes_nothing(cell, attention):
+    short, long = model(12, cell=cell, attention=attention), model(20, cell=cell, attention=attention)
+    long.set_weights(short.get_weights())
+    text, target = "abc xy|hhg", "12-3"
+    a, b = short.teacher_forced_logits(text, target), long.teacher_forced_logits(text, target)
+    np.testing.assert_allclose(a, b, atol=1e-5)  # 2 or 10 padding positions: the same logits
+    weights, _ = long.attention(text)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+    assert np.all(weights[:, len(text) :] == 0)  # no weight on padding
+
+
+def test_greedy_output_is_what_teacher_forcing_on_it_predicts_and_beam_1_is_greedy():
+    m = model(attention="bahdanau", depth=2)
+    texts = ["abc|x", "hg fe|dd", "a"]
+    greedy = m.translate(texts)
+    for text, output in zip(texts, greedy):
+        logits = m.teacher_forced_logits(text, output)
+        choices = logits.argmax(-1)[: len(output) + 1]  # its characters, then <end> (if it ended)
+        assert m.decode_ids(choices) == output
+        assert m.translate(text, beam=1) == output
+        ids = m.beam_search(m.encode_texts([text])[0], 1)
+        assert m.decode_ids(ids) == output
+    # A wider beam never finds a hypothesis the model scores lower than greedy's.
+    m2 = model(cell="lstm")
+    for text in texts:
+        assert isinstance(m2.translate(text, beam=3), str)
+
+
+def test_encode_and_decode_step_in_a_loop_equal_the_teacher_forced_decoder():
+    m = model(cell="lstm", depth=2)
+    endpoints = m.endpoints()
+    text, target = "hab|cd", "2021-3"
+    source = m.encode_texts([text])
+    encoded = endpoints["encode"](source=source)
+    full = m.teacher_forced_logits(text, target)
+    ids = encode_texts([target], TARGET, 6)[0]  # fills all 6 steps: no <end>
+    token, state = np.array([1], np.int32), encoded["state"]
+    for t in range(6):
+        out = endpoints["decode_step"](token=token, state=state, memory=encoded["memory"], source=source)
+        np.testing.assert_allclose(out["logits"][0], full[t], atol=1e-5)
+        np.testing.assert_allclose(out["attention"].sum(), 1.0, atol=1e-5)
+        token, state = ids[t : t + 1], out["next_state"]
+    translated = endpoints["translate"](source=source)
+    assert m.decode_ids(translated["target"][0]) == m.translate(text)
+    assert translated["attention"].shape == (1, 6, 16)
+
+
+def test_dates_data_holds_out_dates_formats_and_locales():
+    train, test = load_pairs("dates", "train"), load_pairs("dates", "test")
+    assert set(test.info["groups"]) == {"unseen date", "unseen format", "unseen locale"}
+    train_texts = set(train.info["texts"])
+    for group in ("unseen format", "unseen locale"):
+        pairs = {t.split("|")[0] for t, g in zip(test.info["texts"], test.info["groups"]) if g == group}
+        assert pairs and all(not t.startswith(p + "|") for p in pairs if group == "unseen locale" for t in train_texts)
+    train_days = {
+        m.decode_ids(r) for m in [Seq2Seq(train.info["source_vocabulary"], "-0123456789")] for r in train.targets[:2000]
+    }
+    test_days = {
+        m.decode_ids(r) for m in [Seq2Seq(train.info["source_vocabulary"], "-0123456789")] for r in test.targets
+    }
+    assert not train_days & test_days  # no held-out date occurs in training
+    assert (train.targets[:, -1] == END).all() and train.inputs.shape[1] == 48
+    with pytest.raises(UnknownNameError, match="did you mean: dates"):
+        load_pairs("date", "train")
+
+
+def test_bad_input_is_one_typed_error():
+    m = model().attach_recipe({"dataset": "dates", "locales": "ab,xy"})
+    with pytest.raises(InputError, match="vocabulary"):
+        m.translate("ab|zzz")
+    with pytest.raises(InputError, match="locales"):
+        m.translate("ha|abc")
+    with pytest.raises(InputError, match="non-empty"):
+        m.translate([])
+    with pytest.raises(InputError, match="at most 16"):
+        m.translate("ab|" + "a" * 20)
+    with pytest.raises(InputError, match="beam"):
+        m.translate("ab|a", beam=0)
+    step = m.endpoints()["decode_step"]
+    source = m.encode_texts(["ab|a"])
+    memory = m.endpoints()["encode"](source=source)["memory"]
+    with pytest.raises(InputError, match="state"):
+        step(token=np.array([1], np.int32), state=np.zeros((1, 3), np.float32), memory=memory, source=source)
+    with pytest.raises(InputError, match=r"\[0, "):
+        m.endpoints()["translate"](source=np.full((1, 16), len(SOURCE) + SPECIALS, np.int32))
+
+
+def test_training_lowers_the_loss():
+    m = model(cell="gru")
+    m.compile(learning_rate=1e-2)
+    source = tf.constant(encode_texts(["abc|x", "hg|fe", "xy|ab"], SOURCE, 16))
+    target = tf.constant(encode_texts(["12", "3-4", "567"], TARGET, 6, end=True))
+    loss = lambda: float(tf.reduce_mean(m.sequence_loss(target, m((source, target)))))  # noqa: E731
+    first, step = loss(), tf.function(m.train_step)
+    for _ in range(40):
+        step((source, target))
+    assert loss() < 0.5 * first
