@@ -114,3 +114,48 @@ def test_training_lowers_the_loss():
     for _ in range(40):
         step((source, target))
     assert loss() < 0.5 * first
+
+
+SHIPPED = "gru-attention-dates"
+
+
+@pytest.mark.skipif(SHIPPED not in __import__("zoo").available(), reason="seq2seq entry not shipped")
+def test_shipped_entry_reproduces_its_card_and_beats_babels_parser():
+    import zoo
+
+    model = zoo.load(SHIPPED)
+    card = model.card["metrics"]
+    again = model.held_out_metrics(model.data("test"))
+    assert again["test_exact_match"] == card["test_exact_match"] and again["by_group"] == card["by_group"]
+    assert card["test_exact_match"] > card["babel_parse_date"]["exact_match"]
+    assert model.translate("de_DE|12. März 2021") == "2021-03-12"
+
+
+@pytest.mark.skipif(SHIPPED not in __import__("zoo").available(), reason="seq2seq entry not shipped")
+def test_exported_encoder_and_decoder_steps_translate_like_keras_without_tensorflow(shipped_exports):
+    """`python -m zoo.decoding EXPORT NAME --text ...` decodes greedily with the exported `encode` and
+    `decode_step` (ONNX Runtime, and LiteRT with TensorFlow unimportable) and writes the Keras model's
+    translations."""
+    import subprocess
+    import sys
+
+    import zoo
+
+    out, _ = shipped_exports
+    model = zoo.load(SHIPPED)
+    test = model.data("test")
+    texts = [test.info["texts"][i] for i in range(0, len(test), 431)]
+    expected = "".join(t + "\n" for t in model.translate(texts))
+    blocked = "import sys, runpy; sys.modules.update(tensorflow=None, keras=None); "
+    blocked += "runpy.run_module('zoo.decoding', run_name='__main__')"
+    args = [str(out), SHIPPED, *[a for t in texts for a in ("--text", t)]]
+    for runtime, launcher in (("onnx", ["-m", "zoo.decoding"]), ("litert", ["-c", blocked])):
+        r = subprocess.run([sys.executable, *launcher, *args, "--runtime", runtime], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == expected, runtime
+    bad = subprocess.run(
+        [sys.executable, "-m", "zoo.decoding", str(out), SHIPPED, "--text", "de_DE|12 \u20ac"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "vocabulary" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
