@@ -4,7 +4,7 @@ import numpy as np
 
 import zoo
 from zoo.autoencoders import TYPES
-from zoo.sequence import CharLanguageModel, Forecaster, Seq2Seq, SequenceClassifier
+from zoo.sequence import CharLanguageModel, Forecaster, ImageCaptioner, Seq2Seq, SequenceClassifier
 
 rng = np.random.default_rng(0)
 X = rng.random((8, 8, 8, 1), dtype=np.float32)
@@ -31,6 +31,10 @@ FAMILIES = {
             np.pad(rng.integers(3, 10, (8, 5)), ((0, 0), (0, 2))).astype(np.int32),
             np.concatenate([rng.integers(3, 8, (8, 3)), np.full((8, 1), 2)], axis=1).astype(np.int32),
         ),
+    ),
+    "captioner": (
+        lambda: ImageCaptioner("abc-", image_shape=(8, 8, 1), width=2, units=4, embedding_dim=3, target_length=4),
+        (X, np.concatenate([rng.integers(3, 7, (8, 3)), np.full((8, 1), 2)], axis=1).astype(np.int32)),
     ),
     **{
         f"ae-{kind}": (

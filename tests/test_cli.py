@@ -197,6 +197,7 @@ TRAINERS = [
     "row_classifier",
     "char_lm",
     "seq2seq",
+    "captioner",
 ]
 NO_TENSORFLOW = (
     "import runpy, sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "

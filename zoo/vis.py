@@ -13,6 +13,7 @@ Visual diagnosis of zoo models:
                forecast
   attention    a seq2seq model's attention weights (target character x source character) for held-out
                examples of every group (unseen dates, formats, locales), with its greedy output
+  captions     a captioner's greedy captions of held-out images (wrong ones marked with the truth)
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "attention", "curves")
+KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "attention", "captions", "curves")
 
 
 def _flat(net):
@@ -309,6 +310,35 @@ def _render_attention(model, path):
     plt.close(fig)
 
 
+def captioned_examples(model, n=12):
+    """(images [n, H, W, C], captions, true captions) of the first `n` held-out images."""
+    check_kind(model, "captions")
+    test = model.data("test")
+    return test.inputs[:n], model.caption(test.inputs[:n]), test.info["captions"][:n]
+
+
+def _render_captions(model, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images, captions, truth = captioned_examples(model)
+    cols = 4
+    fig, axes = plt.subplots(-(-len(images) // cols), cols, figsize=(2.4 * cols, 1.45 * -(-len(images) // cols)))
+    for ax, image, caption, true in zip(axes.ravel(), images, captions, truth):
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(
+            caption if caption == true else f"{caption} (truth: {true})",
+            fontsize=8,
+            color="black" if caption == true else "tab:red",
+        )
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def _subjects_images(model, n=6):
     """Held-out images of the model's own data (and, for a generator, as many of its samples)."""
     from zoo.data import scale_images
@@ -387,6 +417,8 @@ def _render(model, kind, path):
         _render_forecast(model, path)
     elif kind == "attention":
         _render_attention(model, path)
+    elif kind == "captions":
+        _render_captions(model, path)
     elif kind == "curves":
         series = history(model)
         if not series:
@@ -421,7 +453,7 @@ def main(argv=None):
         choices=KINDS,
         help="saliency, gradcam: GANs with a single-input discriminator and classifiers; activation: classifiers; "
         "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; attention: seq2seq models; "
-        "curves: every model",
+        "captions: captioners; curves: every model",
     )
     p.add_argument("--out", required=True, help="PNG file to write (must end in .png)")
     args = p.parse_args(argv)

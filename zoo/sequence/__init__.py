@@ -1,9 +1,18 @@
 """The sequence family: recurrent cells (stacked LSTM, BiLSTM, GRU) x task heads; importing registers them."""
 
 from zoo.sequence.base import CELLS, SequenceModel
+from zoo.sequence.captioner import ImageCaptioner
 from zoo.sequence.charlm import CharLanguageModel
 from zoo.sequence.classify import SequenceClassifier
 from zoo.sequence.forecast import Forecaster
 from zoo.sequence.seq2seq import Seq2Seq
 
-__all__ = ["CELLS", "SequenceModel", "Forecaster", "SequenceClassifier", "CharLanguageModel", "Seq2Seq"]
+__all__ = [
+    "CELLS",
+    "SequenceModel",
+    "Forecaster",
+    "SequenceClassifier",
+    "CharLanguageModel",
+    "Seq2Seq",
+    "ImageCaptioner",
+]

@@ -178,9 +178,8 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for what, vocabulary in (("source", source_vocabulary), ("target", target_vocabulary)):
-            if len(vocabulary) < 2 or len(set(vocabulary)) != len(vocabulary):
-                raise InputError(f"{what}_vocabulary must be a string of at least 2 distinct characters")
+        if len(target_vocabulary) < 2 or len(set(target_vocabulary)) != len(target_vocabulary):
+            raise InputError("target_vocabulary must be a string of at least 2 distinct characters")
         if cell not in CELLS:
             raise InputError(f"unknown cell '{cell}'; choose one of {', '.join(CELLS)}")
         checks.choice(attention, ATTENTIONS, "attention")
@@ -193,11 +192,8 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
             int(seed),
         )
         self.source_length, self.target_length = int(source_length), int(target_length)
-        self.source_lookup = {c: i + SPECIALS for i, c in enumerate(source_vocabulary)}
         n_target = len(target_vocabulary) + SPECIALS
-
-        self.source_embedding = layers.Embedding(len(source_vocabulary) + SPECIALS, self.embedding_dim, name="src_emb")
-        self.encoder = recurrent_stack(cell, self.units, self.depth, True, unroll=self.unroll)
+        self.build_encoder()
         decoder_cell = "lstm" if cell == "bilstm" else cell  # the decoder reads forwards only
         self.decoder_cell = decoder_cell
         self.target_embedding = layers.Embedding(n_target, self.embedding_dim, name="tgt_emb")
@@ -217,7 +213,10 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
         self.logits_layer = layers.Dense(n_target, name="logits")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "grad_norm", "token_accuracy")}
         # Build every weight now (a checkpoint restores before the first step).
-        self.teacher_forced(tf.zeros((1, self.source_length), tf.int32), tf.zeros((1, self.target_length), tf.int32))
+        self.teacher_forced(
+            tf.zeros((1, *self.source_spec().shape[1:]), self.source_spec().dtype),
+            tf.zeros((1, self.target_length), tf.int32),
+        )
 
     def get_config(self):
         return {
@@ -235,6 +234,31 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
             "seed": self.seed,
             "name": self.name,
         }
+
+    # --- the encoder: what a subclass with another input replaces ------------------------------------
+    def build_encoder(self):
+        if len(self.source_vocabulary) < 2 or len(set(self.source_vocabulary)) != len(self.source_vocabulary):
+            raise InputError("source_vocabulary must be a string of at least 2 distinct characters")
+        n_source = len(self.source_vocabulary) + SPECIALS
+        self.source_embedding = layers.Embedding(n_source, self.embedding_dim, name="src_emb")
+        self.encoder = recurrent_stack(self.cell, self.units, self.depth, True, unroll=self.unroll)
+
+    def source_spec(self):
+        """The encoder's input as endpoints declare it."""
+        high = len(self.source_vocabulary) + SPECIALS - 1
+        return Input((None, self.source_length), "int32", low=0, high=high)
+
+    @property
+    def memory_shape(self):
+        """(positions, width) of the memory the decoder attends to."""
+        return self.source_length, self.units * (2 if self.cell == "bilstm" else 1)
+
+    def mask_inputs(self):
+        """Inputs `decode_step` needs besides token, state and memory to know the real positions."""
+        return {"source": self.source_spec()}
+
+    def memory_mask(self, memory, source=None):
+        return tf.not_equal(source, PAD)
 
     # --- the algorithm ------------------------------------------------------------------------------
     def encode_source(self, source, training=False):
@@ -341,9 +365,8 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
         return self.depth * self.state_width
 
     def endpoints(self):
-        n_source, n_target = len(self.source_vocabulary) + SPECIALS, len(self.target_vocabulary) + SPECIALS
-        memory_width = self.units * (2 if self.cell == "bilstm" else 1)
-        source = Input((None, self.source_length), "int32", low=0, high=n_source - 1)
+        n_target = len(self.target_vocabulary) + SPECIALS
+        source = self.source_spec()
         meta = {
             "source_vocabulary": self.source_vocabulary,
             "target_vocabulary": self.target_vocabulary,
@@ -353,7 +376,7 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
             "state_size": self.state_size,
         }
 
-        def translate(source):
+        def greedy(source):
             ids, attention = self.greedy(source)
             return {"target": ids, "attention": attention}
 
@@ -361,18 +384,18 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
             memory, _, state = self.encode_source(source)
             return {"memory": memory, "state": state}
 
-        def decode_step(token, state, memory, source):
-            logits, next_state, weights = self.decode_one(token, state, memory, tf.not_equal(source, PAD))
+        def decode_step(token, state, memory, **mask_inputs):
+            mask = self.memory_mask(memory, **mask_inputs)
+            logits, next_state, weights = self.decode_one(token, state, memory, mask)
             return {"logits": logits, "next_state": next_state, "attention": weights}
 
         return {
-            "translate": Endpoint(
-                "translate",
-                translate,
+            self.greedy_endpoint: Endpoint(
+                self.greedy_endpoint,
+                greedy,
                 {"source": source},
-                doc=f"source character ids [N, {self.source_length}] (character i of the card's source vocabulary "
-                f"-> i + {SPECIALS}, 0 = padding) -> greedy target ids [N, {self.target_length}] (2 = end) and the "
-                f"attention weights",
+                doc=f"{self.source_doc} -> greedy target ids [N, {self.target_length}] (character i of the card's "
+                f"target vocabulary -> i + {SPECIALS}; 2 = end) and the attention weights",
                 outputs=("target", "attention"),
                 meta=meta,
             ),
@@ -380,7 +403,7 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
                 "encode",
                 encode,
                 {"source": source},
-                doc="source ids -> the encoder's memory (what the decoder attends to) and the decoder's first state",
+                doc="source -> the encoder's memory (what the decoder attends to) and the decoder's first state",
                 outputs=("memory", "state"),
                 meta=meta,
             ),
@@ -390,15 +413,18 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
                 {
                     "token": Input((None,), "int32", low=0, high=n_target - 1),
                     "state": Input((None, self.state_size), "float32"),
-                    "memory": Input((None, self.source_length, memory_width), "float32"),
-                    "source": source,
+                    "memory": Input((None, *self.memory_shape), "float32"),
+                    **self.mask_inputs(),
                 },
-                doc="the previous target id (1 = start), the decoder state and `encode`'s memory, with the source "
-                "ids for the padding mask -> next-token logits, the next state and this step's attention",
+                doc="the previous target id (1 = start), the decoder state and `encode`'s memory (and the source, for "
+                "its padding) -> next-token logits, the next state and this step's attention",
                 outputs=("logits", "next_state", "attention"),
                 meta=meta,
             ),
         }
+
+    greedy_endpoint = "translate"
+    source_doc = "source character ids [N, S] (character i of the card's source vocabulary -> i + 3, 0 = padding)"
 
     def export_source(self):
         """LiteRT is written from an unrolled copy (builtin ops only)."""

@@ -1,0 +1,73 @@
+"""Image -> sequence: the number-words data, the captioner's decoder against its step endpoints,
+teacher forcing vs greedy, the shipped entry against the classifier baseline, bad input."""
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.errors import InputError
+from zoo.sequence.captioner import ImageCaptioner, load_number_pairs, number_words
+
+
+def test_number_words_and_pairs_from_the_right_split():
+    assert [number_words(n) for n in (0, 7, 13, 20, 42, 90, 99)] == [
+        "zero",
+        "seven",
+        "thirteen",
+        "twenty",
+        "forty-two",
+        "ninety",
+        "ninety-nine",
+    ]
+    with pytest.raises(InputError):
+        number_words(100)
+    from zoo.data import load_images, scale_images
+
+    test = load_number_pairs("test", pairs=20)
+    digits = scale_images(load_images("mnist5k", "test").images)
+    for image, (a, b), caption in zip(test.inputs[:5], test.info["labels"][:5], test.info["captions"][:5]):
+        assert caption == number_words(10 * a + b)
+        left = np.abs(digits - image[:, :28]).reshape(len(digits), -1).max(1).min()
+        right = np.abs(digits - image[:, 28:]).reshape(len(digits), -1).max(1).min()
+        assert left == 0 and right == 0  # both halves are held-out digits
+
+
+def test_step_endpoints_equal_the_teacher_forced_decoder_and_greedy_is_consistent():
+    model = ImageCaptioner(image_shape=(12, 20, 1), width=3, units=8, cell="lstm", depth=2, seed=2)
+    rng = np.random.default_rng(0)
+    image = rng.random((1, 12, 20, 1), dtype=np.float32)
+    caption = model.caption(image)[0]
+    logits = model.teacher_forced_logits(image, caption)
+    assert model.decode_ids(logits.argmax(-1)[: len(caption) + 1]) == caption
+    assert model.caption(image, beam=1) == [caption]
+    endpoints = model.endpoints()
+    encoded = endpoints["encode"](source=image)
+    token, state = np.array([1], np.int32), encoded["state"]
+    target = model.teacher_forced_logits(image, "eight")
+    ids = [model.target_vocabulary.index(c) + 3 for c in "eight"] + [2]
+    for t in range(6):
+        out = endpoints["decode_step"](token=token, state=state, memory=encoded["memory"])
+        np.testing.assert_allclose(out["logits"][0], target[t], atol=1e-5)
+        np.testing.assert_allclose(out["attention"].sum(), 1.0, atol=1e-5)
+        token, state = np.array(ids[t : t + 1], np.int32), out["next_state"]
+    weights, text = model.attention_map(image[0])
+    assert weights.shape == (model.target_length, 3, 5) and text == caption
+
+
+def test_bad_images_are_one_typed_error():
+    model = ImageCaptioner(image_shape=(8, 8, 1), width=2, units=4)
+    with pytest.raises(InputError, match=r"\[0.0, 1.0\]"):
+        model.caption(np.full((1, 8, 8, 1), 255.0))
+    with pytest.raises(InputError, match="shape"):
+        model.caption(np.zeros((1, 8, 9, 1)))
+    with pytest.raises(InputError, match="bidirectional|convolutional"):
+        ImageCaptioner(cell="bilstm")
+
+
+@pytest.mark.skipif("captioner-mnist-pairs" not in zoo.available(), reason="captioner not shipped")
+def test_shipped_captioner_reproduces_its_card():
+    model = zoo.load("captioner-mnist-pairs")
+    card = model.card["metrics"]
+    again = model.held_out_metrics(model.data("test"))
+    assert again["test_exact_match"] == card["test_exact_match"]
+    assert again["classifier_baseline"] == card["classifier_baseline"]
