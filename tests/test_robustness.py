@@ -139,7 +139,7 @@ def _template(model, parameter, rng):
     endpoints = model.endpoints()
     specs = {key: spec for ep in endpoints.values() for key, spec in ep.inputs.items()}
     batch = int(rng.integers(1, 4))
-    if parameter in ("images", "start", "end"):
+    if parameter in ("images", "image", "start", "end"):
         spec = specs.get("images") or next(s for s in specs.values() if len(s.shape) == 4)
         image = spec.draw(rng, batch)
         return image if parameter == "images" else image[0]

@@ -3,7 +3,7 @@ sequence-to-sequence decoder (`zoo.sequence.seq2seq`: recurrent cells, attention
 teacher forcing, greedy and beam decoding, `encode` + `decode_step` endpoints) writes its caption one
 character at a time ("show, attend and tell", Xu et al. 2015, at digit scale).
 
-    image [N, 28, 56, 1] -> conv 3x3/2 (w) -> conv 3x3/2 (2w) -> memory [N, 7 x 14, 2w] -> decoder
+    image [N, 28, 56, 1] -> 5 convs 3x3 (w, w/2, 2w, 2w/2, 2w) -> memory [N, 7 x 14, 2w] -> decoder
 
 Data (`load_number_pairs`): two real MNIST-5k digits side by side -> their two-digit number in English
 words ("42" -> "forty-two", "07" -> "seven"). Training pairs are drawn from the 4,000 training digits,
@@ -131,10 +131,13 @@ class ImageCaptioner(Seq2Seq):
         return config
 
     def build_encoder(self):
-        self.conv = [
-            layers.Conv2D(self.width, 3, strides=2, padding="same", activation="relu", name="conv_0"),
-            layers.Conv2D(2 * self.width, 3, strides=2, padding="same", activation="relu", name="conv_1"),
-        ]
+        # Five 3x3 convolutions, two of them strided: each grid cell sees 23x23 pixels, most of a digit
+        # (with two layers, 7x7, the decoder could not tell digits apart: 85% token accuracy at epoch 5).
+        conv = lambda filters, stride, i: layers.Conv2D(  # noqa: E731
+            filters, 3, strides=stride, padding="same", activation="relu", name=f"conv_{i}"
+        )
+        w = self.width
+        self.conv = [conv(w, 1, 0), conv(w, 2, 1), conv(2 * w, 1, 2), conv(2 * w, 2, 3), conv(2 * w, 1, 4)]
 
     def source_spec(self):
         return Input((None, *self.image_shape), "float32", example=unit_interval, low=0.0, high=1.0)
