@@ -217,6 +217,7 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
             tf.zeros((1, *self.source_spec().shape[1:]), self.source_spec().dtype),
             tf.zeros((1, self.target_length), tf.int32),
         )
+        self.built = True
 
     def get_config(self):
         return {
