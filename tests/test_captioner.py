@@ -71,3 +71,40 @@ def test_shipped_captioner_reproduces_its_card():
     again = model.held_out_metrics(model.data("test"))
     assert again["test_exact_match"] == card["test_exact_match"]
     assert again["classifier_baseline"] == card["classifier_baseline"]
+
+
+@pytest.mark.skipif("captioner-mnist-pairs" not in zoo.available(), reason="captioner not shipped")
+def test_exported_steps_caption_like_keras_without_tensorflow(shipped_exports):
+    """The exported `encode` + `decode_step` of the captioner, run by ONNX Runtime and by LiteRT in a
+    process where TensorFlow cannot be imported, decoded greedily by `zoo.decoding.greedy_decode`,
+    write the Keras model's captions."""
+    import json
+    import subprocess
+    import sys
+
+    out, _ = shipped_exports
+    model = zoo.load("captioner-mnist-pairs")
+    images = model.data("test").inputs[:16]
+    np.save(out / "captioner-images.npy", images)
+    script = """
+import sys, json
+sys.modules.update(tensorflow=None, keras=None)
+import numpy as np
+from zoo.decoding import exported_endpoints, greedy_decode
+folder, runtime = sys.argv[1], sys.argv[2]
+report, run = exported_endpoints(folder, "captioner-mnist-pairs", ["encode", "decode_step"], runtime)
+meta = report["endpoints"]["encode"]["meta"]
+def encode(images):
+    o = run["encode"](source=images)
+    return o["memory"], o["state"]
+def step(token, state, memory, source):
+    o = run["decode_step"](token=token, state=state, memory=memory)
+    return o["logits"], o["next_state"]
+ids = greedy_decode(encode, step, np.load(f"{folder}/captioner-images.npy"), meta["target_length"])
+print(json.dumps(ids.tolist()))
+"""
+    expected = model.caption(images)
+    for runtime in ("onnx", "litert"):
+        r = subprocess.run([sys.executable, "-c", script, str(out), runtime], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert [model.decode_ids(row) for row in json.loads(r.stdout)] == expected, runtime

@@ -64,7 +64,7 @@ def greedy_decode(encode, step, source, target_length, start=1, end=2):
     """Greedy target ids `[N, target_length]` of a sequence-to-sequence export driven one token per
     call: `encode(source) -> (memory, state)`, then `step(token, state, memory, source) -> (logits,
     state)` fed its own argmax from <start>; rows that produced <end> keep producing it."""
-    source = np.asarray(source, np.int32)
+    source = np.asarray(source)
     memory, state = encode(source)
     token = np.full(len(source), start, np.int32)
     done = np.zeros(len(source), bool)
