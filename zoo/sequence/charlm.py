@@ -192,6 +192,14 @@ class CharLanguageModel(SequenceModel):
 
         size = len(self.vocabulary)
         return {
+            "next_char_logits": Endpoint(
+                "next_char_logits",
+                next_char_logits,
+                {"ids": Input((None, self.fixed_length), "int32", low=0, high=len(self.vocabulary) - 1)},
+                doc=f"character ids [N, T] (0..{len(self.vocabulary) - 1}, see the card's vocabulary) -> logits "
+                f"of the next character",
+                outputs=("logits",),
+            ),
             "step": Endpoint(
                 "step",
                 step,
@@ -203,14 +211,6 @@ class CharLanguageModel(SequenceModel):
                 f"[N, {self.state_size}] at the start) -> logits of the next character and the next state",
                 outputs=("logits", "next_state"),
                 meta={"vocabulary": self.vocabulary, "state_size": self.state_size, "cell": self.cell},
-            ),
-            "next_char_logits": Endpoint(
-                "next_char_logits",
-                next_char_logits,
-                {"ids": Input((None, self.fixed_length), "int32", low=0, high=len(self.vocabulary) - 1)},
-                doc=f"character ids [N, T] (0..{len(self.vocabulary) - 1}, see the card's vocabulary) -> logits "
-                f"of the next character",
-                outputs=("logits",),
             ),
         }
 
