@@ -1,20 +1,12 @@
 """python -m train.captioner: image -> sequence (two MNIST-5k digits -> their number in words, offline)."""
 
 from train import harness
-
-ATTENTIONS = ("luong", "bahdanau", "none")
+from train.seq2seq import add_decoder_arguments, decoder_config
 
 
 def add_arguments(p):
-    p.add_argument("--cell", choices=("gru", "lstm"), default="gru", help="decoder cell")
-    p.add_argument("--units", type=harness.positive_int, default=128, help="decoder units per layer")
-    p.add_argument("--depth", type=harness.positive_int, default=1, help="stacked decoder layers")
-    p.add_argument("--attention", choices=ATTENTIONS, default="luong", help="attention over the image grid")
+    add_decoder_arguments(p, ("gru", "lstm"), "decoder cell")
     p.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first convolution")
-    p.add_argument("--embedding-dim", type=harness.positive_int, default=32, help="character embedding size")
-    p.add_argument(
-        "--clip-norm", type=harness.positive_float, default=1.0, help="clip the gradient's global norm to this"
-    )
 
 
 def load_data(args, split):
@@ -26,17 +18,7 @@ def load_data(args, split):
 def build(args, data):
     from zoo.sequence.captioner import ImageCaptioner
 
-    return ImageCaptioner(
-        image_shape=data.inputs.shape[1:],
-        cell=args.cell,
-        units=args.units,
-        depth=args.depth,
-        attention=args.attention,
-        width=args.width,
-        embedding_dim=args.embedding_dim,
-        clip_norm=args.clip_norm,
-        seed=args.seed,
-    )
+    return ImageCaptioner(image_shape=data.inputs.shape[1:], width=args.width, **decoder_config(args))
 
 
 def main(argv=None):

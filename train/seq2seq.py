@@ -6,15 +6,25 @@ from zoo.choices import CELLS
 ATTENTIONS = ("luong", "bahdanau", "none")
 
 
-def add_arguments(p):
-    p.add_argument("--cell", choices=CELLS, default="gru", help="encoder cell (a bilstm encoder gets an LSTM decoder)")
+def add_decoder_arguments(p, cells, cell_help):
+    """The flags every encoder-decoder trainer shares (this one and train.captioner)."""
+    p.add_argument("--cell", choices=cells, default="gru", help=cell_help)
     p.add_argument("--units", type=harness.positive_int, default=128, help="units per recurrent layer")
-    p.add_argument("--depth", type=harness.positive_int, default=1, help="stacked layers in encoder and decoder")
+    p.add_argument("--depth", type=harness.positive_int, default=1, help="stacked recurrent layers")
     p.add_argument("--attention", choices=ATTENTIONS, default="luong", help="attention score (none: no attention)")
     p.add_argument("--embedding-dim", type=harness.positive_int, default=32, help="character embedding size")
     p.add_argument(
         "--clip-norm", type=harness.positive_float, default=1.0, help="clip the gradient's global norm to this"
     )
+
+
+def decoder_config(args):
+    keys = ("cell", "units", "depth", "attention", "embedding_dim", "clip_norm", "seed")
+    return {key: getattr(args, key) for key in keys}
+
+
+def add_arguments(p):
+    add_decoder_arguments(p, CELLS, "encoder cell (a bilstm encoder gets an LSTM decoder)")
 
 
 def load_data(args, split):
@@ -29,13 +39,7 @@ def build(args, data):
     return Seq2Seq(
         source_vocabulary=data.info["source_vocabulary"],
         target_vocabulary=data.info["target_vocabulary"],
-        cell=args.cell,
-        units=args.units,
-        depth=args.depth,
-        attention=args.attention,
-        embedding_dim=args.embedding_dim,
-        clip_norm=args.clip_norm,
-        seed=args.seed,
+        **decoder_config(args),
     )
 
 

@@ -194,13 +194,8 @@ class ImageCaptioner(Seq2Seq):
         return np.asarray(attention[0]).reshape(-1, h, w), self.decode_ids(np.asarray(ids[0]))
 
     def teacher_forced_logits(self, image, target):
-        from zoo.sequence.seq2seq import encode_texts
-
-        images = self._images(image)[:1]
-        if not isinstance(target, str):
-            raise InputError(f"target must be a string, got {type(target).__name__}")
-        ids = encode_texts([target], self.target_vocabulary, self.target_length, end=len(target) < self.target_length)
-        return np.asarray(self((tf.constant(images), tf.constant(ids)))[0])
+        """Logits `[T, V]` of the decoder reading <start> + `target` (a caption) for one image."""
+        return self._teacher_forced_logits(self._images(image)[:1], target)
 
     def data(self, split):
         return load_pairs((self.recipe or {}).get("dataset", "mnist-pairs"), split)

@@ -509,7 +509,10 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
 
     def teacher_forced_logits(self, text, target):
         """Logits `[T, V]` of the decoder reading <start> + `target` (a target text) for `text`."""
-        source = self.encode_texts([text])
+        return self._teacher_forced_logits(self.encode_texts([text]), target)
+
+    def _teacher_forced_logits(self, source, target):
+        """Logits `[T, V]` for one encoder input `source` [1, ...] and one target text."""
         if not isinstance(target, str):
             raise InputError(f"target must be a string, got {type(target).__name__}")
         # <end> follows unless the target fills every step (a greedy output that never ended).
