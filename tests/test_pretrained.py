@@ -18,7 +18,14 @@ AUTOENCODERS = [
     "ae-conv-mnist",
     "vae-mnist",
 ]
-SEQUENCE = ["lstm-stacked-sunspots", "lstm-quantile-sunspots", "bilstm-mnist-rows", "gru-char-pydoc"]
+SEQUENCE = [
+    "lstm-stacked-sunspots",
+    "lstm-quantile-sunspots",
+    "bilstm-mnist-rows",
+    "gru-char-pydoc",
+    "gru-attention-dates",
+    "captioner-mnist-pairs",
+]
 
 
 def test_every_required_entry_is_shipped():
