@@ -130,7 +130,23 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
         }
 
     def call(self, inputs, training=False):
+        self._cells_for(training)
         return self.network(inputs, training=training)
+
+    def _cells_for(self, training):
+        """Keras computes a cell with recurrent dropout gate by gate (`implementation=1`: three
+        matmuls where one would do), also at inference, where no dropout is applied: measured 5.6x
+        slower for the char LM's 100-step window. The fused form (2) computes the same function, so
+        cells use it whenever no recurrent dropout mask is drawn (read when a call is traced)."""
+        if not self.recurrent_dropout:
+            return
+        for layer in self.network.layers:
+            if isinstance(layer, layers.Bidirectional):
+                cells = [layer.forward_layer.cell, layer.backward_layer.cell]
+            else:
+                cells = [layer.cell] if isinstance(layer, layers.RNN) else []
+            for cell in cells:
+                cell.implementation = 1 if training else 2
 
     def train_step(self, data):
         inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)

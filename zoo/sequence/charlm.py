@@ -173,6 +173,7 @@ class CharLanguageModel(SequenceModel):
     def step(self, ids, state):
         """(logits `[N, vocabulary]`, next state `[N, state_size]`) after reading one character per
         row: the same cells as the full network, run for one time step (O(1) work per character)."""
+        self._cells_for(training=False)
         embedding, *recurrent, dense = self.network.layers
         x, states, width = embedding(ids), [], self.units * (2 if self.cell == "lstm" else 1)
         for i, layer in enumerate(recurrent):
