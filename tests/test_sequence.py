@@ -246,6 +246,30 @@ def test_exported_step_generates_the_keras_text_without_tensorflow(shipped_expor
         r = subprocess.run([sys.executable, *launcher, *args, "--runtime", runtime], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert r.stdout == "The " + expected + "\n", runtime
+    # Logits at every position: the exported step driven in a NumPy loop (no TensorFlow) against the
+    # Keras network run over the whole text at once.
+    model = zoo.load("gru-char-pydoc")
+    text = "The dictionary *sequence* is described as for\n   method"
+    loop = """
+import sys
+sys.modules.update(tensorflow=None, keras=None)
+import numpy as np
+from zoo.decoding import ExportedStep
+step = ExportedStep(sys.argv[1], "gru-char-pydoc", sys.argv[2])
+state, rows = step.initial_state(), []
+for token in step.encode(sys.argv[3]):
+    logits, state = step([token], state)
+    rows.append(logits[0])
+np.save(sys.argv[4], np.array(rows))
+"""
+    full = model.step_logits(model.encode(text))
+    for runtime in ("onnx", "litert"):
+        saved = out / f"step-logits-{runtime}.npy"
+        r = subprocess.run(
+            [sys.executable, "-c", loop, str(out), runtime, text, str(saved)], capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr[-2000:]
+        np.testing.assert_allclose(np.load(saved), full, atol=1e-4, err_msg=runtime)
     for bad, message in (
         (["nope"], "no export report"),
         (["gru-char-pydoc", "--prompt", "\u20ac"], "not in the model's vocabulary"),
