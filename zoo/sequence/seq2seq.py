@@ -250,6 +250,11 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
         return Input((None, self.source_length), "int32", low=0, high=high)
 
     @property
+    def fixed_length(self):
+        """The source length every input is padded to (what the exporter records of the LiteRT file)."""
+        return self.source_length
+
+    @property
     def memory_shape(self):
         """(positions, width) of the memory the decoder attends to."""
         return self.source_length, self.units * (2 if self.cell == "bilstm" else 1)
