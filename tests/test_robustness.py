@@ -180,7 +180,8 @@ def _drive_method(model, method, data):
     if clean and "labels" not in kwargs:  # labels drawn at random may not match the batch
         assert result is not None, f"{method} refused valid arrays"
     if result is not None and not isinstance(result, str):
-        _finite_valid({method: result})
+        parts = result if isinstance(result, tuple) else (result,)  # e.g. (attention weights, caption)
+        _finite_valid({f"{method}[{i}]": part for i, part in enumerate(parts) if not isinstance(part, str)})
 
 
 def test_bad_scalars_are_refused_by_name():
