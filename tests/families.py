@@ -15,6 +15,11 @@ FAMILIES = {
     "cgan": (lambda: zoo.ConditionalGAN(latent_dim=4, image_shape=(8, 8, 1), width=2), (X, LABELS)),
     "cyclegan": (lambda: zoo.CycleGAN(image_shape=(8, 8, 1), width=2), (X, X[::-1])),
     "stylegan": (lambda: zoo.StyleGANLite(image_shape=(8, 8, 1), channels=(4, 4), w_dim=4, latent_dim=4, d_width=2), X),
+    "srgan": (lambda: zoo.SRGAN(input_shape=(4, 4, 1), scale=2, blocks=1, width=2, d_width=2), (X[:, ::2, ::2], X)),
+    "pix2pix": (
+        lambda: zoo.Pix2Pix(input_shape=(8, 8, 1), output_shape=(8, 8, 1), depth=1, width=2, d_width=2),
+        (X, X[::-1]),
+    ),
     "classifier": (lambda: zoo.Classifier(image_shape=(8, 8, 1), width=2), (X, LABELS)),
     "forecaster": (
         lambda: Forecaster(window=6, horizon=3, units=4),

@@ -189,6 +189,8 @@ TRAINERS = [
     "wgan_gp",
     "cyclegan",
     "stylegan",
+    "srgan",
+    "pix2pix",
     "classifier",
     "autoencoder",
     "ae_conv",

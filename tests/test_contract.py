@@ -22,7 +22,7 @@ def test_every_registered_architecture_has_a_tiny_subject():
 def test_contract(key):
     model = FAMILIES[key][0]()
     assert isinstance(model, ZooModel)
-    assert model.data_kind in ("images", "unpaired", "arrays")
+    assert model.data_kind in ("images", "unpaired", "paired", "arrays")
     assert set(model.evaluation) <= EVALUATIONS and model.evaluation
     assert set(model.vis_kinds) <= set(KINDS) and "curves" in model.vis_kinds
     assert set(model.litert_variants) <= {"float16", "dynamic", "int8"}

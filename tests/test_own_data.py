@@ -185,6 +185,8 @@ TRAINERS = {
     "cgan": ["--width", "4", "--latent-dim", "8"],
     "stylegan": ["--latent-dim", "8", "--w-dim", "8"],
     "cyclegan": ["--width", "4", "--blocks", "1"],
+    "srgan": ["--width", "4", "--blocks", "1"],
+    "pix2pix": ["--width", "4"],
     "classifier": ["--width", "4", "--feature-dim", "8"],
     "row_classifier": ["--units", "4"],
     **{

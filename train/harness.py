@@ -83,6 +83,70 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
     )
 
 
+def add_image_to_image(p, ema_decay=0.999):
+    """Flags of the paired image-to-image GANs (zoo.gan.image_to_image): loss weights and the EMA."""
+    p.add_argument("--width", type=positive_int, default=32, help="generator base filters")
+    p.add_argument("--l1-weight", type=non_negative_float, default=100.0, help="weight of the pixel L1 loss")
+    p.add_argument(
+        "--adversarial-weight",
+        type=non_negative_float,
+        default=1.0,
+        help="weight of the adversarial loss; 0 trains the same generator on its content loss only (the "
+        "non-adversarial twin) and skips the critic",
+    )
+    p.add_argument(
+        "--feature-weight",
+        type=non_negative_float,
+        default=0.0,
+        help="weight of an L1 loss between --feature-network features (default classifier-mnist) of output and "
+        "target; 0 = off",
+    )
+    p.add_argument(
+        "--ema-decay",
+        type=zero_to_one,
+        default=ema_decay,
+        help="evaluate and export a moving average of the generator's weights with this decay (0 = off)",
+    )
+
+
+def image_to_image_config(args, data):
+    """Constructor arguments of `add_image_to_image`'s flags, for `data` (a zoo.pairing.Paired split)."""
+    return {
+        "input_shape": data.input_shape,
+        "width": args.width,
+        "l1_weight": args.l1_weight,
+        "adversarial_weight": args.adversarial_weight,
+        "feature_weight": args.feature_weight,
+        "ema_decay": args.ema_decay,
+        "seed": args.seed,
+    }
+
+
+def attach_feature_loss(model, args, data):
+    """The feature network of `--feature-weight`: a zoo classifier's convolutional body (not saved with
+    the model; a resumed run loads it again)."""
+    if not args.feature_weight:
+        return model
+    from zoo import features
+
+    judge = features.load_classifier(args.feature_network or "classifier-mnist", data.image_shape)
+    if judge.crop:
+        raise UsageError(f"--feature-network {judge.name} takes {judge.crop[0]}x{judge.crop[1]} images, not these")
+    model.use_feature_network(judge.classifier.body)
+    return model
+
+
+def load_paired_data(args, split):
+    """The paired split of --dataset under the trainer's pairing (`args.pairing`); streamed sets are
+    decoded into memory (pairs are gathered by index)."""
+    from zoo.pairing import Paired, load_paired
+
+    data = load_paired(args.dataset, args.pairing, split, image_size=args.image_size, test_fraction=args.test_fraction)
+    if data.sources is None and (not data.targets.random_access or args.in_memory and split == "train"):
+        data = Paired(data.targets.in_memory(), data.pairing)
+    return data
+
+
 def gan_recipe(args):
     """Constructor arguments of the GAN recipe flags."""
     return {
@@ -148,8 +212,8 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
         "--feature-network",
         default=None,
         metavar="NET",
-        help="GANs: classifier (entry or run folder) whose features the collapse monitor uses "
-        "(default: classifier-mnist for digit data, else data-free signals only)",
+        help="GANs: classifier (entry or run folder) whose features the collapse monitor (and an image-to-image "
+        "model's --feature-weight loss) uses (default: classifier-mnist for digit data, else data-free signals only)",
     )
     p.add_argument(
         "--epochs", type=positive_int, default=epochs, help="total epochs (with --resume: the total to reach)"
@@ -163,7 +227,7 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
         "--name",
         default=None,
         help=f"name of the trained entry, in card.json and export file names (default: "
-        f"{name.format(data='<dataset>')})",
+        f"{name.format(data='<dataset>', pairing='<pairing>')})",
     )
     p.add_argument(
         "--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)"
@@ -338,7 +402,7 @@ def _build(build, args, data):
 
 
 def _batches(model, data, args, initial_epoch):
-    if model.data_kind == "arrays":  # sequences and other arrays bring their own (epoch-keyed) pipeline
+    if model.data_kind in ("arrays", "paired"):  # sequences, arrays and pairs bring their own (epoch-keyed) pipeline
         return data.batches(
             args.batch_size, args.seed, initial_epoch, args.epochs, limit=args.limit, max_steps=args.steps_per_epoch
         )
@@ -404,7 +468,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
             f"--batch-size {args.batch_size} is larger than the {min(len(data), args.limit or len(data))} "
             f"training examples"
         )
-    args.name = args.name or args.name_template.format(data=dataset_slug(data.name))
+    args.name = args.name or args.name_template.format(data=dataset_slug(data.name), pairing=vars(args).get("pairing"))
     model, policy = _build(build, args, data)
     recipe = run_recipe(data, args)
     if validation is not None:
@@ -549,6 +613,7 @@ RESUME_FIXED = (
     *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
     *("validation_fraction", "patience"),
     *("ema_decay", "augment", "augment_adaptive", "r1_gamma"),  # the GAN recipe
+    *("pairing", "scale", "l1_weight", "adversarial_weight", "feature_weight", "feature_network"),  # image-to-image
 )
 
 

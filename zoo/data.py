@@ -27,6 +27,7 @@ gives the same split back wherever the run is evaluated, exported or drawn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -195,11 +196,56 @@ def _mnist5k_32():
     return np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), y, test_fraction
 
 
-OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits}
+#: colour photographs that ship offline (scikit-learn's two samples, scikit-image's bundled files):
+#: patches of the first six train, the held-out photograph (flower) is the test split
+PHOTOS_TRAIN = ("china", "astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
+PHOTOS_TEST = "flower"
+PHOTO_PATCH, PHOTO_STRIDE = 32, 16
+
+
+def _photo(name):
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(f"{name}.jpg")
+    import importlib.util
+
+    from PIL import Image
+
+    spec = importlib.util.find_spec("skimage")  # the files only: importing skimage is not needed
+    if spec is None:
+        raise DataError("the photos dataset needs scikit-image's bundled images (pip install scikit-image)")
+    folder = Path(spec.submodule_search_locations[0]) / "data"
+    path = next(folder.glob(f"{name}.*"))
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"), np.uint8)
+
+
+def _patches(image, size, stride):
+    h, w = image.shape[:2]
+    return np.stack(
+        [
+            image[y : y + size, x : x + size]
+            for y in range(0, h - size + 1, stride)
+            for x in range(0, w - size + 1, stride)
+        ]
+    )
+
+
+def _photos():
+    parts = [_patches(_photo(n), PHOTO_PATCH, PHOTO_STRIDE) for n in PHOTOS_TRAIN]
+    parts.append(_patches(_photo(PHOTOS_TEST), PHOTO_PATCH, PHOTO_PATCH))
+    labels = np.concatenate([np.full(len(p), i, np.int32) for i, p in enumerate(parts)])
+    return np.concatenate(parts), labels, "last photograph"
+
+
+OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits, "photos": _photos}
 OFFLINE_SPLITS = {
     "mnist5k": "fixed stratified split, seed 0: 4,000 train / 1,000 test (100 per class)",
     "mnist5k-32": "the mnist5k split, digits zero-padded to 32x32",
     "digits": "fixed stratified split, seed 0: 1,437 train / 360 test",
+    "photos": f"{PHOTO_PATCH}x{PHOTO_PATCH} patches; train: {', '.join(PHOTOS_TRAIN)} (stride {PHOTO_STRIDE}); "
+    f"test: the held-out photograph {PHOTOS_TEST} (stride {PHOTO_PATCH}, no overlap)",
 }
 
 
@@ -230,11 +276,18 @@ def load_images(name="mnist5k", split="train", image_size=None, test_fraction=0.
             f"offline datasets: {', '.join(available())}, folder:DIR for your own images, or tfds:<name>"
         )
     images, labels, test_fraction = OFFLINE[name]()
-    if split != "all":
+    class_names = DIGIT_CLASSES
+    if test_fraction == "last photograph":
+        class_names = (*PHOTOS_TRAIN, PHOTOS_TEST)
+        if split != "all":
+            test = labels == len(PHOTOS_TRAIN)
+            keep = ~test if split == "train" else test
+            images, labels = images[keep], labels[keep]
+    elif split != "all":
         train, test = _stratified_split(labels, test_fraction)
         keep = train if split == "train" else test
         images, labels = images[keep], labels[keep]
-    return ImageSet(name, split, images, labels, DIGIT_CLASSES)
+    return ImageSet(name, split, images, labels, class_names)
 
 
 def from_recipe(recipe, split):
@@ -244,6 +297,10 @@ def from_recipe(recipe, split):
         raise DataError("this model's card has no data recipe: it does not say what data it was trained on")
     if recipe.get("kind", "images") == "unpaired":
         return load_unpaired(from_recipe(recipe["a"], split), from_recipe(recipe["b"], split))
+    if recipe.get("kind") == "paired":
+        from zoo.pairing import paired_from_recipe
+
+        return paired_from_recipe(recipe, split)
     name = recipe["dataset"]
     if name.startswith("folder:"):
         from zoo.imagefolder import FolderImages

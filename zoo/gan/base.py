@@ -45,7 +45,40 @@ class TwoPlayer:
         return {key: tracker.result() for key, tracker in self.trackers.items()}
 
 
-class GAN(ZooModel, TwoPlayer, keras.Model):
+class AveragedGenerator:
+    """Mixin for models with a `generator`, a `g_optimizer` and an `ema_decay` (0 = off): the
+    exponential moving average of the generator's weights that the model's outputs come from."""
+
+    def track_generator_average(self):
+        """Called by a subclass once `self.generator` exists: with `ema_decay` > 0, keep an
+        exponential moving average of its weights (Karras et al. 2018; Yazici et al. 2019) in
+        `generator_ema`, which sampling, previews, evaluation and export use. Its weights are part
+        of the model (saved, checkpointed, restored on resume)."""
+        if self.ema_decay > 0:
+            self.generator_ema = keras.models.clone_model(self.generator)
+            self.generator_ema.name = "generator_ema"
+            self.generator_ema.set_weights(self.generator.get_weights())
+
+    @property
+    def sampler(self):
+        """The generator that `sample`, the previews and the exported endpoints run: the moving
+        average when the model keeps one, else the trained generator itself."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    def update_generator_average(self):
+        """After a generator step: average <- d * average + (1 - d) * weights, where the decay
+        warms up as d_t = min(d, (1 + t) / (10 + t)) (t = generator steps taken), so the average
+        does not remember the random initial weights for thousands of steps."""
+        if self.generator_ema is None:
+            return
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for average, weight in zip(self.generator_ema.weights, self.generator.weights):
+            value = tf.cast(weight, average.dtype)
+            average.assign(value + tf.cast(decay, average.dtype) * (average - value))
+
+
+class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
     """Base of the zoo's GANs. Images are float32 in [0, 1], shape `image_shape` (H, W, C)."""
 
     tracked = ("d_loss", "g_loss", "d_accuracy")
@@ -92,34 +125,6 @@ class GAN(ZooModel, TwoPlayer, keras.Model):
             )
             self.trackers["augment_p"] = keras.metrics.Mean(name="augment_p")
         self.generator_ema = None
-
-    def track_generator_average(self):
-        """Called by a subclass once `self.generator` exists: with `ema_decay` > 0, keep an
-        exponential moving average of its weights (Karras et al. 2018; Yazici et al. 2019) in
-        `generator_ema`, which sampling, previews, evaluation and export use. Its weights are part
-        of the model (saved, checkpointed, restored on resume)."""
-        if self.ema_decay > 0:
-            self.generator_ema = keras.models.clone_model(self.generator)
-            self.generator_ema.name = "generator_ema"
-            self.generator_ema.set_weights(self.generator.get_weights())
-
-    @property
-    def sampler(self):
-        """The generator that `sample`, the previews and the exported endpoints run: the moving
-        average when the model keeps one, else the trained generator itself."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
-
-    def update_generator_average(self):
-        """After a generator step: average <- d * average + (1 - d) * weights, where the decay
-        warms up as d_t = min(d, (1 + t) / (10 + t)) (t = generator steps taken), so the average
-        does not remember the random initial weights for thousands of steps."""
-        if self.generator_ema is None:
-            return
-        t = tf.cast(self.g_optimizer.iterations, tf.float32)
-        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-        for average, weight in zip(self.generator_ema.weights, self.generator.weights):
-            value = tf.cast(weight, average.dtype)
-            average.assign(value + tf.cast(decay, average.dtype) * (average - value))
 
     # --- configuration -------------------------------------------------------------------------
     def get_config(self):

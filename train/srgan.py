@@ -1,0 +1,40 @@
+"""python -m train.srgan: super-resolution GAN, x4 by default (offline: MNIST-5k 7x7 -> 28x28)."""
+
+from train import harness
+
+
+def add_arguments(parser):
+    harness.add_image_to_image(parser)
+    parser.add_argument("--scale", type=int, choices=[2, 4], default=4, help="upscaling factor")
+    parser.add_argument("--blocks", type=harness.positive_int, default=4, help="residual blocks in the generator")
+
+
+def load_data(args, split):
+    args.pairing = f"downscale{args.scale}"  # the low-resolution input: the target averaged over scale x scale
+    return harness.load_paired_data(args, split)
+
+
+def build(args, data):
+    from zoo.gan.srgan import SRGAN
+
+    model = SRGAN(scale=args.scale, blocks=args.blocks, **harness.image_to_image_config(args, data))
+    return harness.attach_feature_loss(model, args, data)
+
+
+def main(argv=None):
+    return harness.main(
+        "srgan",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=10,
+        batch_size=32,
+        lr=1e-3,  # measured: 2 epochs at 1e-3 beat 2e-4 on held-out L1 (srgan 0.040 vs 0.051, edges 0.049 vs 0.067)
+        name="srgan-{data}",
+        load_data=load_data,
+    )
+
+
+if __name__ == "__main__":
+    main()
