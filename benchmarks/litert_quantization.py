@@ -5,7 +5,7 @@ running each .tflite through the LiteRT interpreter in place of the Keras endpoi
 
 Metric per family, on the same held-out data as the card: generators FID (evaluation protocol),
 CycleGAN FID of MNIST -> UCI translations, autoencoders held-out reconstruction MSE, classifiers
-accuracy, the forecaster MAE. The language model's held-out bits/char needs every step's logits,
+accuracy, the forecaster MAE, image-to-image models their held-out PSNR. The language model's held-out bits/char needs every step's logits,
 which its exported `next_char_logits` does not return: its row shows sizes and output differences.
 Each card gets "litert_variants"; the README table between the markers is rewritten.
 """
@@ -50,6 +50,8 @@ def through_litert(model, path):
 
 def metric(name, model, classifier):
     """(metric name, value) of the family, or (None, None)."""
+    if model.data_kind == "paired":  # image-to-image: the card's held-out PSNR, every output through the file
+        return "held-out PSNR dB", model.held_out_metrics(model.data("test"))["psnr"]
     digits = scale_images(load_images("mnist5k", "test").images)
     if hasattr(model, "anomaly_score"):  # from the reconstructions (an in-graph int8 MSE would be quantized itself)
         return "held-out MSE", float(np.mean((model.reconstruct(digits) - digits) ** 2))

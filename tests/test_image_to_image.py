@@ -200,6 +200,20 @@ def test_srgan_resume_is_exact(srgan_run, tmp_path):
         np.testing.assert_array_equal(x, y)
 
 
+def test_srgan_fine_tunes_from_a_run_on_other_data_and_draws_its_pairs(srgan_run, tmp_path):
+    out, flags = srgan_run
+    tuned = tmp_path / "tuned"
+    r = run_cli(
+        "train.srgan", "--epochs", "1", *flags, "--dataset", "digits", "--from-pretrained", str(out), "--no-export",
+        "--out", str(tuned),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    card = json.loads((tuned / "card.json").read_text())
+    assert card["name"] == "srgan-digits" and card["training"]["started_from"]
+    r = run_cli("zoo.vis", str(out), "--kind", "pairs", "--out", str(tmp_path / "pairs.png"))
+    assert r.returncode == 0 and (tmp_path / "pairs.png").stat().st_size > 1000, r.stderr
+
+
 def test_pix2pix_grey_photos_command_and_evaluate(tmp_path):
     out = tmp_path / "run"
     r = run_cli(

@@ -132,6 +132,7 @@ SCALARS["quantiles"] = st.sampled_from([False, True, 1, "yes", None])
 SCALARS["texts"] = st.sampled_from(["en_US|3/12/21", ["de_DE|12. März 2021", "fr_FR|1 mai 1999"], [], "", "xx|1", 5])
 SCALARS["target"] = st.sampled_from(["2021-03-12", "", "abc", "2021-03-12-01", 5, None])
 SCALARS["beam"] = COUNTS
+SCALARS["tile"] = st.sampled_from([False, True, 1, "yes", None])
 
 
 def _template(model, parameter, rng):

@@ -26,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "attention", "captions", "curves")
+KINDS = (
+    *("saliency", "gradcam", "activation", "interpolate", "latent", "forecast", "attention", "captions", "pairs"),
+    "curves",
+)
 
 
 def _flat(net):
@@ -339,6 +342,23 @@ def _render_captions(model, path):
     plt.close(fig)
 
 
+def pair_strips(model, n=8):
+    """(rows, titles) of the first `n` held-out pairs: input (at the output size), the classical
+    baseline where the model has one, the model's output, the ground truth."""
+    check_kind(model, "pairs")
+    test = model.data("test")
+    inputs, targets = test.arrays(n)
+    name = (model.card or {}).get("name", type(model).__name__)
+    rows, titles = [model.shown(inputs)], [f"input ({(model.recipe or {}).get('pairing', '')}, held-out {test.name})"]
+    baseline = model.classical_baseline(inputs)
+    if baseline is not None:
+        rows.append(baseline[1])
+        titles.append(f"baseline: {baseline[0]}")
+    rows += [model.apply(inputs), targets]
+    titles += [f"{name}", "ground truth"]
+    return rows, titles
+
+
 def _subjects_images(model, n=6):
     """Held-out images of the model's own data (and, for a generator, as many of its samples)."""
     from zoo.data import scale_images
@@ -419,6 +439,8 @@ def _render(model, kind, path):
         _render_attention(model, path)
     elif kind == "captions":
         _render_captions(model, path)
+    elif kind == "pairs":
+        _figure_of_rows(*pair_strips(model), path)
     elif kind == "curves":
         series = history(model)
         if not series:
@@ -453,7 +475,7 @@ def main(argv=None):
         choices=KINDS,
         help="saliency, gradcam: GANs with a single-input discriminator and classifiers; activation: classifiers; "
         "interpolate: GANs and the VAE; latent: autoencoders; forecast: forecasters; attention: seq2seq models; "
-        "captions: captioners; curves: every model",
+        "captions: captioners; pairs: image-to-image models (input / baseline / output / truth); curves: every model",
     )
     p.add_argument("--out", required=True, help="PNG file to write (must end in .png)")
     args = p.parse_args(argv)

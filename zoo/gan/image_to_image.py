@@ -232,6 +232,8 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         size go through the endpoint as they are; larger ones need `tile=True`: they are cut into
         overlapping tiles of the training size, run tile by tile and stitched (each output pixel
         taken from the tile where it lies furthest from an edge)."""
+        if not isinstance(tile, (bool, np.bool_)):
+            raise InputError(f"tile must be True or False, got {tile!r}")
         images = checks.array(images, "images")
         h, w, c = self.input_image_shape
         if images.ndim != 4 or images.shape[-1] != c:
