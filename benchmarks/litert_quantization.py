@@ -5,8 +5,9 @@ running each .tflite through the LiteRT interpreter in place of the Keras endpoi
 
 Metric per family, on the same held-out data as the card: generators FID (evaluation protocol),
 CycleGAN FID of MNIST -> UCI translations, autoencoders held-out reconstruction MSE, classifiers
-accuracy, the forecaster MAE, image-to-image models their held-out PSNR. The language model's held-out bits/char needs every step's logits,
-which its exported `next_char_logits` does not return: its row shows sizes and output differences.
+accuracy, the forecaster MAE, image-to-image models their held-out PSNR. The language model's
+held-out bits/char needs every step's logits, which its exported `next_char_logits` does not return:
+its row shows sizes and output differences.
 Each card gets "litert_variants"; the README table between the markers is rewritten.
 """
 
