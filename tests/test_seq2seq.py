@@ -159,3 +159,8 @@ def test_exported_encoder_and_decoder_steps_translate_like_keras_without_tensorf
         text=True,
     )
     assert bad.returncode == 2 and "vocabulary" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    unknown_locale = subprocess.run(
+        [sys.executable, "-m", "zoo.decoding", str(out), SHIPPED, "--text", "xx|1"], capture_output=True, text=True
+    )
+    assert unknown_locale.returncode == 2 and "locales" in unknown_locale.stderr, unknown_locale.stderr
+    assert len(unknown_locale.stderr.strip().splitlines()) == 1

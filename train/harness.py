@@ -432,7 +432,11 @@ def _callbacks(model, out, ckpt, args, data, meta):
     from zoo import features
 
     monitor = None
-    if {"samples", "translation"} & set(model.evaluation):
+    if model.data_kind == "paired":
+        # Image-to-image: outputs are tied to their inputs, so the sample-diversity alarms do not apply
+        # (photo patches of sky are near-duplicates by nature); the pinned-discriminator alarm does.
+        monitor = CollapseMonitor(None)
+    elif {"samples", "translation"} & set(model.evaluation):
         reals = (
             tuple(scale_images(d.first(256)) for d in (data.a, data.b))
             if model.data_kind == "unpaired"

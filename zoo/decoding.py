@@ -156,7 +156,13 @@ class ExportedTranslator:
         offset, length = self.meta["specials"]["offset"], self.meta["source_length"]
         vocabulary = self.meta["source_vocabulary"]
         out = np.zeros((len(texts), length), np.int32)
+        locales = self.meta.get("locales")
         for row, text in enumerate(texts):
+            if locales and text.partition("|")[0] not in locales:
+                raise InputError(
+                    f"text {row} must start with one of the model's locales and '|' (e.g. 'de_DE|12. März 2021'), "
+                    f"got {text[:20]!r}"
+                )
             unknown = sorted({c for c in text if c not in vocabulary})
             if unknown or not text or len(text) > length:
                 raise InputError(

@@ -381,6 +381,8 @@ class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
             "target_length": self.target_length,
             "state_size": self.state_size,
         }
+        if (self.recipe or {}).get("locales"):  # a dates model: the tags a source must start with
+            meta["locales"] = self.recipe["locales"].split(",")
 
         def greedy(source):
             ids, attention = self.greedy(source)
