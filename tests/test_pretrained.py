@@ -27,9 +27,23 @@ SEQUENCE = [
     "captioner-mnist-pairs",
 ]
 
+IMAGE_TO_IMAGE = ["srgan-mnist", "pix2pix-edges-mnist", "pix2pix-grey-photos"]
+
 
 def test_every_required_entry_is_shipped():
-    assert set(AUTOENCODERS + SEQUENCE) <= set(zoo.available())
+    assert set(AUTOENCODERS + SEQUENCE + IMAGE_TO_IMAGE) <= set(zoo.available())
+
+
+@pytest.mark.parametrize("name", IMAGE_TO_IMAGE)
+def test_image_to_image_entry_reproduces_its_held_out_figures(name):
+    model = zoo.load(name)
+    card = model.card["metrics"]
+    found = model.held_out_metrics(model.data("test"))
+    for key in ("l1", "psnr", "ssim", "fid", "label_accuracy"):
+        if key in card:
+            assert found[key] == pytest.approx(card[key], rel=1e-4, abs=1e-4), key
+    if "baseline" in card:
+        assert found["baseline"]["psnr"] == pytest.approx(card["baseline"]["psnr"], rel=1e-4)
 
 
 @pytest.mark.parametrize("name", zoo.available())
