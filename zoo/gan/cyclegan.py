@@ -56,6 +56,8 @@ def build_generator(image_shape, width, blocks, name):
 
 
 def build_patch_discriminator(image_shape, width, name):
+    """PatchGAN (Isola et al. 2017) scaled to small images: 4x4 convs with strides 2, 2, 1 and a
+    1-channel 4x4 conv; each output logit judges a patch of the image (about 22 pixels across)."""
     images = keras.Input(image_shape)
     x = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, 2, padding="same")(images))
     x = layers.LeakyReLU(0.2)(instance_norm()(layers.Conv2D(2 * width, 4, 2, padding="same")(x)))

@@ -23,27 +23,16 @@ import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
 from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.gan.base import AveragedGenerator, TwoPlayer
-from zoo.gan.cyclegan import instance_norm, patch_mean
+from zoo.gan.cyclegan import build_patch_discriminator, patch_mean
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
 from zoo.training import minimize
-
-
-def build_patch_critic(input_shape, width, name="critic"):
-    """PatchGAN (Isola et al. 2017) scaled to small images: 4x4 convs with strides 2, 2, 1 and a
-    1-channel 4x4 conv; each output logit sees a patch of the image (about 22 pixels across)."""
-    images = keras.Input(input_shape)
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, 2, padding="same")(images))
-    x = layers.LeakyReLU(0.2)(instance_norm()(layers.Conv2D(2 * width, 4, 2, padding="same")(x)))
-    x = layers.LeakyReLU(0.2)(instance_norm()(layers.Conv2D(4 * width, 4, 1, padding="same")(x)))
-    return keras.Model(images, layers.Conv2D(1, 4, 1, padding="same")(x), name=name)
 
 
 def psnr(outputs, targets):
@@ -119,7 +108,7 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         self.ema_decay = checks.number(ema_decay, "ema_decay", 0.0, 0.99999)
         self.check_shapes()
         self.generator = self.build_generator()
-        self.discriminator = build_patch_critic(self.critic_shape(), self.d_width)
+        self.discriminator = build_patch_discriminator(self.critic_shape(), self.d_width, "critic")
         self.generator_ema = None
         self.track_generator_average()
         self._feature_network = _Untracked(None)
