@@ -32,7 +32,7 @@ def framed(images32):
     """32x32 digits that fill their frame -> MNIST's framing: resized to 20x20, centred in 28x28."""
     import tensorflow as tf
 
-    small = tf.image.resize(images32, (20, 20), method="area").numpy()
+    small = np.clip(tf.image.resize(images32, (20, 20), method="area").numpy(), 0.0, 1.0)
     return np.pad(small, ((0, 0), (4, 4), (4, 4), (0, 0)))
 
 

@@ -20,7 +20,12 @@ def add_arguments(parser):
 def build(args, data):
     from zoo.gan.pix2pix import Pix2Pix
 
-    model = Pix2Pix(output_shape=data.image_shape, depth=args.depth, **harness.image_to_image_config(args, data))
+    model = Pix2Pix(
+        output_shape=data.image_shape,
+        depth=args.depth,
+        keep_luminance=args.pairing == "grey",  # colourisation predicts colour, never the given brightness
+        **harness.image_to_image_config(args, data),
+    )
     return harness.attach_feature_loss(model, args, data)
 
 

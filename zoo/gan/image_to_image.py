@@ -298,6 +298,8 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         }
 
     def calibration_inputs(self, n=64):
+        if not self.recipe:  # a model built in code: the exporter falls back to the declared input range
+            return {}
         return {self.endpoint_name: {"images": self.data("train").arrays(n)[0]}}
 
     # --- held-out figures ------------------------------------------------------------------------------

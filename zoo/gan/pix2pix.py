@@ -9,6 +9,9 @@
               whether the output fits *this* input, not only whether it looks real
   losses      λ_L1 |G(x) - y|_1 + λ_adv non-saturating adversarial, λ_L1 = 100 (the paper's)
   data        any image set with a pairing (edges, grey, mask) or a folder of real pairs (zoo.pairing)
+  colour      with `keep_luminance` (grey -> RGB; train.pix2pix sets it for the grey pairing) the
+              output is shifted so its luminance is exactly the grey input's: the network predicts
+              colour only and cannot alter the brightness it was given
 The endpoint `translate(images)` takes [N, H, W, C_in] in [0, 1] at the training size; the Python
 API's `translate(images, tile=True)` runs larger images tile by tile. The paper's dropout noise is
 left out: the generator is deterministic, so every runtime computes the same image.
@@ -28,20 +31,38 @@ from zoo.gan.image_to_image import ImageToImageGAN
 from zoo.registry import register_architecture
 
 
+class KeepLuminance(layers.Layer):
+    """rgb + (grey - luminance(rgb)), luminance = 0.299 R + 0.587 G + 0.114 B (the weights sum to 1,
+    so the result's luminance is `grey`)."""
+
+    def call(self, rgb, grey):
+        weights = keras.ops.convert_to_tensor([0.299, 0.587, 0.114], rgb.dtype)
+        return rgb + (keras.ops.cast(grey, rgb.dtype) - keras.ops.sum(rgb * weights, axis=-1, keepdims=True))
+
+
 @register_architecture("pix2pix")
 class Pix2Pix(ImageToImageGAN):
     endpoint_name = "translate"
     api = ("translate",)
 
-    def __init__(self, input_shape=(28, 28, 1), output_shape=(28, 28, 1), depth=2, width=32, d_width=32, **kwargs):
-        self.depth = int(depth)
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        output_shape=(28, 28, 1),
+        depth=2,
+        width=32,
+        d_width=32,
+        keep_luminance=False,
+        **kwargs,
+    ):
+        self.depth, self.keep_luminance = int(depth), bool(keep_luminance)
         super().__init__(input_shape=input_shape, output_shape=output_shape, width=width, d_width=d_width, **kwargs)
         self.endpoint_doc = (
             f"{self.input_image_shape[-1]}-channel images in [0, 1] -> {self.image_shape[-1]}-channel images in [0, 1]"
         )
 
     def get_config(self):
-        return {**super().get_config(), "depth": self.depth}
+        return {**super().get_config(), "depth": self.depth, "keep_luminance": self.keep_luminance}
 
     def check_shapes(self):
         h, w, _ = self.input_image_shape
@@ -54,6 +75,8 @@ class Pix2Pix(ImageToImageGAN):
             raise InputError(
                 f"a U-Net of depth {self.depth} needs image sides divisible by {2 ** max(self.depth, 0)}; got {h}x{w}"
             )
+        if self.keep_luminance and (self.input_image_shape[-1], self.image_shape[-1]) != (1, 3):
+            raise InputError("keep_luminance colourises: it needs 1-channel inputs and 3-channel outputs")
 
     def build_generator(self):
         images = keras.Input(self.input_image_shape)
@@ -71,6 +94,8 @@ class Pix2Pix(ImageToImageGAN):
             )
         x = layers.Concatenate()([x, images])  # the outermost skip: the input itself
         out = layers.Conv2D(self.image_shape[-1], 3, padding="same")(x)
+        if self.keep_luminance:
+            out = KeepLuminance()(out, images)
         return keras.Model(images, out, name="generator")
 
     def critic_shape(self):
