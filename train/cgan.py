@@ -5,10 +5,13 @@ from zoo.choices import LOSSES
 
 
 def add_arguments(parser):
-    harness.add_gan_recipe(parser)
+    # The DCGAN flagship recipe (R1 1 with StyleGAN2's Adam, EMA, width 32, batch 32, lr 1e-3): measured
+    # for 10 epochs, seed 0, FID 12.4 / class accuracy 97.6% against 64.6 / 73.5% for the former
+    # defaults (width 64, batch 64, lr 2e-4, no R1) with EMA (README "The small-data GAN recipe").
+    harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
-    parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count")
+    parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
 
 
 def build(args, data):
@@ -27,7 +30,15 @@ def build(args, data):
 
 def main(argv=None):
     return harness.main(
-        "cgan", __doc__.splitlines()[0], build, add_arguments, argv, epochs=30, batch_size=64, name="cgan-{data}"
+        "cgan",
+        __doc__.splitlines()[0],
+        build,
+        add_arguments,
+        argv,
+        epochs=10,
+        batch_size=32,
+        lr=1e-3,
+        name="cgan-{data}",
     )
 
 

@@ -343,11 +343,11 @@ def _render_captions(model, path):
 
 
 def pair_strips(model, n=8):
-    """(rows, titles) of the first `n` held-out pairs: input (at the output size), the classical
+    """(rows, titles) of `n` held-out pairs (spread over the test split): input (at the output size), the classical
     baseline where the model has one, the model's output, the ground truth."""
     check_kind(model, "pairs")
     test = model.data("test")
-    inputs, targets = test.arrays(n)
+    inputs, targets = model.held_out_examples(n)
     name = (model.card or {}).get("name", type(model).__name__)
     rows, titles = [model.shown(inputs)], [f"input ({(model.recipe or {}).get('pairing', '')}, held-out {test.name})"]
     baseline = model.classical_baseline(inputs)

@@ -267,10 +267,17 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
             best[region] = np.where(better, margin, best[region])
         return result
 
+    def held_out_examples(self, n=8):
+        """(inputs, targets) of `n` held-out pairs spread evenly over the test split (a photograph's
+        patches in reading order: the first ones are all one corner)."""
+        inputs, targets = self.data("test").arrays()
+        keep = np.linspace(0, len(targets) - 1, min(n, len(targets))).round().astype(int)
+        return inputs[keep], targets[keep]
+
     def preview(self):
         """Rows of eight: held-out inputs (shown at the output size), outputs, ground truth."""
         if self._preview is None:
-            self._preview = self.data("test").arrays(8)
+            self._preview = self.held_out_examples(8)
         inputs, targets = self._preview
         return np.concatenate([self.shown(inputs), self.apply(inputs), targets])
 
