@@ -48,7 +48,7 @@ class UsageError(ZooError):
 def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
     # Defaults from benchmarks/gan_recipe.py (README "The small-data GAN recipe"): EMA helped every
     # seed; augmentation made short runs worse and is left to longer ones (--augment); R1 is each
-    # trainer's choice (DCGAN: 1, its flagship recipe with width 32, batch 32, lr 1e-3).
+    # trainer's choice (DCGAN and cGAN: 1, the flagship recipe with width 32, batch 32, lr 1e-3).
     """The small-data GAN recipe's flags (zoo.gan.base, zoo.gan.augment), shared by the GAN trainers."""
     p.add_argument(
         "--ema-decay",
