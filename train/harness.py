@@ -85,7 +85,15 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
 
 def add_image_to_image(p, ema_decay=0.999):
     """Flags of the paired image-to-image GANs (zoo.gan.image_to_image): loss weights and the EMA."""
+    from zoo.choices import LOSSES
+
     p.add_argument("--width", type=positive_int, default=32, help="generator base filters")
+    p.add_argument(
+        "--loss",
+        default="non-saturating",
+        choices=[loss for loss in LOSSES if loss != "wgan-gp"],  # no gradient penalty in these models
+        help="adversarial loss of the PatchGAN critic",
+    )
     p.add_argument("--l1-weight", type=non_negative_float, default=100.0, help="weight of the pixel L1 loss")
     p.add_argument(
         "--adversarial-weight",
@@ -117,6 +125,7 @@ def image_to_image_config(args, data):
         "l1_weight": args.l1_weight,
         "adversarial_weight": args.adversarial_weight,
         "feature_weight": args.feature_weight,
+        "loss": args.loss,
         "ema_decay": args.ema_decay,
         "seed": args.seed,
     }
@@ -617,7 +626,7 @@ RESUME_FIXED = (
     *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
     *("validation_fraction", "patience"),
     *("ema_decay", "augment", "augment_adaptive", "r1_gamma"),  # the GAN recipe
-    *("pairing", "scale", "l1_weight", "adversarial_weight", "feature_weight", "feature_network"),  # image-to-image
+    *("loss", "pairing", "scale", "l1_weight", "adversarial_weight", "feature_weight", "feature_network"),  # the loss
 )
 
 
