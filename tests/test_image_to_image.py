@@ -132,6 +132,29 @@ def test_patchgan_judges_the_input_output_pair():
     assert sr.discriminator.input_shape[-1] == 1  # SRGAN's critic sees the high-resolution image alone
 
 
+def test_feature_loss_uses_a_network_the_model_does_not_own():
+    import keras
+
+    x, y = rng.random((4, 4, 4, 1), dtype=np.float32), rng.random((4, 8, 8, 1), dtype=np.float32)
+    model = zoo.SRGAN(input_shape=(4, 4, 1), scale=2, blocks=1, width=2, d_width=2, feature_weight=1.0)
+    with pytest.raises(InputError, match="needs a feature network"):
+        model.compile()
+    phi = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(3, 3), keras.layers.Flatten()])
+    model.use_feature_network(phi)
+    model.compile(learning_rate=1e-2)
+    outputs = np.clip(np.asarray(model.generator(x)), 0, 1)
+    expected = np.mean(np.abs(np.asarray(phi(outputs)) - np.asarray(phi(y))))  # by hand, before the step
+    logs = model.train_step((x, y))
+    assert float(logs["feature_loss"]) == pytest.approx(expected, rel=1e-4) and expected > 0
+    assert len(model.weights) == len(registry_twin(model).weights)  # φ is not saved with the model
+
+
+def registry_twin(model):
+    from zoo import registry
+
+    return registry.build(model.architecture, model.get_config())
+
+
 def test_colourisation_keeps_the_grey_inputs_luminance():
     model = zoo.Pix2Pix(input_shape=(8, 8, 1), output_shape=(8, 8, 3), depth=1, width=4, keep_luminance=True)
     grey = rng.random((3, 8, 8, 1), dtype=np.float32) * 0.6 + 0.2
