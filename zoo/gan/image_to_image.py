@@ -158,10 +158,6 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         `feature_weight` > 0. It is not part of this model's weights."""
         self._feature_network = _Untracked(network)
 
-    @property
-    def discriminators(self):
-        return self.discriminator.trainable_variables
-
     def compile(self, learning_rate=2e-4, **kwargs):
         """Adam(lr, β1 = 0.5) for both networks, as pix2pix trains."""
         super().compile(**kwargs)
