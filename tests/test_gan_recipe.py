@@ -177,3 +177,36 @@ def test_offered_augmentations_match_the_transforms():
     from zoo.choices import AUGMENTATIONS
 
     assert AUGMENTATIONS == tuple(aug.TRANSFORMS)
+
+
+def test_evaluate_scores_the_raw_generator_apart_from_its_average(tmp_path):
+    """python -m zoo.evaluate RUN --raw-generator: the trained generator's own figures, said in the protocol."""
+    import json
+    import subprocess
+    import sys
+
+    from zoo.evaluate import use_raw_generator
+
+    with pytest.raises(InputError, match="keeps a moving average"):
+        use_raw_generator(tiny_dcgan(ema_decay=0.0), "tiny")
+    model = tiny_dcgan(ema_decay=0.9)
+    model.compile()
+    model.train_step(tf.constant(REAL[:16]))
+    z = model.latents(2, seed=0)
+    use_raw_generator(model, "tiny")
+    np.testing.assert_array_equal(model.sample(2, seed=0), model.generator(z, training=False).numpy())
+
+    def scored(*flags):
+        out = tmp_path / f"m{len(flags)}.json"
+        r = subprocess.run(
+            [sys.executable, "-m", "zoo.evaluate", "dcgan-mnist", "--samples", "200", "--json", str(out), *flags],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert r.returncode == 0, r.stderr
+        return json.loads(out.read_text())
+
+    raw, averaged = scored("--raw-generator"), scored()
+    assert "moving average" in raw["protocol"]["generator"] and "generator" not in averaged["protocol"]
+    assert raw["fid"] != averaged["fid"]

@@ -111,3 +111,45 @@ def test_any_adversarial_loss_trains(loss):
     assert all(np.isfinite(v) for v in logs.values())
     if loss == "wgan-gp":
         assert logs["gradient_penalty"] > 0
+
+
+def test_ema_averages_mapping_and_synthesis_and_every_output_comes_from_it(tmp_path):
+    m = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, ema_decay=0.9)
+    m.compile(learning_rate=1e-2)
+    nets = [m.mapping, m.synthesis]
+    average = [[w.numpy().astype(np.float64) for w in n.weights] for n in nets]
+    images = np.random.default_rng(3).random((4, 32, 32, 1), dtype=np.float32)
+    for step in range(1, 4):
+        m.train_on_batch(images)
+        decay = min(0.9, (1 + step) / (10 + step))
+        average = [
+            [decay * a + (1 - decay) * w.numpy() for a, w in zip(avg, n.weights)] for avg, n in zip(average, nets)
+        ]
+    for copy, want in zip([m.mapping_ema, m.synthesis_ema], average):
+        for got, w in zip(copy.weights, want):
+            np.testing.assert_allclose(got.numpy(), w, rtol=1e-5, atol=1e-6)
+    z = m.latents(3, seed=1)
+    noise = m.noise_inputs(3, seed=1)
+    ws = tf.tile(m.mapping_ema(z)[:, None, :], [1, m.synthesis.num_ws, 1])
+    want = np.clip(m.synthesis_ema(ws, list(noise.values())).numpy(), 0, 1)
+    np.testing.assert_allclose(m.sample(3, seed=1), want, atol=1e-6)
+    raw = np.clip(
+        m.synthesis(tf.tile(m.mapping(z)[:, None, :], [1, m.synthesis.num_ws, 1]), list(noise.values())), 0, 1
+    )
+    assert not np.allclose(m.sample(3, seed=1), raw)  # the trained networks stay apart
+    np.testing.assert_allclose(m.endpoints()["mapping"](z=z)["w"], m.mapping_ema(z).numpy(), atol=1e-6)
+    # The averages are part of the saved model.
+    m.save_weights(tmp_path / "m.weights.h5")
+    again = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, ema_decay=0.9)
+    again.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(again.sample(3, seed=1), m.sample(3, seed=1))
+
+
+def test_augmentation_reaches_real_and_generated_images_the_discriminator_sees(monkeypatch):
+    m = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, augment="translation,cutout")
+    m.compile()
+    seen = []
+    original = m.augmented
+    monkeypatch.setattr(m, "augmented", lambda images: seen.append(images.shape) or original(images))
+    m.train_step(tf.constant(np.random.default_rng(4).random((4, 32, 32, 1), dtype=np.float32)))
+    assert len(seen) == 3  # real, generated for the discriminator, generated for the generator

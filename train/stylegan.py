@@ -7,10 +7,10 @@ def add_arguments(parser):
     from zoo.choices import LOSSES
 
     parser.set_defaults(dataset="mnist5k-32")
+    harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=64, help="size of z")
     parser.add_argument("--w-dim", type=harness.positive_int, default=64, help="size of w")
-    parser.add_argument("--r1-gamma", type=float, default=1.0, help="R1 penalty weight gamma")
     parser.add_argument("--mixing", type=float, default=0.9, help="style-mixing probability")
 
 
@@ -25,10 +25,10 @@ def build(args, data):
         latent_dim=args.latent_dim,
         w_dim=args.w_dim,
         image_shape=data.image_shape,
-        r1_gamma=args.r1_gamma,
         loss=args.loss,
         mixing=args.mixing,
         seed=args.seed,
+        **harness.gan_recipe(args),
     )
 
 

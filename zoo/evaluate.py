@@ -198,6 +198,21 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+RAW_PROTOCOL = "the trained generator's own weights (--raw-generator), not the moving average the model samples with"
+
+
+def use_raw_generator(model, name):
+    """Make `model` sample from its trained generator instead of the moving average it keeps."""
+    from zoo.errors import InputError
+    from zoo.gan.base import AveragedGenerator
+
+    if not isinstance(model, AveragedGenerator) or not model.keeps_average:
+        raise InputError(
+            f"--raw-generator: {name} is not a GAN that keeps a moving average of its generator (--ema-decay)"
+        )
+    model.use_average = False
+
+
 def main(argv=None):
     from zoo import checks
     from zoo.errors import cli_parser
@@ -213,6 +228,12 @@ def main(argv=None):
         "(default: classifier-mnist for digit data, else local Inception-V3 weights)",
     )
     p.add_argument("--json", default=None, help="also write the metrics (with the protocol) to this JSON file")
+    p.add_argument(
+        "--raw-generator",
+        action="store_true",
+        help="GANs that keep a moving average of their generator (--ema-decay): score the trained "
+        "generator itself instead of the average that sampling and export use",
+    )
     args = p.parse_args(argv)
     if args.samples < 10:
         p.error(f"--samples must be at least 10, got {args.samples}")
@@ -226,16 +247,20 @@ def main(argv=None):
 
     try:
         model = zoo.load(args.name)  # a bad name or path: one line, before any stage is announced
+        if args.raw_generator:
+            use_raw_generator(model, args.name)
         result = evaluate(model, samples=args.samples, feature_network=args.feature_network, progress=say)
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    if args.raw_generator:
+        result.setdefault("protocol", {})["generator"] = RAW_PROTOCOL
     numbers = {k: v for k, v in result.items() if k != "protocol"}
     if "fid" in numbers:
         print(format_table({args.name: numbers}))
     else:
         print("\n".join(f"{k}: {v}" for k, v in numbers.items()))
-    for key in ("feature_network", "reference", "omitted"):
+    for key in ("feature_network", "reference", "omitted", "generator"):
         if key in result.get("protocol", {}):
             print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
     if args.json:

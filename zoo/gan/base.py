@@ -59,23 +59,38 @@ class AveragedGenerator:
             self.generator_ema.name = "generator_ema"
             self.generator_ema.set_weights(self.generator.get_weights())
 
+    #: False: outputs come from the trained generator even where a moving average is kept (to
+    #: score the two apart: python -m zoo.evaluate RUN --raw-generator)
+    use_average = True
+
+    @property
+    def keeps_average(self):
+        return bool(self.averaged_networks())
+
     @property
     def sampler(self):
         """The generator that `sample`, the previews and the exported endpoints run: the moving
         average when the model keeps one, else the trained generator itself."""
-        return self.generator_ema if self.generator_ema is not None else self.generator
+        return self.generator_ema if self.generator_ema is not None and self.use_average else self.generator
+
+    def averaged_networks(self):
+        """(trained network, its moving average) pairs; a model whose generator is made of several
+        networks (StyleGAN's mapping and synthesis) lists each."""
+        return [] if self.generator_ema is None else [(self.generator, self.generator_ema)]
 
     def update_generator_average(self):
         """After a generator step: average <- d * average + (1 - d) * weights, where the decay
         warms up as d_t = min(d, (1 + t) / (10 + t)) (t = generator steps taken), so the average
         does not remember the random initial weights for thousands of steps."""
-        if self.generator_ema is None:
+        pairs = self.averaged_networks()
+        if not pairs:
             return
         t = tf.cast(self.g_optimizer.iterations, tf.float32)
         decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-        for average, weight in zip(self.generator_ema.weights, self.generator.weights):
-            value = tf.cast(weight, average.dtype)
-            average.assign(value + tf.cast(decay, average.dtype) * (average - value))
+        for network, averaged in pairs:
+            for average, weight in zip(averaged.weights, network.weights):
+                value = tf.cast(weight, average.dtype)
+                average.assign(value + tf.cast(decay, average.dtype) * (average - value))
 
 
 class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):

@@ -12,7 +12,10 @@
   training    non-saturating logistic loss (or any loss of zoo.losses),
               R1 penalty (gamma/2) E|grad D(x_real)|^2 on real images,
               style mixing: with p = `mixing`, two latents and a random crossover layer;
-              w_avg tracked as an exponential moving average of mapped latents
+              w_avg tracked as an exponential moving average of mapped latents;
+              the small-data recipe of zoo.gan.base: a moving average of the mapping and synthesis
+              weights (ema_decay; StyleGAN's G_ema) that every output comes from, and differentiable
+              augmentation of what the discriminator sees (augment, augment_target)
   truncation  w' = w_avg + psi (w - w_avg); psi = 0 gives the average image for any z
 Endpoints: mapping(z) -> w; synthesis(w, noise0..noiseK) -> images; sample(z, noise0..noiseK, psi).
 """
@@ -28,10 +31,9 @@ from keras import layers
 
 from zoo import checks
 from zoo.endpoints import Endpoint, Input
-from zoo.errors import InputError
 from zoo.gan.base import GAN
 from zoo.images import to_uint8
-from zoo.losses import batch_mean, gradient_penalty
+from zoo.losses import batch_mean
 from zoo.registry import register_architecture
 from zoo.training import minimize
 
@@ -224,12 +226,18 @@ class StyleGANLite(GAN):
         self.synthesis.build((None, self.synthesis.num_ws, self.w_dim))
         self.discriminator = build_discriminator(self.image_shape, self.d_width)
         self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
-        self.trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")  # logged even when gamma = 0
-        if self.ema_decay or self.augment_policy:
-            raise InputError(
-                "StyleGAN-lite keeps its own average (w_avg) and has no generator EMA or augmentation yet; "
-                "leave ema_decay and augment unset"
+        # The generator's moving average (ema_decay > 0): one copy of each of its two networks,
+        # which sampling, previews, evaluation and export use (as StyleGAN's G_ema).
+        self.mapping_ema = self.synthesis_ema = None
+        if self.ema_decay:
+            self.mapping_ema = keras.models.clone_model(self.mapping)
+            self.mapping_ema.name = "mapping_ema"
+            self.synthesis_ema = Synthesis(
+                self.image_shape[0], self.channels, self.image_shape[2], name="synthesis_ema"
             )
+            self.synthesis_ema.build((None, self.synthesis.num_ws, self.w_dim))
+            for network, average in self.averaged_networks():
+                average.set_weights(network.get_weights())
         self.built = True
 
     def get_config(self):
@@ -270,69 +278,51 @@ class StyleGANLite(GAN):
         use_second = tf.logical_and(mix, tf.range(n)[None, :] >= crossover)  # [B, n]
         return tf.where(use_second[:, :, None], w2[:, None, :], w1[:, None, :]), w1
 
-    def r1_penalty(self, real):
-        with tf.GradientTape() as tape:
-            tape.watch(real)
-            scores = tf.reduce_sum(self.discriminator(real, training=True))
-        grads = tape.gradient(scores, real)
-        return tf.reduce_sum(tf.square(grads), axis=[1, 2, 3])
-
     def train_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         batch = tf.shape(real)[0]
         with tf.GradientTape() as g_tape:
             ws, w1 = self.mixed_ws(batch)
             fake = self.synthesis(ws, self.draw_noise(batch))
-            # 1. Discriminator: logistic loss + R1 on real images.
+            # 1. Discriminator: the adversarial loss + R1 on real images (+ the loss's own penalty),
+            #    on augmented images when the recipe asks for it (zoo.gan.base).
             with g_tape.stop_recording():
-                with tf.GradientTape() as d_tape:
-                    real_logits = self.discriminator(real, training=True)
-                    fake_logits = self.discriminator(tf.stop_gradient(fake), training=True)
-                    penalty = self.r1_penalty(real)
-                    per_example = (
-                        self.adversarial.discriminator(real_logits, fake_logits) + 0.5 * self.r1_gamma * penalty
-                    )
-                    extra = {}
-                    if self.adversarial.gradient_penalty_weight:  # --loss wgan-gp: its penalty as well
-                        alpha = keras.random.uniform((batch,), seed=self.noise)
-                        gp = gradient_penalty(self.discriminator, real, tf.stop_gradient(fake), alpha)
-                        per_example += self.adversarial.gradient_penalty_weight * gp
-                        extra = {
-                            "gradient_penalty": batch_mean(gp),
-                            "wasserstein": tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits),
-                        }
-                    d_loss = batch_mean(per_example)
-                minimize(d_tape, self.d_optimizer, d_loss, self.discriminator.trainable_variables)
+                logs = self.discriminator_step(real, tf.stop_gradient(fake))
             # 2. Generator (mapping + synthesis) against the updated discriminator.
-            g_loss = batch_mean(self.adversarial.generator(self.discriminator(fake, training=True)))
+            g_loss = batch_mean(self.adversarial.generator(self.critic(fake)))
         minimize(g_tape, self.g_optimizer, g_loss, self.generator_variables)
+        self.update_generator_average()
         # 3. Track the average w for the truncation trick.
         self.w_avg.assign(self.w_avg_decay * self.w_avg + (1.0 - self.w_avg_decay) * tf.reduce_mean(w1, axis=0))
-        threshold = self.adversarial.decision_threshold
-        correct = tf.concat([tf.reshape(real_logits, [-1]) > threshold, tf.reshape(fake_logits, [-1]) <= threshold], 0)
-        return self.record(
-            {
-                **extra,
-                "d_loss": d_loss,
-                "g_loss": g_loss,
-                "r1_penalty": batch_mean(penalty),
-                "d_accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
-            }
+        return self.record({**logs, "g_loss": g_loss})
+
+    def averaged_networks(self):
+        return (
+            [] if self.mapping_ema is None else [(self.mapping, self.mapping_ema), (self.synthesis, self.synthesis_ema)]
         )
+
+    @property
+    def output_networks(self):
+        """(mapping, synthesis) that images come from: the moving averages when the model keeps them."""
+        if self.mapping_ema is None or not self.use_average:
+            return self.mapping, self.synthesis
+        return self.mapping_ema, self.synthesis_ema
 
     # --- use -------------------------------------------------------------------------------------
     @property
     def generator(self):
-        """z -> images with zero noise and psi = 1 (for tools that expect a plain generator)."""
+        """z -> images with zero noise and psi = 1 (for tools that expect a plain generator), from the
+        averaged networks when the model keeps them (the trained ones: `mapping`, `synthesis`)."""
         return lambda z, training=False: self._generate(z, None, 1.0)
 
     def _generate(self, z, noises, psi):
-        w = self.mapping(z, training=False)
+        mapping, synthesis = self.output_networks
+        w = mapping(z, training=False)
         w = self.w_avg + tf.reshape(psi, [-1, 1]) * (w - self.w_avg)
-        ws = tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1])
+        ws = tf.tile(w[:, None, :], [1, synthesis.num_ws, 1])
         if noises is None:
-            noises = [tf.zeros((tf.shape(z)[0], *s)) for s in self.synthesis.noise_shapes]
-        return tf.clip_by_value(self.synthesis(ws, noises), 0.0, 1.0)
+            noises = [tf.zeros((tf.shape(z)[0], *s)) for s in synthesis.noise_shapes]
+        return tf.clip_by_value(synthesis(ws, noises), 0.0, 1.0)
 
     def noise_inputs(self, n, seed=0):
         """Per-layer noise tensors {noise0: [n, 4, 4, 1], …} from a NumPy generator."""
@@ -353,12 +343,14 @@ class StyleGANLite(GAN):
         noise_specs = {f"noise{i}": Input((None, *s), "float32") for i, s in enumerate(self.synthesis.noise_shapes)}
         keys = list(noise_specs)
 
+        mapping_network, synthesis_network = self.output_networks
+
         def mapping(z):
-            return {"w": self.mapping(z, training=False)}
+            return {"w": mapping_network(z, training=False)}
 
         def synthesis(w, **noise):
             images = tf.clip_by_value(
-                self.synthesis(tf.tile(w[:, None, :], [1, self.synthesis.num_ws, 1]), [noise[k] for k in keys]),
+                synthesis_network(tf.tile(w[:, None, :], [1, synthesis_network.num_ws, 1]), [noise[k] for k in keys]),
                 0.0,
                 1.0,
             )
