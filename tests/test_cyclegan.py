@@ -41,6 +41,27 @@ def test_one_step_updates_all_four_networks():
         assert sum(changed) >= len(changed) - 2, net.name  # norm scales next to a zero-mean input may sit still
 
 
+def test_ema_averages_both_generators_and_translations_come_from_it():
+    model = tiny(ema_decay=0.9)
+    model.compile(learning_rate=1e-2)
+    nets = [model.g_ab, model.g_ba]
+    average = [[w.numpy().astype(np.float64) for w in n.weights] for n in nets]
+    for step in range(1, 4):
+        model.train_step((tf.constant(A[:4]), tf.constant(B[:4])))
+        decay = min(0.9, (1 + step) / (10 + step))
+        average = [
+            [decay * a + (1 - decay) * w.numpy() for a, w in zip(avg, n.weights)] for avg, n in zip(average, nets)
+        ]
+    for copy, want in zip([model.g_ab_ema, model.g_ba_ema], average):
+        for got, w in zip(copy.weights, want):
+            np.testing.assert_allclose(got.numpy(), w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.translate(A, "a_to_b"), model.g_ab_ema(A).numpy())
+    np.testing.assert_array_equal(model.translate(B, "b_to_a"), model.g_ba_ema(B).numpy())
+    assert not np.allclose(model.translate(A, "a_to_b"), model.g_ab(A).numpy())  # the trained one stays apart
+    model.use_average = False  # python -m zoo.evaluate --raw-generator
+    np.testing.assert_array_equal(model.translate(A, "a_to_b"), model.g_ab(A).numpy())
+
+
 def test_history_pool_passes_fakes_through_while_filling():
     model = tiny(seed=3)
     served = model.pooled(0, tf.constant(A[:3]))

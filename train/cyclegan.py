@@ -11,6 +11,7 @@ def add_arguments(parser):
     parser.add_argument("--dataset-b", default="digits", help="domain B (domain A is --dataset)")
     parser.add_argument("--width", type=harness.positive_int, default=16, help="generator base filters")
     parser.add_argument("--blocks", type=harness.positive_int, default=3, help="residual blocks per generator")
+    harness.add_ema_decay(parser)
 
 
 def load_data(args, split):
@@ -22,7 +23,9 @@ def load_data(args, split):
 def build(args, data):
     from zoo.gan.cyclegan import CycleGAN
 
-    return CycleGAN(image_shape=data.image_shape, width=args.width, blocks=args.blocks, seed=args.seed)
+    return CycleGAN(
+        image_shape=data.image_shape, width=args.width, blocks=args.blocks, seed=args.seed, ema_decay=args.ema_decay
+    )
 
 
 def main(argv=None):

@@ -45,18 +45,23 @@ class UsageError(ZooError):
     """A flag combination or output folder that cannot be used."""
 
 
+def add_ema_decay(p, default=0.999):
+    """--ema-decay: every GAN trainer's moving average of the generator (zoo.gan.base.AveragedGenerator)."""
+    p.add_argument(
+        "--ema-decay",
+        type=zero_to_one,
+        default=default,
+        help="sample, preview, evaluate and export a moving average of the generator's weights with this "
+        "decay (warmed up over the first steps; 0 = off, use the generator itself)",
+    )
+
+
 def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
     # Defaults from benchmarks/gan_recipe.py (README "The small-data GAN recipe"): EMA helped every
     # seed; augmentation made short runs worse and is left to longer ones (--augment); R1 is each
     # trainer's choice (DCGAN and cGAN: 1, the flagship recipe with width 32, batch 32, lr 1e-3).
     """The small-data GAN recipe's flags (zoo.gan.base, zoo.gan.augment), shared by the GAN trainers."""
-    p.add_argument(
-        "--ema-decay",
-        type=zero_to_one,
-        default=ema_decay,
-        help="sample, preview, evaluate and export a moving average of the generator's weights with this "
-        "decay (warmed up over the first steps; 0 = off, use the generator itself)",
-    )
+    add_ema_decay(p, ema_decay)
     p.add_argument(
         "--augment",
         type=augment_flag,
@@ -109,12 +114,7 @@ def add_image_to_image(p, ema_decay=0.999):
         help="weight of an L1 loss between --feature-network features (default classifier-mnist) of output and "
         "target; 0 = off",
     )
-    p.add_argument(
-        "--ema-decay",
-        type=zero_to_one,
-        default=ema_decay,
-        help="evaluate and export a moving average of the generator's weights with this decay (0 = off)",
-    )
+    add_ema_decay(p, ema_decay)
 
 
 def image_to_image_config(args, data):

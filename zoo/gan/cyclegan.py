@@ -12,6 +12,8 @@
                   (Shrivastava et al. 2017): each fake is swapped, with probability 1/2, for an
                   older one once the pool is full; the pool is model state, so resume is exact
   schedule        constant learning rate, then linear decay to 0 over the second half of training
+  average         with `ema_decay` > 0, a moving average of each generator's weights (zoo.gan.base's
+                  AveragedGenerator), which the endpoints, previews and evaluation use
 The step reads as the paper's: generators first (adversarial + cycle + identity), then both
 discriminators on real images and pooled fakes. Endpoints `a_to_b(images)` and `b_to_a(images)`.
 """
@@ -27,7 +29,7 @@ from keras import layers
 from zoo import checks
 from zoo.contract import ZooModel
 from zoo.endpoints import Endpoint, Input, unit_interval
-from zoo.gan.base import TwoPlayer
+from zoo.gan.base import AveragedGenerator, TwoPlayer
 from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
@@ -76,7 +78,7 @@ def patch_mean(per_patch, images):
 
 
 @register_architecture("cyclegan")
-class CycleGAN(ZooModel, TwoPlayer, keras.Model):
+class CycleGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
     data_kind = "unpaired"  # the harness feeds (images_a, images_b) batches from two unpaired sets
     evaluation = ("translation",)
     api = ("translate",)
@@ -91,6 +93,7 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         identity_weight=5.0,
         pool_size=50,
         seed=0,
+        ema_decay=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -110,6 +113,14 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         self.pool_filled = self.add_weight(
             shape=(2,), initializer="zeros", trainable=False, name="pool_filled", dtype="int32"
         )
+        self.ema_decay = checks.number(ema_decay, "ema_decay", 0.0, 0.99999)
+        self.generator_ema = self.g_ab_ema = self.g_ba_ema = None
+        if self.ema_decay:
+            self.g_ab_ema = keras.models.clone_model(self.g_ab)
+            self.g_ba_ema = keras.models.clone_model(self.g_ba)
+            for network, average in self.averaged_networks():
+                average.name = f"{network.name}_ema"
+                average.set_weights(network.get_weights())
         names = ("g_loss", "d_loss", "cycle_loss", "identity_loss", "adversarial_loss")
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.built = True
@@ -124,6 +135,7 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
             "identity_weight": self.identity_weight,
             "pool_size": self.pool_size,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
             "name": self.name,
         }
 
@@ -184,6 +196,7 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
             adversarial, cycle, identity = parts["adversarial"], parts["cycle"], parts["identity"]
             g_loss = adversarial + self.cycle_weight * cycle + self.identity_weight * identity
         minimize(tape, self.g_optimizer, g_loss, self.generators)
+        self.update_generator_average()
         # 2. Discriminators: real vs fakes served by the history pools.
         pooled_a, pooled_b = self.pooled(0, tf.stop_gradient(fake_a)), self.pooled(1, tf.stop_gradient(fake_b))
         with tf.GradientTape() as tape:
@@ -221,9 +234,19 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
         )
         return patch_mean(per_patch, real)
 
+    def averaged_networks(self):
+        return [] if self.g_ab_ema is None else [(self.g_ab, self.g_ab_ema), (self.g_ba, self.g_ba_ema)]
+
+    @property
+    def output_generators(self):
+        """(A -> B, B -> A) that translations come from: the moving averages when the model keeps them."""
+        if self.g_ab_ema is None or not self.use_average:
+            return self.g_ab, self.g_ba
+        return self.g_ab_ema, self.g_ba_ema
+
     # --- use -------------------------------------------------------------------------------------
     def call(self, images, training=False):
-        return self.g_ab(images, training=training)
+        return self.output_generators[0](images, training=training)
 
     def translate(self, images, direction="a_to_b"):
         """Translate float [0, 1] images `[N, H, W, C]`; direction "a_to_b" or "b_to_a"."""
@@ -269,17 +292,18 @@ class CycleGAN(ZooModel, TwoPlayer, keras.Model):
 
         spec = {"images": Input((None, *self.image_shape), "float32", example=unit_interval, low=0.0, high=1.0)}
         a, b = self.domain_names
+        a_to_b, b_to_a = self.output_generators
         return {
             "a_to_b": Endpoint(
                 "a_to_b",
-                direction(self.g_ab),
+                direction(a_to_b),
                 spec,
                 doc=f"{a} images in [0, 1] -> {b} style",
                 outputs=("translated", "translated_uint8"),
             ),
             "b_to_a": Endpoint(
                 "b_to_a",
-                direction(self.g_ba),
+                direction(b_to_a),
                 spec,
                 doc=f"{b} images in [0, 1] -> {a} style",
                 outputs=("translated", "translated_uint8"),
