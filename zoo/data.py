@@ -367,6 +367,24 @@ def load_unpaired(a, b, split="train") -> Unpaired:
     return Unpaired(a, b)
 
 
+#: Batches every zoo input pipeline keeps ready ahead of the training step.
+PREFETCH = 2
+
+
+def prefetched(ds):
+    """`ds` as every zoo input pipeline ends: `PREFETCH` batches ahead, with tf.data's autotuning
+    off. Autotuning runs an optimisation thread that sleeps 10 ms, then 20, 40, ... (doubling);
+    deleting an iterator sometimes waits for that thread's next wake-up, so a `fit` (whose iterator
+    is deleted when it returns) ended on the grid 10 ms x (2^k - 1) after the iterator was made:
+    20.5, 41.0, 81.9 s, whatever its steps took (benchmarks/fit_stall.py; the README's "Training
+    throughput"). Without autotuning the pipeline never waits so."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(PREFETCH).with_options(options)
+
+
 def epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps=None):
     """A tf.data pipeline of index batches `[batch_size]` for epochs `initial_epoch .. epochs-1`.
 
@@ -407,7 +425,7 @@ def training_batches(data, batch_size, seed, initial_epoch, epochs, labels=False
     if labels:
         label_store = tf.constant(np.asarray(data.labels, np.int32))
         pixels = tf.data.Dataset.zip((pixels, order.map(lambda idx: tf.gather(label_store, idx))))
-    return pixels.prefetch(tf.data.AUTOTUNE), steps
+    return prefetched(pixels), steps
 
 
 @dataclass(frozen=True)
@@ -447,7 +465,7 @@ class ArraySet:
         n = min(len(self), limit or len(self))
         ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps)
         inputs, targets = tf.constant(self.inputs[:n]), tf.constant(self.targets[:n])
-        return ds.map(lambda idx: (tf.gather(inputs, idx), tf.gather(targets, idx))).prefetch(tf.data.AUTOTUNE), steps
+        return prefetched(ds.map(lambda idx: (tf.gather(inputs, idx), tf.gather(targets, idx)))), steps
 
 
 def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
@@ -474,4 +492,4 @@ def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=No
 
     a = domains.a.index_pixels(order(sizes[0], seed)).map(scale_images)
     b = domains.b.index_pixels(order(sizes[1], seed + 1)).map(scale_images)
-    return tf.data.Dataset.zip((a, b)).prefetch(tf.data.AUTOTUNE), steps
+    return prefetched(tf.data.Dataset.zip((a, b))), steps

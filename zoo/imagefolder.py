@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import SCALING, ImageData
+from zoo.data import SCALING, ImageData, prefetched
 from zoo.errors import DataError
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -254,7 +254,7 @@ class FolderImages(ImageData):
         paths = self.paths()[:limit]
         if paths:
             ds = tf.data.Dataset.from_tensor_slices(paths)
-            ds = ds.map(self.decode(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(size).prefetch(2)
+            ds = prefetched(ds.map(self.decode(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(size))
             yield from ds.as_numpy_iterator()
 
     def source_facts(self):

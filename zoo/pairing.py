@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import SCALING, ImageData, ImageSet, epoch_order, from_recipe, load_images, scale_images
+from zoo.data import SCALING, ImageData, ImageSet, epoch_order, from_recipe, load_images, prefetched, scale_images
 from zoo.errors import DataError, UnknownNameError, did_you_mean
 
 PAIRINGS = {
@@ -194,7 +194,7 @@ class Paired:
         else:
             pairing = self.pairing
             pairs = targets.map(lambda t: (make_inputs(pairing, t), t))
-        return pairs.prefetch(tf.data.AUTOTUNE), steps
+        return prefetched(pairs), steps
 
 
 def load_paired(dataset, pairing, split="train", image_size=None, test_fraction=0.2):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data import ImageData
+from zoo.data import ImageData, prefetched
 from zoo.errors import DataError
 
 SHUFFLE_BUFFER = 10_000
@@ -123,7 +123,7 @@ class TfdsImages(ImageData):
         ds = ds.map(
             lambda x, y: (scale_images(x), y) if labels else scale_images(x), num_parallel_calls=tf.data.AUTOTUNE
         )
-        return ds.prefetch(tf.data.AUTOTUNE), steps
+        return prefetched(ds), steps
 
     def index_pixels(self, indices):
         raise DataError(f"{self.name} has no random access: it cannot be a CycleGAN domain (use folder:DIR)")
