@@ -10,7 +10,7 @@ def add_arguments(parser):
     harness.add_gan_recipe(parser)
     parser.add_argument("--n-critic", type=harness.positive_int, default=5, help="critic steps per generator step")
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
-    parser.add_argument("--width", type=harness.positive_int, default=64, help="base filter count")
+    parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
 
 
 def build(args, data):
@@ -35,9 +35,12 @@ def main(argv=None):
         build,
         add_arguments,
         argv,
-        epochs=20,
-        batch_size=320,
-        lr=1e-4,
+        # Measured (seed 0, EMA on, python -m zoo.evaluate): batch 80 (critic batches of 16), width 32
+        # and lr 5e-4 read FID 93.7 at 20 epochs and 63.9 at 40, against 125.6 at 20 epochs with
+        # batch 160, and 257.5 at 10 epochs (134.3 for these) with the paper's lr 1e-4, width 64.
+        epochs=40,
+        batch_size=80,
+        lr=5e-4,
         name="wgan-gp-{data}",
     )
 
