@@ -30,6 +30,24 @@ def tiny():
     return tiny_dcgan
 
 
+def assert_hand_computed_average(model, decay, steps, train_step):
+    """Run `train_step` `steps` times and check each (network, average) pair the model keeps
+    (`averaged_networks`) against the moving average computed here by hand, with the zoo's warm-up
+    d_t = min(decay, (1 + t) / (10 + t)) (t = generator steps taken)."""
+    import numpy as np
+
+    pairs = model.averaged_networks()
+    assert pairs, "the model keeps no moving average"
+    average = [[w.numpy().astype(np.float64) for w in network.weights] for network, _ in pairs]
+    for step in range(1, steps + 1):
+        train_step()
+        d = min(decay, (1 + step) / (10 + step))
+        average = [[d * a + (1 - d) * w.numpy() for a, w in zip(avg, n.weights)] for avg, (n, _) in zip(average, pairs)]
+    for (_, kept), want in zip(pairs, average):
+        for got, w in zip(kept.weights, want):
+            np.testing.assert_allclose(got.numpy(), w, rtol=1e-5, atol=1e-6)
+
+
 def run_cli(*args, timeout=600):
     """Run `python -m ...` from the repo root; returns CompletedProcess with text output."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

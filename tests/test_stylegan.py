@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_hand_computed_average
 
 import zoo
 from zoo.errors import InputError
@@ -116,18 +117,9 @@ def test_any_adversarial_loss_trains(loss):
 def test_ema_averages_mapping_and_synthesis_and_every_output_comes_from_it(tmp_path):
     m = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, ema_decay=0.9)
     m.compile(learning_rate=1e-2)
-    nets = [m.mapping, m.synthesis]
-    average = [[w.numpy().astype(np.float64) for w in n.weights] for n in nets]
+    assert [n for n, _ in m.averaged_networks()] == [m.mapping, m.synthesis]
     images = np.random.default_rng(3).random((4, 32, 32, 1), dtype=np.float32)
-    for step in range(1, 4):
-        m.train_on_batch(images)
-        decay = min(0.9, (1 + step) / (10 + step))
-        average = [
-            [decay * a + (1 - decay) * w.numpy() for a, w in zip(avg, n.weights)] for avg, n in zip(average, nets)
-        ]
-    for copy, want in zip([m.mapping_ema, m.synthesis_ema], average):
-        for got, w in zip(copy.weights, want):
-            np.testing.assert_allclose(got.numpy(), w, rtol=1e-5, atol=1e-6)
+    assert_hand_computed_average(m, 0.9, 3, lambda: m.train_on_batch(images))
     z = m.latents(3, seed=1)
     noise = m.noise_inputs(3, seed=1)
     ws = tf.tile(m.mapping_ema(z)[:, None, :], [1, m.synthesis.num_ws, 1])
