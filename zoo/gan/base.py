@@ -46,37 +46,59 @@ class TwoPlayer:
 
 
 class AveragedGenerator:
-    """Mixin for models with a `generator`, a `g_optimizer` and an `ema_decay` (0 = off): the
-    exponential moving average of the generator's weights that the model's outputs come from."""
+    """Mixin for models with a `g_optimizer` and an `ema_decay` (0 = off): the exponential moving
+    average of the generator's weights that the model's outputs come from.
 
-    def track_generator_average(self):
-        """Called by a subclass once `self.generator` exists: with `ema_decay` > 0, keep an
-        exponential moving average of its weights (Karras et al. 2018; Yazici et al. 2019) in
-        `generator_ema`, which sampling, previews, evaluation and export use. Its weights are part
-        of the model (saved, checkpointed, restored on resume)."""
-        if self.ema_decay > 0:
-            self.generator_ema = keras.models.clone_model(self.generator)
-            self.generator_ema.name = "generator_ema"
-            self.generator_ema.set_weights(self.generator.get_weights())
+    `averaged` names the attributes holding the trained networks; each one's average is kept in
+    `<name>_ema` (None without one), so a model whose generator is several networks (StyleGAN's
+    mapping and synthesis, CycleGAN's two directions) lists each and the rest is shared."""
 
-    #: False: outputs come from the trained generator even where a moving average is kept (to
+    #: attributes of the trained networks that outputs come from
+    averaged = ("generator",)
+
+    #: False: outputs come from the trained networks even where a moving average is kept (to
     #: score the two apart: python -m zoo.evaluate RUN --raw-generator)
     use_average = True
+
+    def track_averages(self):
+        """Called by a subclass once its networks exist: with `ema_decay` > 0, keep an exponential
+        moving average of each one's weights (Karras et al. 2018; Yazici et al. 2019) in
+        `<name>_ema`, named `<network name>_ema`, which sampling, previews, evaluation and export
+        use. Its weights are part of the model (saved, checkpointed, restored on resume)."""
+        for name in self.averaged:
+            setattr(self, f"{name}_ema", None)
+        if self.ema_decay > 0:
+            for name in self.averaged:
+                network = getattr(self, name)
+                average = self.empty_copy(network)
+                average.name = f"{network.name}_ema"
+                average.set_weights(network.get_weights())
+                setattr(self, f"{name}_ema", average)
+
+    def empty_copy(self, network):
+        """A network of `network`'s architecture with its own, built weights (a model whose
+        networks are not functional Keras models overrides this)."""
+        return keras.models.clone_model(network)
 
     @property
     def keeps_average(self):
         return bool(self.averaged_networks())
 
+    def averaged_networks(self):
+        """(trained network, its moving average) pairs, one per name in `averaged`."""
+        pairs = [(getattr(self, name), getattr(self, f"{name}_ema", None)) for name in self.averaged]
+        return [(network, average) for network, average in pairs if average is not None]
+
+    def output_network(self, name):
+        """The network `name` that outputs run: its moving average when the model keeps one (and
+        `use_average`), else the trained network itself."""
+        average = getattr(self, f"{name}_ema", None)
+        return average if average is not None and self.use_average else getattr(self, name)
+
     @property
     def sampler(self):
-        """The generator that `sample`, the previews and the exported endpoints run: the moving
-        average when the model keeps one, else the trained generator itself."""
-        return self.generator_ema if self.generator_ema is not None and self.use_average else self.generator
-
-    def averaged_networks(self):
-        """(trained network, its moving average) pairs; a model whose generator is made of several
-        networks (StyleGAN's mapping and synthesis) lists each."""
-        return [] if self.generator_ema is None else [(self.generator, self.generator_ema)]
+        """The generator that `sample`, the previews and the exported endpoints run."""
+        return self.output_network("generator")
 
     def update_generator_average(self):
         """After a generator step: average <- d * average + (1 - d) * weights, where the decay
@@ -139,7 +161,6 @@ class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
                 shape=(), initializer="zeros", trainable=False, name="augment_probability"
             )
             self.trackers["augment_p"] = keras.metrics.Mean(name="augment_p")
-        self.generator_ema = None
 
     # --- configuration -------------------------------------------------------------------------
     def get_config(self):

@@ -65,7 +65,7 @@ class ConditionalGAN(GAN):
             self.latent_dim, self.image_shape, self.num_classes, self.width, upsample, self.embed_dim
         )
         self.discriminator = build_discriminator(self.image_shape, self.num_classes, self.width, self.dropout)
-        self.track_generator_average()
+        self.track_averages()
         self.built = True
 
     def get_config(self):

@@ -114,13 +114,7 @@ class CycleGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
             shape=(2,), initializer="zeros", trainable=False, name="pool_filled", dtype="int32"
         )
         self.ema_decay = checks.number(ema_decay, "ema_decay", 0.0, 0.99999)
-        self.generator_ema = self.g_ab_ema = self.g_ba_ema = None
-        if self.ema_decay:
-            self.g_ab_ema = keras.models.clone_model(self.g_ab)
-            self.g_ba_ema = keras.models.clone_model(self.g_ba)
-            for network, average in self.averaged_networks():
-                average.name = f"{network.name}_ema"
-                average.set_weights(network.get_weights())
+        self.track_averages()  # g_ab_ema, g_ba_ema: what translations come from
         names = ("g_loss", "d_loss", "cycle_loss", "identity_loss", "adversarial_loss")
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.built = True
@@ -234,15 +228,12 @@ class CycleGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         )
         return patch_mean(per_patch, real)
 
-    def averaged_networks(self):
-        return [] if self.g_ab_ema is None else [(self.g_ab, self.g_ab_ema), (self.g_ba, self.g_ba_ema)]
+    averaged = ("g_ab", "g_ba")  # both directions' generators
 
     @property
     def output_generators(self):
         """(A -> B, B -> A) that translations come from: the moving averages when the model keeps them."""
-        if self.g_ab_ema is None or not self.use_average:
-            return self.g_ab, self.g_ba
-        return self.g_ab_ema, self.g_ba_ema
+        return self.output_network("g_ab"), self.output_network("g_ba")
 
     # --- use -------------------------------------------------------------------------------------
     def call(self, images, training=False):

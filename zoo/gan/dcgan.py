@@ -104,7 +104,7 @@ class DCGAN(GAN):
         self.width, self.upsample, self.dropout = int(width), upsample, float(dropout)
         self.generator = build_generator(self.latent_dim, self.image_shape, self.width, upsample)
         self.discriminator = build_discriminator(self.image_shape, self.width, self.dropout)
-        self.track_generator_average()
+        self.track_averages()
         self.built = True
 
     def get_config(self):

@@ -109,8 +109,7 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         self.check_shapes()
         self.generator = self.build_generator()
         self.discriminator = build_patch_discriminator(self.critic_shape(), self.d_width, "critic")
-        self.generator_ema = None
-        self.track_generator_average()
+        self.track_averages()
         self._feature_network = _Untracked(None)
         names = ("g_loss", "l1_loss", *(("feature_loss",) if self.feature_weight else ()))
         if self.adversarial_weight:

@@ -226,18 +226,9 @@ class StyleGANLite(GAN):
         self.synthesis.build((None, self.synthesis.num_ws, self.w_dim))
         self.discriminator = build_discriminator(self.image_shape, self.d_width)
         self.w_avg = self.add_weight(shape=(self.w_dim,), initializer="zeros", trainable=False, name="w_avg")
-        # The generator's moving average (ema_decay > 0): one copy of each of its two networks,
-        # which sampling, previews, evaluation and export use (as StyleGAN's G_ema).
-        self.mapping_ema = self.synthesis_ema = None
-        if self.ema_decay:
-            self.mapping_ema = keras.models.clone_model(self.mapping)
-            self.mapping_ema.name = "mapping_ema"
-            self.synthesis_ema = Synthesis(
-                self.image_shape[0], self.channels, self.image_shape[2], name="synthesis_ema"
-            )
-            self.synthesis_ema.build((None, self.synthesis.num_ws, self.w_dim))
-            for network, average in self.averaged_networks():
-                average.set_weights(network.get_weights())
+        # The generator's moving average (ema_decay > 0): `mapping_ema` and `synthesis_ema`, which
+        # sampling, previews, evaluation and export use (as StyleGAN's G_ema).
+        self.track_averages()
         self.built = True
 
     def get_config(self):
@@ -296,17 +287,19 @@ class StyleGANLite(GAN):
         self.w_avg.assign(self.w_avg_decay * self.w_avg + (1.0 - self.w_avg_decay) * tf.reduce_mean(w1, axis=0))
         return self.record({**logs, "g_loss": g_loss})
 
-    def averaged_networks(self):
-        return (
-            [] if self.mapping_ema is None else [(self.mapping, self.mapping_ema), (self.synthesis, self.synthesis_ema)]
-        )
+    averaged = ("mapping", "synthesis")  # the generator is two networks; outputs come from their averages
+
+    def empty_copy(self, network):
+        if network is self.mapping:
+            return super().empty_copy(network)
+        synthesis = Synthesis(self.image_shape[0], self.channels, self.image_shape[2], name=f"{network.name}_ema")
+        synthesis.build((None, self.synthesis.num_ws, self.w_dim))
+        return synthesis
 
     @property
     def output_networks(self):
         """(mapping, synthesis) that images come from: the moving averages when the model keeps them."""
-        if self.mapping_ema is None or not self.use_average:
-            return self.mapping, self.synthesis
-        return self.mapping_ema, self.synthesis_ema
+        return self.output_network("mapping"), self.output_network("synthesis")
 
     # --- use -------------------------------------------------------------------------------------
     @property
