@@ -27,6 +27,13 @@ def _one_line(stderr):
     return lines[0]
 
 
+def _as_in_a_terminal():
+    """Ctrl-C reaches a command run in a terminal: SIGINT at its default. (A suite started in the
+    background of a script, `pytest &`, inherits SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler, so the trainer would never see the Ctrl-C this test sends.)"""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -37,6 +44,7 @@ def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_in_a_terminal,
     )
     try:
         deadline = time.time() + 240
