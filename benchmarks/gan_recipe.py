@@ -100,11 +100,9 @@ def table(records):
         groups.setdefault((r["model"], r["config"]), []).append(r)
     for (model, config), group in groups.items():
         fids = [r["fid"] for r in group]
-        spread = statistics.stdev(fids) if len(fids) > 1 else 0.0
+        spread = f" ± {statistics.stdev(fids):.1f}" if len(fids) > 1 else " (one run)"
         minutes = statistics.median(r["train_seconds"] for r in group) / 60
-        rows.append(
-            f"| {model} | {config} | {statistics.mean(fids):.1f} ± {spread:.1f} | {len(fids)} | {minutes:.1f} |"
-        )
+        rows.append(f"| {model} | {config} | {statistics.mean(fids):.1f}{spread} | {len(fids)} | {minutes:.1f} |")
     return "\n".join(rows)
 
 
