@@ -24,7 +24,6 @@ puts the table into README.md. One seed: the curve is one run of each, not a mea
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -37,11 +36,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 BASELINE_BATCH = 32
 
 
-def cpu_flags():
-    text = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
-    return "avx512f" if "avx512f" in text else "avx2" if "avx2" in text else platform.processor() or "other"
-
-
 def zoo_default(pixels, seed):
     """(train one epoch, draw n samples) for the model `python -m train.dcgan` builds by default."""
     from types import SimpleNamespace
@@ -52,7 +46,7 @@ def zoo_default(pixels, seed):
     parser = harness.parser("dcgan", "", 20, 32, 1e-3, "dcgan-{data}")
     dcgan.add_arguments(parser)
     args = parser.parse_args(["--seed", str(seed)])
-    model, _ = harness._build(dcgan.build, args, SimpleNamespace(image_shape=pixels.shape[1:]))  # seeded as the trainer
+    model, _ = harness.build_model(dcgan.build, args, SimpleNamespace(image_shape=pixels.shape[1:]))
     model.compile(learning_rate=args.lr, jit_compile=args.jit)
     state = {"epoch": 0}
 
@@ -168,6 +162,7 @@ def main():
     args = p.parse_args()
 
     import tensorflow as tf
+    from gan_recipe import cpu_flags
 
     from zoo import evaluate, features
     from zoo.data import load_images

@@ -393,7 +393,8 @@ def run_recipe(data, args):
     return recipe
 
 
-def _build(build, args, data):
+def build_model(build, args, data):
+    """The model `build(args, data)` makes, seeded and in the precision policy as every trainer builds it."""
     import keras
 
     keras.utils.set_random_seed(args.seed)
@@ -482,7 +483,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
             f"training examples"
         )
     args.name = args.name or args.name_template.format(data=dataset_slug(data.name), pairing=vars(args).get("pairing"))
-    model, policy = _build(build, args, data)
+    model, policy = build_model(build, args, data)
     recipe = run_recipe(data, args)
     if validation is not None:
         recipe["validation"] = {
