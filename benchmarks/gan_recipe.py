@@ -14,7 +14,9 @@ Configs are relative to the trainer's defaults (for DCGAN: generator EMA 0.999 a
 StyleGAN2's Adam betas, width 32, batch 32, lr 1e-3; for WGAN-GP: EMA 0.999, no R1, width 32, batch
 80, lr 5e-4): default (as the user runs it), no-r1 (--r1-gamma 0, which also puts Adam back to
 beta1 = 0.5), no-ema (--ema-decay 0), plain (neither), augment (default + translation,cutout always
-on), adaptive (default + translation,cutout at --augment-adaptive 0.6). A config that repeats
+on), adaptive (default + translation,cutout at --augment-adaptive 0.6), sn (default +
+--spectral-norm on the discriminator), ttur (default + the discriminator at twice the trainer's
+learning rate, --lr-d), all (default + augment + sn + ttur). A config that repeats
 another for a model (no-r1 and plain for WGAN-GP, which has no R1 by default) is skipped. Writes
 benchmarks/results/gan_recipe.json (every run: FID, KID, wall-clock seconds, CPU; runs of earlier
 invocations are kept, this one's replace theirs) and prints a markdown table of mean ± std per
@@ -40,9 +42,22 @@ CONFIGS = {
     "plain": ["--r1-gamma", "0", "--ema-decay", "0"],
     "augment": ["--augment", "translation,cutout"],
     "adaptive": ["--augment", "translation,cutout", "--augment-adaptive", "0.6"],
+    "sn": ["--spectral-norm"],
+    # TTUR: the discriminator at twice the trainer's learning rate (DCGAN 1e-3, WGAN-GP 5e-4)
+    "ttur": {"dcgan": ["--lr-d", "2e-3"], "wgan_gp": ["--lr-d", "1e-3"]},
+    "all": {
+        model: ["--augment", "translation,cutout", "--spectral-norm", "--lr-d", lr_d]
+        for model, lr_d in (("dcgan", "2e-3"), ("wgan_gp", "1e-3"))
+    },
 }
 #: configs that only repeat another one for a model (WGAN-GP trains without R1 by default)
 SAME_AS_ANOTHER = {"wgan_gp": ("no-r1", "plain")}
+
+
+def flags(model, config):
+    """The trainer flags of `config` for `model` (a list, or one list per model)."""
+    chosen = CONFIGS[config]
+    return chosen[model] if isinstance(chosen, dict) else chosen
 
 
 def cpu_flags():
@@ -62,7 +77,16 @@ def run(model, config, seed, epochs, out):
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     start = time.time()
-    command = [sys.executable, "-m", f"train.{model}", *CONFIGS[config], "--seed", str(seed), "--epochs", str(epochs)]
+    command = [
+        sys.executable,
+        "-m",
+        f"train.{model}",
+        *flags(model, config),
+        "--seed",
+        str(seed),
+        "--epochs",
+        str(epochs),
+    ]
     command += ["--out", str(folder), "--no-export", "--quiet"]
     trained = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.time() - start
@@ -83,7 +107,7 @@ def run(model, config, seed, epochs, out):
         "config": config,
         "seed": seed,
         "epochs": epochs,
-        "flags": CONFIGS[config],
+        "flags": flags(model, config),
         "train_seconds": round(seconds, 1),
         "fid": metrics["fid"],
         "kid": metrics.get("kid"),

@@ -1,4 +1,4 @@
-"""README "What a run guarantees": one run per folder (lock), Ctrl-C, resume keeps its recipe, names
+"""README "What a run guarantees": one run per folder (lock), Ctrl-C and kill, resume keeps its recipe, names
 and paths never confused, a run's weights checked against its card — each through the real entry
 points where a user meets it."""
 
@@ -75,6 +75,32 @@ def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
     assert recipe.returncode == 2 and "--resume with --r1-gamma 0.0, but the run in" in _one_line(recipe.stderr)
     assert (out / "checkpoint.npz").read_bytes() == before
     assert not (out / "card.json").exists()
+    # `kill` (SIGTERM, as schedulers send) stops a run like Ctrl-C, after at least one more epoch here.
+    resumed = subprocess.Popen(
+        [sys.executable, "-m", "train.dcgan", *TINY, "--epochs", "500", "--out", str(out), "--resume"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 240
+        while checkpoint.read_meta(out / "checkpoint.npz")["epoch"] == done:
+            assert resumed.poll() is None and time.time() < deadline, resumed.communicate()[1][-2000:]
+            time.sleep(0.5)
+        resumed.terminate()  # SIGTERM
+        _, stderr = resumed.communicate(timeout=120)
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+    assert resumed.returncode == 143 and "Traceback" not in stderr
+    later = checkpoint.read_meta(out / "checkpoint.npz")["epoch"]
+    assert later > done
+    assert (
+        stderr.strip().splitlines()[-1]
+        == f"terminated (SIGTERM) after epoch {later}; continue with --resume (same --out)"
+    )
     # An unfinished run is named as such, not as an unknown model.
     unfinished = run_cli("export", str(out), "--out", str(tmp_path / "ex"))
     assert unfinished.returncode == 2 and "has not finished" in _one_line(unfinished.stderr)

@@ -20,7 +20,9 @@ import json
 import os
 import platform
 import shlex
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,6 +45,14 @@ from zoo.errors import ZooError, cli_parser
 
 class UsageError(ZooError):
     """A flag combination or output folder that cannot be used."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached a training run: it stops as on Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 def add_ema_decay(p, default=0.999):
@@ -85,6 +95,22 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
         metavar="GAMMA",
         help=f"R1 penalty (gamma/2)|grad D(real)|^2 on the discriminator (0 = off; with it, Adam uses "
         f"StyleGAN2's betas (0, 0.99)); default {r1_gamma:g}",
+    )
+    p.add_argument(
+        "--lr-d",
+        type=positive_float,
+        default=None,
+        metavar="LR",
+        help="the discriminator's own learning rate (two time-scale update rule, Heusel et al. 2017); default: --lr",
+    )
+
+
+def add_spectral_norm(p):
+    """--spectral-norm: the DCGAN-family discriminators' spectral normalisation (zoo.gan.dcgan)."""
+    p.add_argument(
+        "--spectral-norm",
+        action="store_true",
+        help="spectral normalisation of the discriminator's weight layers (Miyato et al. 2018); default off",
     )
 
 
@@ -506,7 +532,8 @@ def _train(model_name, args, build, argv, load_data, strategy):
     if previous:
         check_resume(previous.get("args", {}), args, out)
         started_from = previous.get("started_from")
-    model.compile(learning_rate=args.lr, jit_compile=args.jit)
+    rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}  # GAN trainers' --lr-d
+    model.compile(learning_rate=args.lr, jit_compile=args.jit, **rates)
     if policy == "mixed_float16":  # float16 gradients underflow without loss scaling
         from zoo.training import scale_losses
 
@@ -595,6 +622,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
             "epochs": args.epochs,
             "batch_size": args.batch_size,
             "learning_rate": args.lr,
+            **({"discriminator_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}),
             "final_epoch_logs": history[-1] if history else {},
             "history": history,
             "seconds_last_session": round(seconds, 1),
@@ -626,7 +654,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
 RESUME_FIXED = (
     *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
     *("validation_fraction", "patience"),
-    *("ema_decay", "augment", "augment_adaptive", "r1_gamma"),  # the GAN recipe
+    *("ema_decay", "augment", "augment_adaptive", "r1_gamma", "lr_d", "spectral_norm"),  # the GAN recipe
     *("loss", "pairing", "scale", "l1_weight", "adversarial_weight", "feature_weight", "feature_network"),  # the loss
 )
 
@@ -637,9 +665,10 @@ def check_resume(before, args, out):
     for key in RESUME_FIXED:
         if key in before and before[key] != vars(args).get(key):
             flag = "--" + key.replace("_", "-")
-            raise UsageError(
-                f"--resume with {flag} {vars(args).get(key)}, but the run in {out} used {flag} {before[key]}"
-            )
+            now, then = vars(args).get(key), before[key]
+            now = f"without {flag}" if now in (None, False) else f"with {flag}" + ("" if now is True else f" {now}")
+            then = f"no {flag}" if then in (None, False) else flag + ("" if then is True else f" {then}")
+            raise UsageError(f"--resume {now}, but the run in {out} used {then}")
 
 
 def _split_across_workers(strategy, batches, global_batch):
@@ -727,6 +756,11 @@ def main(
     if vars(args).get("patience") and not vars(args).get("validation_fraction"):
         p.error("--patience stops on the validation loss: pass --validation-fraction too (e.g. 0.1)")
     args.name_template = template
+    # `kill` and job schedulers stop a run with SIGTERM: it ends like Ctrl-C (the checkpoint is only
+    # ever replaced whole), with its own line and the shell's status 128 + 15.
+    before = (
+        signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
+    )
     try:
         _, card = train(model_name, args, build, argv, load_data)
     except ZooError as exc:
@@ -734,10 +768,14 @@ def main(
 
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1 if isinstance(exc, TrainingDiverged) else 2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         ckpt = Path(args.out) / "checkpoint.npz"
         done = checkpoint.read_meta(ckpt).get("epoch", 0) if ckpt.is_file() else 0
-        print(f"\ninterrupted after epoch {done}; continue with --resume (same --out)", file=sys.stderr)
-        sys.exit(130)
+        how, status = ("terminated (SIGTERM)", 143) if isinstance(stop, Terminated) else ("interrupted", 130)
+        print(f"\n{how} after epoch {done}; continue with --resume (same --out)", file=sys.stderr)
+        sys.exit(status)
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
     print(f"done: {args.out} (weights, card.json, samples/, tensorboard/, log.csv{', export/' if args.export else ''})")
     return card

@@ -9,6 +9,7 @@ from train import harness
 def add_arguments(parser):
     harness.add_gan_recipe(parser)
     parser.add_argument("--n-critic", type=harness.positive_int, default=5, help="critic steps per generator step")
+    harness.add_spectral_norm(parser)
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
 
@@ -23,6 +24,7 @@ def build(args, data):
         latent_dim=args.latent_dim,
         image_shape=data.image_shape,
         width=args.width,
+        spectral_norm=args.spectral_norm,
         seed=args.seed,
         **harness.gan_recipe(args),
     )

@@ -176,11 +176,13 @@ class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
             "name": self.name,
         }
 
-    def compile(self, g_optimizer=None, d_optimizer=None, learning_rate=2e-4, **kwargs):
-        """Two optimizers; the defaults follow the loss: Adam(lr, β1=0.5), or β=(0, 0.9) for WGAN-GP."""
+    def compile(self, g_optimizer=None, d_optimizer=None, learning_rate=2e-4, d_learning_rate=None, **kwargs):
+        """Two optimizers; the defaults follow the loss: Adam(lr, β1=0.5), or β=(0, 0.9) for WGAN-GP.
+        `d_learning_rate` gives the discriminator its own rate (two time-scales, Heusel et al. 2017);
+        default: `learning_rate`."""
         super().compile(**kwargs)
         self.g_optimizer = g_optimizer or self.default_optimizer(learning_rate)
-        self.d_optimizer = d_optimizer or self.default_optimizer(learning_rate)
+        self.d_optimizer = d_optimizer or self.default_optimizer(d_learning_rate or learning_rate)
         # Build the optimizer slots now, so a checkpoint can be restored into them before fit().
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -282,7 +284,10 @@ class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
     def discriminator_features(self, images):
         """`[N, D]` activations entering the discriminator's last layer (its own feature space)."""
         net = self.discriminator
-        last = [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)][-1]
+        unwrapped = lambda layer: layer.layer if isinstance(layer, keras.layers.Wrapper) else layer  # noqa: E731
+        last = [layer for layer in net.layers if isinstance(unwrapped(layer), keras.layers.Dense)][
+            -1
+        ]  # (spectral norm)
         # Built per call and not kept: an attribute holding it would enter the saved weights.
         features = keras.Model(net.inputs, last.input)
         inputs = [images, np.zeros(len(images), np.int32)] if len(net.inputs) == 2 else [images]

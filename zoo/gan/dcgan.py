@@ -76,17 +76,21 @@ def build_generator(latent_dim, image_shape, width, kind):
     )
 
 
-def build_discriminator(image_shape, width, dropout):
+def build_discriminator(image_shape, width, dropout, spectral_norm=False):
+    """With `spectral_norm`, every weight layer is wrapped in keras' SpectralNormalization (Miyato et
+    al. 2018, one power iteration per training call): its kernel is divided by its largest singular
+    value, so the discriminator is about 1-Lipschitz."""
+    weighted = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
     return keras.Sequential(
         [
             keras.Input(image_shape),
-            layers.Conv2D(width, 4, 2, padding="same"),
+            weighted(layers.Conv2D(width, 4, 2, padding="same")),
             layers.LeakyReLU(0.2),
-            layers.Conv2D(2 * width, 4, 2, padding="same"),
+            weighted(layers.Conv2D(2 * width, 4, 2, padding="same")),
             layers.LeakyReLU(0.2),
             layers.Flatten(),
             layers.Dropout(dropout),
-            layers.Dense(1),  # a logit: the loss decides what it means
+            weighted(layers.Dense(1)),  # a logit: the loss decides what it means
         ],
         name="discriminator",
     )
@@ -94,21 +98,26 @@ def build_discriminator(image_shape, width, dropout):
 
 @register_architecture("dcgan")
 class DCGAN(GAN):
-    """DCGAN. `width` sets the filter counts (generator 2w then w, discriminator w then 2w)."""
+    """DCGAN. `width` sets the filter counts (generator 2w then w, discriminator w then 2w);
+    `spectral_norm` normalises the discriminator's weight layers."""
 
-    def __init__(self, width=64, upsample="subpixel", dropout=0.2, **kwargs):
+    def __init__(self, width=64, upsample="subpixel", dropout=0.2, spectral_norm=False, **kwargs):
         super().__init__(**kwargs)
         h, w, _ = self.image_shape
         if h % 4 or w % 4:
             raise ValueError(f"DCGAN needs image sides divisible by 4, got {self.image_shape}")
         self.width, self.upsample, self.dropout = int(width), upsample, float(dropout)
         self.generator = build_generator(self.latent_dim, self.image_shape, self.width, upsample)
-        self.discriminator = build_discriminator(self.image_shape, self.width, self.dropout)
+        self.spectral_norm = bool(spectral_norm)
+        self.discriminator = build_discriminator(self.image_shape, self.width, self.dropout, self.spectral_norm)
         self.track_averages()
         self.built = True
 
     def get_config(self):
-        return {**super().get_config(), "width": self.width, "upsample": self.upsample, "dropout": self.dropout}
+        config = {**super().get_config(), "width": self.width, "upsample": self.upsample, "dropout": self.dropout}
+        if self.spectral_norm:  # (absent when off: the shipped cards' configs stay as they were)
+            config["spectral_norm"] = True
+        return config
 
     def train_step(self, data):
         """Algorithm 1 of Goodfellow et al. (2014), one discriminator step per generator step.

@@ -246,10 +246,12 @@ class StyleGANLite(GAN):
     def generator_variables(self):
         return self.mapping.trainable_variables + self.synthesis.trainable_variables
 
-    def compile(self, learning_rate=1e-3, **kwargs):
+    def compile(self, learning_rate=1e-3, d_learning_rate=None, **kwargs):
         keras.Model.compile(self, **kwargs)
         self.g_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
-        self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
+        self.d_optimizer = keras.optimizers.Adam(
+            d_learning_rate or learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8
+        )
         self.g_optimizer.build(self.generator_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
