@@ -53,6 +53,7 @@ def test_help_documents_the_flags():
         (["--lr", "nan"], "--lr: must be a positive finite number"),
         (["--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
         (["--r1-gamma", "-1"], "--r1-gamma: must be 0 or a positive finite number"),
+        (["--lr-d", "0"], "--lr-d: must be a positive finite number"),
         (["--dataset", "mnist4k"], "unknown dataset 'mnist4k' (did you mean: mnist5k"),
     ],
 )

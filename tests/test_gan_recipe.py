@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 from conftest import tiny_dcgan
 
+import zoo
 from zoo import checkpoint, registry
 from zoo.errors import InputError
 from zoo.gan import augment as aug
@@ -128,8 +129,32 @@ def test_r1_penalty_is_the_hand_computed_input_gradient_and_reaches_the_loss():
     assert gap == pytest.approx(5.0 * float(with_r1["r1_penalty"]), rel=1e-3)
 
 
-def test_resume_with_ema_and_augmentation_is_bit_identical(tmp_path):
-    config = dict(ema_decay=0.9, augment="translation,cutout,color", augment_target=0.6, r1_gamma=1.0)
+def test_spectral_norm_keeps_the_discriminator_about_1_lipschitz_and_ttur_gives_it_its_own_rate():
+    model = tiny_dcgan(spectral_norm=True, r1_gamma=1.0)
+    model.compile(learning_rate=1e-3, d_learning_rate=4e-3)
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(4e-3)
+    wrapped = [layer for layer in model.discriminator.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 3  # both convolutions and the last dense layer
+    for _ in range(6):
+        model.train_step(tf.constant(REAL[:16]))
+    model.discriminator(tf.constant(REAL[:4]), training=True)  # a training call normalises the kernels
+    for layer in wrapped:
+        kernel = layer.kernel.numpy().reshape(-1, layer.kernel.shape[-1])
+        assert np.linalg.norm(kernel, 2) == pytest.approx(1.0, abs=0.05), layer.name
+    unnormalised = tiny_dcgan()
+    assert np.linalg.norm(unnormalised.discriminator.layers[0].kernel.numpy().reshape(-1, 4), 2) != pytest.approx(1.0)
+    # The monitor's feature space is the input of the (wrapped) last layer; the config rebuilds it.
+    assert model.discriminator_features(REAL[:4]).shape == (4, 4 * 2 * 2 * 2)
+    again = zoo.DCGAN.from_config(model.get_config())
+    assert again.spectral_norm and len(again.discriminator.weights) == len(model.discriminator.weights)
+    assert "spectral_norm" not in tiny_dcgan().get_config()  # off: the configs of shipped cards are unchanged
+
+
+def test_resume_with_the_whole_recipe_is_bit_identical(tmp_path):
+    config = dict(
+        ema_decay=0.9, augment="translation,cutout,color", augment_target=0.6, r1_gamma=1.0, spectral_norm=True
+    )
     straight = tiny_dcgan(**config)
     straight.compile()
     straight.fit(REAL, batch_size=16, epochs=2, shuffle=False, verbose=0)

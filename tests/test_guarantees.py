@@ -73,6 +73,10 @@ def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
     assert "--resume with --batch-size 64, but the run in" in _one_line(changed.stderr)
     recipe = run_cli("train.dcgan", *TINY, "--r1-gamma", "0", "--epochs", "500", "--out", str(out), "--resume")
     assert recipe.returncode == 2 and "--resume with --r1-gamma 0.0, but the run in" in _one_line(recipe.stderr)
+    normalised = run_cli("train.dcgan", *TINY, "--spectral-norm", "--epochs", "500", "--out", str(out), "--resume")
+    assert normalised.returncode == 2
+    assert "--resume with --spectral-norm, but the run in" in _one_line(normalised.stderr)
+    assert _one_line(normalised.stderr).endswith("used no --spectral-norm")
     assert (out / "checkpoint.npz").read_bytes() == before
     assert not (out / "card.json").exists()
     # `kill` (SIGTERM, as schedulers send) stops a run like Ctrl-C, after at least one more epoch here.

@@ -666,8 +666,12 @@ def check_resume(before, args, out):
         if key in before and before[key] != vars(args).get(key):
             flag = "--" + key.replace("_", "-")
             now, then = vars(args).get(key), before[key]
-            now = f"without {flag}" if now in (None, False) else f"with {flag}" + ("" if now is True else f" {now}")
-            then = f"no {flag}" if then in (None, False) else flag + ("" if then is True else f" {then}")
+            now = (
+                f"without {flag}"
+                if now is None or now is False
+                else f"with {flag}" + ("" if now is True else f" {now}")
+            )
+            then = f"no {flag}" if then is None or then is False else flag + ("" if then is True else f" {then}")
             raise UsageError(f"--resume {now}, but the run in {out} used {then}")
 
 
