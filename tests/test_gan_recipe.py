@@ -198,6 +198,26 @@ def test_the_trainer_flags_reach_the_model_and_default_to_the_recipe():
         parser.parse_args(["--augment", "flip"])
 
 
+def test_lr_d_defaults_to_the_trainers_factor_and_a_run_from_before_the_flag_resumes_at_lr():
+    import argparse
+
+    from train import dcgan, harness, wgan_gp
+
+    def parsed(trainer, *flags):
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--lr", type=float, default=1e-3)
+        trainer.add_arguments(parser)
+        return harness.resolve_flags(parser.parse_args(list(flags)))
+
+    assert parsed(dcgan).lr_d == 1e-3  # DCGAN: one rate
+    assert parsed(wgan_gp, "--lr", "5e-4").lr_d == 1e-3  # WGAN-GP: TTUR, the critic at twice --lr
+    assert parsed(wgan_gp, "--lr", "5e-4", "--lr-d", "5e-4").lr_d == 5e-4
+    before = {"lr": 5e-4}  # the args of a run saved before --lr-d: its critic trained at --lr
+    harness.check_resume(before, parsed(wgan_gp, "--lr", "5e-4", "--lr-d", "5e-4"), "run")
+    with pytest.raises(harness.UsageError, match=r"--resume with --lr-d 0.001, but the run in run used --lr-d 0.0005"):
+        harness.check_resume(before, parsed(wgan_gp, "--lr", "5e-4"), "run")
+
+
 def test_offered_augmentations_match_the_transforms():
     from zoo.choices import AUGMENTATIONS
 

@@ -66,10 +66,12 @@ def add_ema_decay(p, default=0.999):
     )
 
 
-def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
+def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0, d_lr_factor=1.0):
     # Defaults from benchmarks/gan_recipe.py (README "The small-data GAN recipe"): EMA helped every
     # seed; augmentation made short runs worse and is left to longer ones (--augment); R1 is each
-    # trainer's choice (DCGAN and cGAN: 1, the flagship recipe with width 32, batch 32, lr 1e-3).
+    # trainer's choice (DCGAN and cGAN: 1, the flagship recipe with width 32, batch 32, lr 1e-3), and
+    # so is TTUR (WGAN-GP: the critic at 2 x --lr; DCGAN: one rate, TTUR did not help it). Spectral
+    # norm (add_spectral_norm) is off: it made DCGAN worse and WGAN-GP far worse.
     """The small-data GAN recipe's flags (zoo.gan.base, zoo.gan.augment), shared by the GAN trainers."""
     add_ema_decay(p, ema_decay)
     p.add_argument(
@@ -101,8 +103,10 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0):
         type=positive_float,
         default=None,
         metavar="LR",
-        help="the discriminator's own learning rate (two time-scale update rule, Heusel et al. 2017); default: --lr",
+        help="the discriminator's own learning rate (two time-scale update rule, Heusel et al. 2017); "
+        + ("default: --lr" if d_lr_factor == 1 else f"default: {d_lr_factor:g} x --lr"),
     )
+    p.set_defaults(d_lr_factor=d_lr_factor)  # resolved into --lr-d once the flags are read (resolve_flags)
 
 
 def add_spectral_norm(p):
@@ -659,13 +663,32 @@ RESUME_FIXED = (
 )
 
 
+#: settings a run saved before their flag existed had at the value of another: the discriminator
+#: trained at --lr before --lr-d
+BEFORE_THE_FLAG = {"lr_d": "lr"}
+
+
+def resolve_flags(args):
+    """Defaults that depend on other flags, written into `args` (so the run's meta, the card and the
+    resume check hold the value used): --lr-d = the trainer's factor x --lr."""
+    if "lr_d" in vars(args) and args.lr_d is None:
+        args.lr_d = args.lr * args.d_lr_factor
+    return args
+
+
 def check_resume(before, args, out):
     """A resumed run must continue the same recipe: the settings that shape its data and steps
     cannot change between sessions (only --epochs, output and reporting flags can)."""
     for key in RESUME_FIXED:
-        if key in before and before[key] != vars(args).get(key):
+        if key in before:
+            then = before[key]
+        elif key in BEFORE_THE_FLAG and key in vars(args):
+            then = before.get(BEFORE_THE_FLAG[key])
+        else:
+            continue
+        if then != vars(args).get(key):
             flag = "--" + key.replace("_", "-")
-            now, then = vars(args).get(key), before[key]
+            now = vars(args).get(key)
             now = (
                 f"without {flag}"
                 if now is None or now is False
@@ -756,7 +779,7 @@ def main(
     p = parser(model_name, description, epochs, batch_size, lr, template, dataset)
     if add_arguments:
         add_arguments(p)
-    args = p.parse_args(argv)
+    args = resolve_flags(p.parse_args(argv))
     if vars(args).get("patience") and not vars(args).get("validation_fraction"):
         p.error("--patience stops on the validation loss: pass --validation-fraction too (e.g. 0.1)")
     args.name_template = template
