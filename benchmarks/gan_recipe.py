@@ -62,7 +62,10 @@ SAME_AS_ANOTHER = {"wgan_gp": ("no-r1", "plain")}
 def flags(model, config):
     """The trainer flags of `config` for `model` (a list, or one list per model)."""
     chosen = CONFIGS[config]
-    return BASE.get(model, []) + (chosen[model] if isinstance(chosen, dict) else chosen)
+    chosen = chosen[model] if isinstance(chosen, dict) else chosen
+    base = BASE.get(model, [])
+    kept = [i for i in range(0, len(base), 2) if base[i] not in chosen]  # (flag, value) pairs not overridden
+    return [item for i in kept for item in base[i : i + 2]] + chosen
 
 
 def cpu_flags():
@@ -135,6 +138,15 @@ def table(records):
     return "\n".join(rows)
 
 
+def readme_text(records, results):
+    based = "; ".join(
+        f"{model} rows with `{' '.join(flags)}` unless the config sets it" for model, flags in BASE.items()
+    )
+    return (
+        table(records) + f"\n\nEvery run starts from BASE ({based}). Per run: `{results.resolve().relative_to(ROOT)}`."
+    )
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--models", default="dcgan,wgan_gp")
@@ -171,7 +183,7 @@ def main():
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from readme_block import rewrite
 
-        rewrite("gan-recipe", table(records) + f"\n\nPer run: `{Path(args.results).relative_to(ROOT)}`.")
+        rewrite("gan-recipe", readme_text(records, Path(args.results)))
 
 
 if __name__ == "__main__":
