@@ -688,14 +688,14 @@ def check_resume(before, args, out):
             continue
         if then != vars(args).get(key):
             flag = "--" + key.replace("_", "-")
-            now = vars(args).get(key)
-            now = (
-                f"without {flag}"
-                if now is None or now is False
-                else f"with {flag}" + ("" if now is True else f" {now}")
-            )
-            then = f"no {flag}" if then is None or then is False else flag + ("" if then is True else f" {then}")
-            raise UsageError(f"--resume {now}, but the run in {out} used {then}")
+            now, then = _setting(flag, vars(args).get(key)), _setting(flag, then)
+            now = f"with {now}" if now else f"without {flag}"
+            raise UsageError(f"--resume {now}, but the run in {out} used {then or f'no {flag}'}")
+
+
+def _setting(flag, value):
+    """How a flag's value reads on a command line: None when absent or off."""
+    return None if value is None or value is False else flag if value is True else f"{flag} {value}"
 
 
 def _split_across_workers(strategy, batches, global_batch):

@@ -115,6 +115,11 @@ class AveragedGenerator:
                 average.assign(value + tf.cast(decay, average.dtype) * (average - value))
 
 
+def unwrapped(layer):
+    """The layer a keras wrapper (such as SpectralNormalization) holds, else the layer itself."""
+    return layer.layer if isinstance(layer, keras.layers.Wrapper) else layer
+
+
 class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
     """Base of the zoo's GANs. Images are float32 in [0, 1], shape `image_shape` (H, W, C)."""
 
@@ -284,10 +289,8 @@ class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
     def discriminator_features(self, images):
         """`[N, D]` activations entering the discriminator's last layer (its own feature space)."""
         net = self.discriminator
-        unwrapped = lambda layer: layer.layer if isinstance(layer, keras.layers.Wrapper) else layer  # noqa: E731
-        last = [layer for layer in net.layers if isinstance(unwrapped(layer), keras.layers.Dense)][
-            -1
-        ]  # (spectral norm)
+        dense = [layer for layer in net.layers if isinstance(unwrapped(layer), keras.layers.Dense)]
+        last = dense[-1]
         # Built per call and not kept: an attribute holding it would enter the saved weights.
         features = keras.Model(net.inputs, last.input)
         inputs = [images, np.zeros(len(images), np.int32)] if len(net.inputs) == 2 else [images]
