@@ -1,6 +1,7 @@
 """Export: three formats written, named, builtin-only, and verified against Keras on write."""
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -279,6 +280,10 @@ def test_every_shipped_entry_exports_with_the_default_command_and_replays_withou
                 assert f"{variant:10s} skipped: " in result.stdout
         assert f"report     {out}/{name}.export.json" in result.stdout
     assert "... litert-quantized:" in result.stderr  # stages are announced as they start
+    # The printed parity is the float outputs' (it once printed 1 for a uint8 output rounded at .5).
+    printed = [float(v) for v in re.findall(r"parity max abs diff ([^;)\s]+)", result.stdout)]
+    assert len(printed) >= 4 * len(names) and max(printed) <= 1e-4, max(printed)
+    assert all(s == "1" for s in re.findall(r"integer outputs within (\S+) step", result.stdout))
     replayed = portable_check(out, *names)
     assert set(replayed) == set(names)
     for name, report in replayed.items():
