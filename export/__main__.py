@@ -29,21 +29,27 @@ def parse_formats(text):
     return tuple(dict.fromkeys(chosen))
 
 
-def _worst(parity, keep=lambda output: True):
-    """Largest difference in a parity record ({output: diff}, or {endpoint: {output: diff}}) over the
-    outputs `keep` accepts."""
-    return max(
-        (_worst(v, keep) if isinstance(v, dict) else v for k, v in parity.items() if isinstance(v, dict) or keep(k)),
-        default=0.0,
-    )
+def _diffs(parity):
+    """(output, difference) pairs of a parity record ({output: diff}, or {endpoint: {output: diff}})."""
+    for key, value in parity.items():
+        if isinstance(value, dict):
+            yield from _diffs(value)
+        else:
+            yield key, value
+
+
+def _worst(parity):
+    """Largest difference in a parity record."""
+    return max((diff for _, diff in _diffs(parity)), default=0.0)
 
 
 def parity_text(parity, integer_outputs):
     """The parity of one file in words: the float outputs' largest difference, and the integer outputs'
     (uint8 images, rounded from the float ones) apart, in steps: two runtimes that agree to 1e-7 can
     still round a value on a .5 boundary to neighbouring integers, which is not a 1.0 error."""
-    text = f"parity max abs diff {_worst(parity, lambda o: o not in integer_outputs):.2g}"
-    steps = _worst(parity, lambda o: o in integer_outputs)
+    diffs = list(_diffs(parity))
+    text = f"parity max abs diff {max((d for o, d in diffs if o not in integer_outputs), default=0.0):.2g}"
+    steps = max((d for o, d in diffs if o in integer_outputs), default=0.0)
     if steps:
         text += f"; integer outputs within {steps:.0f} step (rounding at .5)"
     return text
