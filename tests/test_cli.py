@@ -230,6 +230,25 @@ def test_help_and_flag_errors_answer_without_tensorflow(module):
     )
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train.ae_vanilla", "--beta", "2"], "--beta does not apply to --type vanilla"),
+        (["train.char_lm", "--cell", "bilstm"], "a language model predicts from the past only"),
+        (["train.forecaster", "--cell", "bilstm"], "would read the history backwards too"),
+        (["train.stylegan", "--mixing", "2"], "--mixing must lie in [0, 1], got 2.0"),
+        (["train.wgan_gp", "--batch-size", "81"], "--batch-size 81 must be a multiple of --n-critic 5"),
+    ],
+)
+def test_flag_combinations_are_refused_without_tensorflow(args, message, tmp_path):
+    """Flags that contradict each other are refused before TensorFlow loads (they used to wait the
+    ~9 s of its import, then refuse), in one line, and leave no folder behind."""
+    out = tmp_path / "run"
+    r = without_tensorflow(*args, "--out", str(out))
+    assert r.returncode == 2 and r.stderr.startswith("error: "), r.stderr
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_offered_names_match_the_tables():
     from zoo import choices
     from zoo.autoencoders import TYPES

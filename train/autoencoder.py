@@ -95,22 +95,24 @@ def add_arguments(p, kind=None):
         ("--beta", "beta", {"type": harness.positive_float}, "variational: weight of the KL term"),
         ("--width", "width", {"type": harness.positive_int}, "conv: filters of the first conv layer"),
     ]:
-        p.add_argument(flag, **extra, help=text + default(dest))  # refused in build() for other types
+        p.add_argument(flag, **extra, help=text + default(dest))  # refused by check() for other types
+
+
+def check(args):
+    """Type-specific flags given for another type are refused (before TensorFlow loads)."""
+    for dest, (_, types) in OPTIONS.items():
+        if getattr(args, dest, None) is not None and types is not None and args.type not in types:
+            raise harness.UsageError(f"--{dest.replace('_', '-')} does not apply to --type {args.type}")
 
 
 def build(args, data):
-    kind = args.type
     config = {"image_shape": data.image_shape, "seed": args.seed}
-    for dest, (argument, types) in OPTIONS.items():
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if types is not None and kind not in types:
-            raise harness.UsageError(f"--{dest.replace('_', '-')} does not apply to --type {kind}")
-        config[argument] = value
+    for dest, (argument, _) in OPTIONS.items():
+        if getattr(args, dest, None) is not None:
+            config[argument] = getattr(args, dest)
     from zoo.autoencoders import TYPES as CLASSES
 
-    return CLASSES[kind](**config)
+    return CLASSES[args.type](**config)
 
 
 def load_data(args, split):
@@ -141,6 +143,7 @@ def main(argv=None, kind=None):
         lr=1e-3,
         name=name,
         load_data=load_data,
+        check=check,
     )
 
 

@@ -16,11 +16,14 @@ def load_data(args, split):
     return load_chunks(args.dataset, split, args.context)
 
 
+def check(args):
+    if args.cell == "bilstm":
+        raise harness.UsageError("--cell bilstm: a language model predicts from the past only; use lstm or gru")
+
+
 def build(args, data):
     from zoo.sequence import CharLanguageModel
 
-    if args.cell == "bilstm":
-        raise harness.UsageError("--cell bilstm: a language model predicts from the past only; use lstm or gru")
     return CharLanguageModel(
         vocabulary=data.info["vocabulary"],
         embedding_dim=args.embedding_dim,
@@ -42,6 +45,7 @@ def main(argv=None):
         name="gru-char-{data}",
         load_data=load_data,
         dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"),
+        check=check,
     )
 
 

@@ -25,13 +25,16 @@ def load_data(args, split):
     return load_forecasting(args.dataset, split, args.window, args.horizon)
 
 
-def build(args, data):
-    from zoo.sequence.forecast import Forecaster
-
+def check(args):
     if args.cell == "bilstm":
         raise harness.UsageError(
             "--cell bilstm would read the history backwards too; it is allowed for classification, not needed here"
-        )  # noqa: E501
+        )
+
+
+def build(args, data):
+    from zoo.sequence.forecast import Forecaster
+
     return Forecaster(window=args.window, horizon=args.horizon, quantiles=args.quantiles, **cell_config(args))
 
 
@@ -48,6 +51,7 @@ def main(argv=None):
         name="lstm-stacked-{data}",
         load_data=load_data,
         dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"),
+        check=check,
     )
 
 

@@ -771,9 +771,11 @@ def main(
     name=None,
     load_data=default_data,
     dataset=None,
+    check=None,
 ):
     """Parse flags, train, report. Errors print one line on stderr and exit with status 2 (bad input)
-    or 1 (training diverged)."""
+    or 1 (training diverged). `check(args)` refuses flag combinations (raising UsageError) before
+    TensorFlow loads; what needs the data is refused in `build(args, data)`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     template = name or model_name + "-{data}"
     p = parser(model_name, description, epochs, batch_size, lr, template, dataset)
@@ -789,6 +791,8 @@ def main(
         signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
     )
     try:
+        if check is not None:
+            check(args)
         _, card = train(model_name, args, build, argv, load_data)
     except ZooError as exc:
         from zoo.errors import TrainingDiverged

@@ -14,13 +14,16 @@ def add_arguments(parser):
     parser.add_argument("--mixing", type=float, default=0.9, help="style-mixing probability")
 
 
+def check(args):
+    if not 0 <= args.mixing <= 1:
+        raise harness.UsageError(f"--mixing must lie in [0, 1], got {args.mixing}")
+
+
 def build(args, data):
     from zoo.gan.stylegan import StyleGANLite
 
     if data.image_shape[:2] != (32, 32):
         raise harness.UsageError(f"StyleGAN-lite makes 32x32 images; --dataset {args.dataset} has {data.image_shape}")
-    if not 0 <= args.mixing <= 1:
-        raise harness.UsageError(f"--mixing must lie in [0, 1], got {args.mixing}")
     return StyleGANLite(
         latent_dim=args.latent_dim,
         w_dim=args.w_dim,
@@ -43,6 +46,7 @@ def main(argv=None):
         batch_size=32,
         lr=1e-3,
         name="stylegan-lite-{data}",
+        check=check,
     )
 
 

@@ -16,11 +16,14 @@ def add_arguments(parser):
     parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
 
 
+def check(args):
+    if args.batch_size % args.n_critic:
+        raise harness.UsageError(f"--batch-size {args.batch_size} must be a multiple of --n-critic {args.n_critic}")
+
+
 def build(args, data):
     from zoo.gan.wgan_gp import WGANGP
 
-    if args.batch_size % args.n_critic:
-        raise harness.UsageError(f"--batch-size {args.batch_size} must be a multiple of --n-critic {args.n_critic}")
     return WGANGP(
         n_critic=args.n_critic,
         latent_dim=args.latent_dim,
@@ -47,6 +50,7 @@ def main(argv=None):
         batch_size=80,
         lr=5e-4,
         name="wgan-gp-{data}",
+        check=check,
     )
 
 
