@@ -16,7 +16,8 @@ StyleGAN2's Adam betas, width 32, batch 32, lr 1e-3; for WGAN-GP: EMA 0.999, no 
 better)): default (the trainer with no flags; WGAN-GP: BASE), no-r1 (--r1-gamma 0, which also puts
 Adam back to beta1 = 0.5), no-ema (--ema-decay 0), plain (neither), augment (default +
 translation,cutout always on), adaptive (default + translation,cutout at --augment-adaptive 0.6),
-sn (default + --spectral-norm on the discriminator), ttur (default + the discriminator at twice the
+sn (default + --spectral-norm on the discriminator), bn (default + --batch-norm in the generator),
+ttur (default + the discriminator at twice the
 trainer's learning rate, --lr-d; WGAN-GP's default since), all (default + augment + sn + ttur). A config that repeats
 another for a model (no-r1 and plain for WGAN-GP, which has no R1 by default) is skipped. Writes
 benchmarks/results/gan_recipe.json (every run: FID, KID, wall-clock seconds, CPU; runs of earlier
@@ -46,6 +47,7 @@ CONFIGS = {
     "augment": ["--augment", "translation,cutout"],
     "adaptive": ["--augment", "translation,cutout", "--augment-adaptive", "0.6"],
     "sn": ["--spectral-norm"],
+    "bn": ["--batch-norm"],
     "ttur": TTUR,
     "all": {model: ["--augment", "translation,cutout", "--spectral-norm", *ttur] for model, ttur in TTUR.items()},
 }

@@ -151,9 +151,33 @@ def test_spectral_norm_keeps_the_discriminator_about_1_lipschitz_and_ttur_gives_
     assert "spectral_norm" not in tiny_dcgan().get_config()  # off: the configs of shipped cards are unchanged
 
 
+def test_batch_norm_trains_on_batch_statistics_and_samples_with_the_moving_ones():
+    model = tiny_dcgan(batch_norm=True, ema_decay=0.9)
+    model.compile(learning_rate=1e-3)
+    norms = [layer for layer in model.generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 3 and len(model.generator_ema.weights) == len(model.generator.weights)
+    for _ in range(4):
+        model.train_step(tf.constant(REAL[:16]))
+    assert not np.allclose(norms[0].moving_variance.numpy(), 1.0)  # the training steps updated the statistics
+    z = model.latents(8, seed=0)
+    # Training mode normalises by this batch's statistics; sampling does not depend on the batch.
+    assert not np.allclose(model.generator(z, training=True)[:4], model.generator(z[:4], training=True))
+    together = model.endpoints()["sample"](z=z)["images"]
+    apart = np.concatenate([model.endpoints()["sample"](z=z[i : i + 1])["images"] for i in range(8)])
+    np.testing.assert_allclose(together, apart, atol=1e-6)
+    again = zoo.DCGAN.from_config(model.get_config())
+    assert again.batch_norm and len(again.generator.weights) == len(model.generator.weights)
+    assert "batch_norm" not in tiny_dcgan().get_config()  # off: the configs of shipped cards are unchanged
+
+
 def test_resume_with_the_whole_recipe_is_bit_identical(tmp_path):
     config = dict(
-        ema_decay=0.9, augment="translation,cutout,color", augment_target=0.6, r1_gamma=1.0, spectral_norm=True
+        ema_decay=0.9,
+        augment="translation,cutout,color",
+        augment_target=0.6,
+        r1_gamma=1.0,
+        spectral_norm=True,
+        batch_norm=True,
     )
     straight = tiny_dcgan(**config)
     straight.compile()

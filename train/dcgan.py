@@ -9,7 +9,7 @@ def add_arguments(parser):
     # Adam, generator EMA, a 32-wide network at batch 32 and lr 1e-3 -- the most progress per CPU second.
     harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
-    harness.add_spectral_norm(parser)
+    harness.add_normalisation(parser)
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count (generator 2w, w)")
     parser.add_argument(
@@ -27,6 +27,7 @@ def build(args, data):
         width=args.width,
         dropout=args.dropout,
         spectral_norm=args.spectral_norm,
+        batch_norm=args.batch_norm,
         seed=args.seed,
         **harness.gan_recipe(args),
     )

@@ -71,7 +71,7 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0, d_lr_factor
     # seed; augmentation made short runs worse and is left to longer ones (--augment); R1 is each
     # trainer's choice (DCGAN and cGAN: 1, the flagship recipe with width 32, batch 32, lr 1e-3), and
     # so is TTUR (WGAN-GP: the critic at 2 x --lr; DCGAN: one rate, TTUR did not help it). Spectral
-    # norm (add_spectral_norm) is off: it made DCGAN worse and WGAN-GP far worse.
+    # norm (add_normalisation) is off: it made DCGAN worse and WGAN-GP far worse.
     """The small-data GAN recipe's flags (zoo.gan.base, zoo.gan.augment), shared by the GAN trainers."""
     add_ema_decay(p, ema_decay)
     p.add_argument(
@@ -109,12 +109,18 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0, d_lr_factor
     p.set_defaults(d_lr_factor=d_lr_factor)  # resolved into --lr-d once the flags are read (resolve_flags)
 
 
-def add_spectral_norm(p):
-    """--spectral-norm: the DCGAN-family discriminators' spectral normalisation (zoo.gan.dcgan)."""
+def add_normalisation(p):
+    """--spectral-norm and --batch-norm: the DCGAN-family's discriminator spectral normalisation and
+    generator batch normalisation (zoo.gan.dcgan)."""
     p.add_argument(
         "--spectral-norm",
         action="store_true",
         help="spectral normalisation of the discriminator's weight layers (Miyato et al. 2018); default off",
+    )
+    p.add_argument(
+        "--batch-norm",
+        action="store_true",
+        help="batch normalisation of the generator's hidden layers (the DCGAN paper's generator); default off",
     )
 
 
@@ -658,7 +664,7 @@ def _train(model_name, args, build, argv, load_data, strategy):
 RESUME_FIXED = (
     *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
     *("validation_fraction", "patience"),
-    *("ema_decay", "augment", "augment_adaptive", "r1_gamma", "lr_d", "spectral_norm"),  # the GAN recipe
+    *("ema_decay", "augment", "augment_adaptive", "r1_gamma", "lr_d", "spectral_norm", "batch_norm"),  # the GAN recipe
     *("loss", "pairing", "scale", "l1_weight", "adversarial_weight", "feature_weight", "feature_network"),  # the loss
 )
 

@@ -11,7 +11,7 @@ def add_arguments(parser):
     # GAN recipe": better than one rate for every seed at 20 epochs, on average at 40).
     harness.add_gan_recipe(parser, d_lr_factor=2.0)
     parser.add_argument("--n-critic", type=harness.positive_int, default=5, help="critic steps per generator step")
-    harness.add_spectral_norm(parser)
+    harness.add_normalisation(parser)
     parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
     parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
 
@@ -30,6 +30,7 @@ def build(args, data):
         image_shape=data.image_shape,
         width=args.width,
         spectral_norm=args.spectral_norm,
+        batch_norm=args.batch_norm,
         seed=args.seed,
         **harness.gan_recipe(args),
     )

@@ -59,16 +59,22 @@ def upsample(filters, kind):
     raise ValueError(f"unknown upsample kind '{kind}'; choose subpixel or transpose")
 
 
-def build_generator(latent_dim, image_shape, width, kind):
+def build_generator(latent_dim, image_shape, width, kind, batch_norm=False):
+    """With `batch_norm`, each hidden layer's output is batch-normalised before its activation (the
+    DCGAN paper's generator; training batches use their own statistics, sampling the moving ones)."""
     h, w, c = image_shape
+    normalised = (lambda: [layers.BatchNormalization()]) if batch_norm else list
     return keras.Sequential(
         [
             keras.Input((latent_dim,)),
             layers.Dense(h // 4 * w // 4 * 2 * width),
+            *normalised(),
             layers.Reshape((h // 4, w // 4, 2 * width)),
             *upsample(2 * width, kind),
+            *normalised(),
             layers.LeakyReLU(0.2),
             *upsample(width, kind),
+            *normalised(),
             layers.LeakyReLU(0.2),
             layers.Conv2D(c, 5, padding="same", activation="sigmoid"),
         ],
@@ -99,15 +105,17 @@ def build_discriminator(image_shape, width, dropout, spectral_norm=False):
 @register_architecture("dcgan")
 class DCGAN(GAN):
     """DCGAN. `width` sets the filter counts (generator 2w then w, discriminator w then 2w);
-    `spectral_norm` normalises the discriminator's weight layers."""
+    `spectral_norm` normalises the discriminator's weight layers, `batch_norm` the generator's hidden
+    layers."""
 
-    def __init__(self, width=64, upsample="subpixel", dropout=0.2, spectral_norm=False, **kwargs):
+    def __init__(self, width=64, upsample="subpixel", dropout=0.2, spectral_norm=False, batch_norm=False, **kwargs):
         super().__init__(**kwargs)
         h, w, _ = self.image_shape
         if h % 4 or w % 4:
             raise ValueError(f"DCGAN needs image sides divisible by 4, got {self.image_shape}")
         self.width, self.upsample, self.dropout = int(width), upsample, float(dropout)
-        self.generator = build_generator(self.latent_dim, self.image_shape, self.width, upsample)
+        self.batch_norm = bool(batch_norm)
+        self.generator = build_generator(self.latent_dim, self.image_shape, self.width, upsample, self.batch_norm)
         self.spectral_norm = bool(spectral_norm)
         self.discriminator = build_discriminator(self.image_shape, self.width, self.dropout, self.spectral_norm)
         self.track_averages()
@@ -115,8 +123,8 @@ class DCGAN(GAN):
 
     def get_config(self):
         config = {**super().get_config(), "width": self.width, "upsample": self.upsample, "dropout": self.dropout}
-        if self.spectral_norm:  # (absent when off: the shipped cards' configs stay as they were)
-            config["spectral_norm"] = True
+        # (each absent when off: the shipped cards' configs stay as they were)
+        config.update({key: True for key in ("spectral_norm", "batch_norm") if getattr(self, key)})
         return config
 
     def train_step(self, data):
