@@ -17,9 +17,9 @@ better)): default (the trainer with no flags; WGAN-GP: BASE), no-r1 (--r1-gamma 
 Adam back to beta1 = 0.5), no-ema (--ema-decay 0), plain (neither), augment (default +
 translation,cutout always on), adaptive (default + translation,cutout at --augment-adaptive 0.6),
 sn (default + --spectral-norm on the discriminator), bn (default + --batch-norm in the generator),
-ttur (default + the discriminator at twice the
-trainer's learning rate, --lr-d; WGAN-GP's default since), all (default + augment + sn + ttur). A config that repeats
-another for a model (no-r1 and plain for WGAN-GP, which has no R1 by default) is skipped. Writes
+ttur (default + the discriminator at twice the trainer's learning rate, --lr-d; WGAN-GP's default
+since), all (default + augment + sn + ttur). A config that repeats another for a model (no-r1 and
+plain for WGAN-GP, which has no R1 by default) is skipped. Writes
 benchmarks/results/gan_recipe.json (every run: FID, KID, wall-clock seconds, CPU; runs of earlier
 invocations are kept, this one's replace theirs) and prints a markdown table of mean ± std per
 (model, config). The ablation of the recipe's first version (10 epochs at the keras.io sizes, before R1) is kept in

@@ -63,7 +63,10 @@ def build_generator(latent_dim, image_shape, width, kind, batch_norm=False):
     """With `batch_norm`, each hidden layer's output is batch-normalised before its activation (the
     DCGAN paper's generator; training batches use their own statistics, sampling the moving ones)."""
     h, w, c = image_shape
-    normalised = (lambda: [layers.BatchNormalization()]) if batch_norm else list
+
+    def normalised():
+        return [layers.BatchNormalization()] if batch_norm else []
+
     return keras.Sequential(
         [
             keras.Input((latent_dim,)),
