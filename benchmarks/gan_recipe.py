@@ -10,15 +10,17 @@ evaluation protocol: FID etc. of 1,000 samples against the 1,000 test digits in 
 feature space). A finished run is reused (delete its folder to redo it), so the script can be
 stopped and continued.
 
-Configs are relative to the trainer's defaults (for DCGAN: generator EMA 0.999 and R1 gamma 1 with
-StyleGAN2's Adam betas, width 32, batch 32, lr 1e-3; for WGAN-GP: EMA 0.999, no R1, width 32, batch
-80, lr 5e-4, and one rate for both networks (BASE, its default before this ablation found TTUR
-better)): default (the trainer with no flags; WGAN-GP: BASE), no-r1 (--r1-gamma 0, which also puts
+Configs are relative to the trainers' recipe before this ablation made generator batch norm their
+default (BASE: --no-batch-norm; for DCGAN: generator EMA 0.999 and R1 gamma 1 with StyleGAN2's
+Adam betas, width 32, batch 32, lr 1e-3; for WGAN-GP: EMA 0.999, no R1, width 32, batch 80, lr
+5e-4, and one rate for both networks, its default before this ablation found TTUR better):
+default (BASE), no-r1 (--r1-gamma 0, which also puts
 Adam back to beta1 = 0.5), no-ema (--ema-decay 0), plain (neither), augment (default +
 translation,cutout always on), adaptive (default + translation,cutout at --augment-adaptive 0.6),
-sn (default + --spectral-norm on the discriminator), bn (default + --batch-norm in the generator),
+sn (default + --spectral-norm on the discriminator), bn (default + --batch-norm in the generator;
+DCGAN's trainer default since),
 ttur (default + the discriminator at twice the trainer's learning rate, --lr-d; WGAN-GP's default
-since), all (default + augment + sn + ttur). A config that repeats another for a model (no-r1 and
+since), all (default + augment + sn + ttur), bn-ttur (bn + ttur). A config that repeats another for a model (no-r1 and
 plain for WGAN-GP, which has no R1 by default) is skipped. Writes
 benchmarks/results/gan_recipe.json (every run: FID, KID, wall-clock seconds, CPU; runs of earlier
 invocations are kept, this one's replace theirs) and prints a markdown table of mean ± std per
@@ -50,11 +52,14 @@ CONFIGS = {
     "bn": ["--batch-norm"],
     "ttur": TTUR,
     "all": {model: ["--augment", "translation,cutout", "--spectral-norm", *ttur] for model, ttur in TTUR.items()},
+    "bn-ttur": {model: ["--batch-norm", *ttur] for model, ttur in TTUR.items()},
 }
-#: flags every run of a model starts with: WGAN-GP's configs are measured at one learning rate
-#: (--lr-d = --lr), its default until this ablation found the critic at twice --lr (the ttur config,
-#: whose --lr-d replaces BASE's) better for every seed at 20 epochs; that is its default since.
-BASE = {"wgan_gp": ["--lr-d", "5e-4"]}
+#: flags every run of a model starts with, each a (flag, value) or an on/off (flag,) that a config
+#: overrides by naming it or its --no- form. The configs are measured without generator batch norm
+#: (the bn config turns it on), the trainers' default until this ablation found it better for
+#: every seed of both models at 20 epochs; and WGAN-GP's at one learning rate (--lr-d = --lr), its
+#: default until this ablation found the critic at twice --lr (the ttur config) better.
+BASE = {"dcgan": [("--no-batch-norm",)], "wgan_gp": [("--lr-d", "5e-4"), ("--no-batch-norm",)]}
 #: configs that only repeat another one for a model (WGAN-GP trains without R1 by default)
 SAME_AS_ANOTHER = {"wgan_gp": ("no-r1", "plain")}
 
@@ -63,9 +68,9 @@ def flags(model, config):
     """The trainer flags of `config` for `model` (a list, or one list per model)."""
     chosen = CONFIGS[config]
     chosen = chosen[model] if isinstance(chosen, dict) else chosen
-    base = BASE.get(model, [])
-    kept = [i for i in range(0, len(base), 2) if base[i] not in chosen]  # (flag, value) pairs not overridden
-    return [item for i in kept for item in base[i : i + 2]] + chosen
+    named = {flag.replace("--no-", "--") for flag in chosen if flag.startswith("--")}
+    kept = [group for group in BASE.get(model, []) if group[0].replace("--no-", "--") not in named]
+    return [item for group in kept for item in group] + chosen
 
 
 def cpu_flags():

@@ -1,5 +1,6 @@
 """--strategy multiworker: two worker processes on 127.0.0.1 (TF_CONFIG) end with identical weights,
-equal within float tolerance to one process on the same global batch."""
+equal within float tolerance to one process on the same global batch (the trainers' defaults,
+generator batch norm included)."""
 
 import json
 import os
@@ -85,7 +86,11 @@ def test_two_workers_equal_one_process(module, extra, tmp_path):
     for a, b in zip(weights[1], weights[2]):
         np.testing.assert_array_equal(a, b)  # the workers agree exactly
     worst = max(float(np.abs(a - b).max()) for a, b in zip(weights[0], weights[1]))
-    assert worst < 1e-6  # and do what one process does with the whole batch
+    # ... and do what one process does with the whole batch: the generator's batch norm uses the
+    # global batch's statistics (with each worker's own, checked by hand, the two workers' weights
+    # differed by up to 4e-3); summing them in another order over WGAN-GP's 4-image generator batch
+    # leaves ~1e-6 of rounding
+    assert worst < 1e-5
     card = json.loads((tmp_path / "worker0" / "card.json").read_text())
     assert card["training"]["commands"][0].endswith("--strategy multiworker --out " + str(tmp_path / "worker0"))
 

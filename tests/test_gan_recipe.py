@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import tiny_dcgan
+from conftest import ROOT, tiny_dcgan
 
 import zoo
 from zoo import checkpoint, registry
@@ -237,9 +237,33 @@ def test_lr_d_defaults_to_the_trainers_factor_and_a_run_from_before_the_flag_res
     assert parsed(wgan_gp, "--lr", "5e-4").lr_d == 1e-3  # WGAN-GP: TTUR, the critic at twice --lr
     assert parsed(wgan_gp, "--lr", "5e-4", "--lr-d", "5e-4").lr_d == 5e-4
     before = {"lr": 5e-4}  # the args of a run saved before --lr-d: its critic trained at --lr
-    harness.check_resume(before, parsed(wgan_gp, "--lr", "5e-4", "--lr-d", "5e-4"), "run")
+    harness.check_resume(before, parsed(wgan_gp, "--lr", "5e-4", "--lr-d", "5e-4", "--no-batch-norm"), "run")
     with pytest.raises(harness.UsageError, match=r"--resume with --lr-d 0.001, but the run in run used --lr-d 0.0005"):
-        harness.check_resume(before, parsed(wgan_gp, "--lr", "5e-4"), "run")
+        harness.check_resume(before, parsed(wgan_gp, "--lr", "5e-4", "--no-batch-norm"), "run")
+
+
+def test_generator_batch_norm_is_on_by_default_and_a_run_from_before_the_flag_resumes_without_it():
+    import argparse
+
+    from train import dcgan, harness, wgan_gp
+
+    def parsed(trainer, *flags):
+        parser = argparse.ArgumentParser()
+        trainer.add_arguments(parser)
+        return parser.parse_args(list(flags))
+
+    assert parsed(dcgan).batch_norm and parsed(wgan_gp).batch_norm
+    assert not parsed(dcgan, "--no-batch-norm").batch_norm and not parsed(wgan_gp, "--no-batch-norm").batch_norm
+    before = {}  # the args of a run saved before --batch-norm: its generator had none
+    harness.check_resume(before, parsed(dcgan, "--no-batch-norm"), "run")
+    with pytest.raises(
+        harness.UsageError, match=r"--resume with --batch-norm, but the run in run used --no-batch-norm"
+    ):
+        harness.check_resume(before, parsed(dcgan), "run")
+    with pytest.raises(
+        harness.UsageError, match=r"--resume with --no-batch-norm, but the run in run used --batch-norm"
+    ):
+        harness.check_resume({"batch_norm": True}, parsed(wgan_gp, "--no-batch-norm"), "run")
 
 
 def test_offered_augmentations_match_the_transforms():
@@ -277,3 +301,16 @@ def test_evaluate_scores_the_raw_generator_apart_from_its_average(tmp_path):
     assert "moving average" in raw["protocol"]["generator"] and "moving average" in r.stdout
     card = registry.card("dcgan-mnist")["metrics"]  # the same protocol, on the average the entry samples with
     assert raw["protocol"]["samples"] == card["protocol"]["samples"] and raw["fid"] != pytest.approx(card["fid"])
+
+
+def test_the_ablation_configs_start_from_the_recipe_before_batch_norm_and_override_its_flags():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gan_recipe", ROOT / "benchmarks" / "gan_recipe.py")
+    ablation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablation)
+    assert ablation.flags("dcgan", "default") == ["--no-batch-norm"]
+    assert ablation.flags("dcgan", "bn") == ["--batch-norm"]
+    assert ablation.flags("wgan_gp", "default") == ["--lr-d", "5e-4", "--no-batch-norm"]
+    assert ablation.flags("wgan_gp", "ttur") == ["--no-batch-norm", "--lr-d", "1e-3"]
+    assert ablation.flags("wgan_gp", "bn-ttur") == ["--batch-norm", "--lr-d", "1e-3"]

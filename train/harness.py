@@ -16,6 +16,7 @@ Output folder (--out):
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -72,8 +73,7 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0, d_lr_factor
     # trainer's choice (DCGAN and cGAN: 1, the flagship recipe with width 32, batch 32, lr 1e-3), and
     # so is TTUR (WGAN-GP: the critic at 2 x --lr; DCGAN: one rate, TTUR did not help it). Spectral
     # norm (add_normalisation) is off: it made DCGAN worse and WGAN-GP far worse. Generator batch norm
-    # (add_normalisation) helped both for every seed at 20 epochs and is off until the flagship run and
-    # the shipped recipes are re-measured with it.
+    # (add_normalisation) helped both for every seed at 20 epochs: DCGAN's and WGAN-GP's default.
     """The small-data GAN recipe's flags (zoo.gan.base, zoo.gan.augment), shared by the GAN trainers."""
     add_ema_decay(p, ema_decay)
     p.add_argument(
@@ -111,9 +111,9 @@ def add_gan_recipe(p, ema_decay=0.999, augment="none", r1_gamma=0.0, d_lr_factor
     p.set_defaults(d_lr_factor=d_lr_factor)  # resolved into --lr-d once the flags are read (resolve_flags)
 
 
-def add_normalisation(p):
-    """--spectral-norm and --batch-norm: the DCGAN-family's discriminator spectral normalisation and
-    generator batch normalisation (zoo.gan.dcgan)."""
+def add_normalisation(p, batch_norm=True):
+    """--spectral-norm and --batch-norm/--no-batch-norm: the DCGAN-family's discriminator spectral
+    normalisation and generator batch normalisation (zoo.gan.dcgan)."""
     p.add_argument(
         "--spectral-norm",
         action="store_true",
@@ -121,8 +121,10 @@ def add_normalisation(p):
     )
     p.add_argument(
         "--batch-norm",
-        action="store_true",
-        help="batch normalisation of the generator's hidden layers (the DCGAN paper's generator); default off",
+        action=argparse.BooleanOptionalAction,
+        default=batch_norm,
+        help="batch normalisation of the generator's hidden layers (the DCGAN paper's generator); "
+        + ("default on (--no-batch-norm: off)" if batch_norm else "default off"),
     )
 
 
@@ -671,9 +673,9 @@ RESUME_FIXED = (
 )
 
 
-#: settings a run saved before their flag existed had at the value of another: the discriminator
-#: trained at --lr before --lr-d
-BEFORE_THE_FLAG = {"lr_d": "lr"}
+#: the setting a run saved before its flag existed had: the discriminator trained at --lr before
+#: --lr-d; the generator had no batch norm before --batch-norm
+BEFORE_THE_FLAG = {"lr_d": lambda before: before.get("lr"), "batch_norm": lambda before: False}
 
 
 def resolve_flags(args):
@@ -691,18 +693,24 @@ def check_resume(before, args, out):
         if key in before:
             then = before[key]
         elif key in BEFORE_THE_FLAG and key in vars(args):
-            then = before.get(BEFORE_THE_FLAG[key])
+            then = BEFORE_THE_FLAG[key](before)
         else:
             continue
         if then != vars(args).get(key):
             flag = "--" + key.replace("_", "-")
-            now, then = _setting(flag, vars(args).get(key)), _setting(flag, then)
+            now, then = _setting(flag, vars(args).get(key), key), _setting(flag, then, key)
             now = f"with {now}" if now else f"without {flag}"
             raise UsageError(f"--resume {now}, but the run in {out} used {then or f'no {flag}'}")
 
 
-def _setting(flag, value):
-    """How a flag's value reads on a command line: None when absent or off."""
+#: on/off flags that have a --no-FLAG form (argparse.BooleanOptionalAction)
+NEGATABLE = ("batch_norm",)
+
+
+def _setting(flag, value, key=None):
+    """How a flag's value reads on a command line: None when absent or off (--no-FLAG where it has one)."""
+    if value is False and key in NEGATABLE:
+        return "--no-" + flag[2:]
     return None if value is None or value is False else flag if value is True else f"{flag} {value}"
 
 

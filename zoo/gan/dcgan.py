@@ -50,33 +50,37 @@ class DepthToSpace(layers.Layer):
         return {**super().get_config(), "block_size": self.block_size}
 
 
-def upsample(filters, kind):
+def upsample(filters, kind, use_bias=True):
     """2x spatial upsampling to `filters` channels."""
     if kind == "subpixel":
-        return [layers.Conv2D(4 * filters, 2, padding="same"), DepthToSpace(2)]
+        return [layers.Conv2D(4 * filters, 2, padding="same", use_bias=use_bias), DepthToSpace(2)]
     if kind == "transpose":
-        return [layers.Conv2DTranspose(filters, 4, 2, padding="same")]
+        return [layers.Conv2DTranspose(filters, 4, 2, padding="same", use_bias=use_bias)]
     raise ValueError(f"unknown upsample kind '{kind}'; choose subpixel or transpose")
 
 
 def build_generator(latent_dim, image_shape, width, kind, batch_norm=False):
     """With `batch_norm`, each hidden layer's output is batch-normalised before its activation (the
-    DCGAN paper's generator; training batches use their own statistics, sampling the moving ones)."""
+    DCGAN paper's generator; training batches use their own statistics, sampling the moving ones).
+    The statistics are the global batch's under a distribution strategy (synchronized), so that a
+    multi-worker run does what one process does. A layer followed by batch norm has no bias (the
+    norm's offset replaces it; its gradient would be rounding noise, which Adam scales up to steps)."""
     h, w, c = image_shape
+    bias = not batch_norm
 
     def normalised():
-        return [layers.BatchNormalization()] if batch_norm else []
+        return [layers.BatchNormalization(synchronized=True)] if batch_norm else []
 
     return keras.Sequential(
         [
             keras.Input((latent_dim,)),
-            layers.Dense(h // 4 * w // 4 * 2 * width),
+            layers.Dense(h // 4 * w // 4 * 2 * width, use_bias=bias),
             *normalised(),
             layers.Reshape((h // 4, w // 4, 2 * width)),
-            *upsample(2 * width, kind),
+            *upsample(2 * width, kind, bias),
             *normalised(),
             layers.LeakyReLU(0.2),
-            *upsample(width, kind),
+            *upsample(width, kind, bias),
             *normalised(),
             layers.LeakyReLU(0.2),
             layers.Conv2D(c, 5, padding="same", activation="sigmoid"),
