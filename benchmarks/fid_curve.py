@@ -57,6 +57,7 @@ def zoo_default(pixels, seed):
         state["epoch"] += 1
 
     recipe = f"width {args.width}, batch {args.batch_size}, lr {args.lr:g}, EMA {args.ema_decay}, R1 {args.r1_gamma}"
+    recipe += ", generator batch norm" if args.batch_norm else ""
     return train_epoch, lambda n: model.sample(n, seed=0), recipe
 
 
