@@ -145,7 +145,8 @@ def table(records):
 
 def readme_text(records, results):
     based = "; ".join(
-        f"{model} rows with `{' '.join(flags)}` unless the config sets it" for model, flags in BASE.items()
+        f"{model} rows with `{' '.join(item for group in groups for item in group)}` unless the config sets it"
+        for model, groups in BASE.items()
     )
     return (
         table(records) + f"\n\nEvery run starts from BASE ({based}). Per run: `{results.resolve().relative_to(ROOT)}`."
