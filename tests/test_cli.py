@@ -249,6 +249,33 @@ def test_flag_combinations_are_refused_without_tensorflow(args, message, tmp_pat
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
+def test_a_resume_that_changes_the_recipe_is_refused_without_tensorflow(tmp_path):
+    """--resume's refusals need only the checkpoint's record: they come before TensorFlow loads (they
+    used to come after its import and the data), and the run is left as it was."""
+    import json
+
+    import numpy as np
+
+    from zoo import checkpoint
+
+    out = tmp_path / "run"
+    out.mkdir()
+    record = {"format": checkpoint.FORMAT, "epoch": 3, "args": {"seed": 0, "batch_size": 32, "lr": 1e-3}}
+    np.savez(out / "checkpoint.npz", __meta__=np.frombuffer(json.dumps(record).encode(), np.uint8))
+    before = (out / "checkpoint.npz").read_bytes()
+    # a run saved before --batch-norm (its generator had none), resumed with today's default
+    r = without_tensorflow("train.dcgan", "--resume", "--out", str(out))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"error: --resume with --batch-norm, but the run in {out} used --no-batch-norm" in r.stderr
+    r = without_tensorflow("train.dcgan", "--resume", "--no-batch-norm", "--seed", "1", "--out", str(out))
+    assert r.returncode == 2 and "--resume with --seed 1, but the run in" in r.stderr, r.stderr
+    r = without_tensorflow("train.dcgan", "--resume", "--out", str(tmp_path / "none"))
+    assert r.returncode == 2 and "--resume: no checkpoint in" in r.stderr and not (tmp_path / "none").exists()
+    assert (out / "checkpoint.npz").read_bytes() == before and sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.npz"
+    ]
+
+
 def test_offered_names_match_the_tables():
     from zoo import choices
     from zoo.autoencoders import TYPES

@@ -686,6 +686,17 @@ def resolve_flags(args):
     return args
 
 
+def check_resume_early(args):
+    """--resume's refusals that need only the flags and the checkpoint's record, before TensorFlow
+    loads (train() checks again, under the run folder's lock)."""
+    if not args.resume:
+        return
+    ckpt = Path(args.out) / "checkpoint.npz"
+    if not ckpt.is_file():
+        raise UsageError(f"--resume: no checkpoint in {args.out} (nothing to resume)")
+    check_resume(checkpoint.read_meta(ckpt).get("args", {}), args, Path(args.out))
+
+
 def check_resume(before, args, out):
     """A resumed run must continue the same recipe: the settings that shape its data and steps
     cannot change between sessions (only --epochs, output and reporting flags can)."""
@@ -809,6 +820,7 @@ def main(
     try:
         if check is not None:
             check(args)
+        check_resume_early(args)
         _, card = train(model_name, args, build, argv, load_data)
     except ZooError as exc:
         from zoo.errors import TrainingDiverged

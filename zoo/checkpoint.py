@@ -53,17 +53,17 @@ def save(path, model, epoch, **meta):
 
 
 def read_meta(path):
-    """The JSON record of a checkpoint, without touching any model."""
-    return _open(path)[1]
+    """The JSON record of a checkpoint, without touching any model (nor reading its arrays)."""
+    return _open(path, arrays=False)[1]
 
 
-def _open(path):
+def _open(path, arrays=True):
     if not os.path.isfile(path):
         raise CheckpointError(f"no checkpoint at {path}")
     try:
-        data = np.load(path, allow_pickle=False)
-        meta = json.loads(bytes(data["__meta__"]).decode())
-        arrays = {key: data[key] for key in data.files if key != "__meta__"}
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["__meta__"]).decode())
+            arrays = {key: data[key] for key in data.files if key != "__meta__"} if arrays else {}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as exc:
         raise CheckpointError(
             f"checkpoint {path} is corrupted or not a zoo checkpoint ({type(exc).__name__})"
