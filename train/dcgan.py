@@ -6,7 +6,8 @@ from zoo.choices import LOSSES
 
 def add_arguments(parser):
     # The flagship recipe (README "Small-data GAN recipe"): R1 on the discriminator with StyleGAN2's
-    # Adam, generator EMA, a 32-wide network at batch 32 and lr 1e-3 -- the most progress per CPU second.
+    # Adam, generator EMA and batch norm, a 32-wide network at batch 32 and lr 1e-3 -- the most
+    # progress per CPU second.
     harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     harness.add_normalisation(parser)
