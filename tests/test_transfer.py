@@ -6,6 +6,7 @@ import pkgutil
 
 import numpy as np
 import pytest
+from conftest import tiny_dcgan
 
 import train
 import zoo
@@ -53,6 +54,11 @@ def test_mismatch_names_the_first_layer_that_does_not_fit():
         match=r"layer 'encoder/conv2d\w*' does not fit: .* \(3, 3, 1, 2\), this model \(3, 3, 1, 4\)",
     ):
         transfer.copy_weights(tiny_ae(), ConvAutoencoder(image_shape=(8, 8, 1), latent_dim=3, width=4))
+    with pytest.raises(transfer.TransferError, match="was built with width 2, this model with width 4: pass the flags"):
+        transfer.copy_weights(tiny_ae(), ConvAutoencoder(image_shape=(8, 8, 1), latent_dim=3, width=4))
+    # a switch missing from one config is off: the DCGAN trainer's batch norm against an entry without it
+    with pytest.raises(transfer.TransferError, match="was built with batch_norm off, this model with batch_norm on"):
+        transfer.copy_weights(tiny_dcgan(), tiny_dcgan(batch_norm=True))
     with pytest.raises(transfer.TransferError, match="which is a ae-conv"):
         transfer.copy_weights(tiny_ae(), zoo.autoencoders.VanillaAutoencoder(image_shape=(8, 8, 1)))
     with pytest.raises(transfer.TransferError, match="no part 'mapping'.*has: decoder, encoder"):

@@ -74,14 +74,13 @@ def copy_weights(source, model):
             layer = target.path.rsplit("/", 1)[0]
             raise TransferError(
                 f"layer '{layer}' does not fit: '{_name(source)}' has {target.path.rsplit('/', 1)[-1]} of shape "
-                f"{tuple(value.shape)}, this model {tuple(target.shape)} (pass the same size flags as its "
-                f"card's command)"
+                f"{tuple(value.shape)}, this model {tuple(target.shape)}{_differences(source, model)}"
             )
     if len(mine) != len(theirs):
         first = mine[len(theirs)] if len(mine) > len(theirs) else theirs[len(mine)]
         raise TransferError(
             f"layer '{first.path.rsplit('/', 1)[0]}' has no counterpart: '{_name(source)}' has {len(theirs)} "
-            f"weights, this model {len(mine)}"
+            f"weights, this model {len(mine)}{_differences(source, model)}"
         )
     for target, value in zip(mine, theirs):
         target.assign(value)
@@ -105,6 +104,32 @@ def freeze(model, names):
         available[name].trainable = False
     if names and not model.trainable_weights:
         raise TransferError(f"freezing {', '.join(names)} leaves nothing to train")
+
+
+#: config keys that never change the weights' shapes (training settings, names)
+NOT_SHAPING = ("seed", "name", "loss", "ema_decay", "augment", "augment_target", "r1_gamma", "dropout")
+
+
+def _differences(source, model):
+    """' (...)': the architecture settings in which `source`'s config differs from `model`'s (a switch
+    missing from a config is off), or the generic advice where none is found."""
+
+    def value(config, other, key):
+        return config.get(key, False if isinstance(other.get(key), bool) else None)
+
+    def shown(key, v):
+        if isinstance(v, bool):
+            return f"{key} {'on' if v else 'off'}"
+        return f"{key} {'x'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+
+    theirs, mine = source.get_config(), model.get_config()
+    keys = [k for k in dict.fromkeys([*theirs, *mine]) if k not in NOT_SHAPING]
+    differ = [k for k in keys if value(theirs, mine, k) != value(mine, theirs, k)]
+    if not differ:
+        return " (pass the same size flags as its card's command)"
+    there = ", ".join(shown(k, value(theirs, mine, k)) for k in differ)
+    here = ", ".join(shown(k, value(mine, theirs, k)) for k in differ)
+    return f"; '{_name(source)}' was built with {there}, this model with {here}: pass the flags that match"
 
 
 def _name(source):
