@@ -33,11 +33,11 @@ EXPERIMENTS = {
 }
 
 
-# Batch 64 for both (the budget in steps is stated per epoch at that batch); everything else is the
-# trainers' defaults, which for the DCGAN is also the shipped dcgan-mnist's architecture (width 32),
-# as --from-pretrained needs.
+# Batch 64 for both (the budget in steps is stated per epoch at that batch); the DCGAN takes the
+# shipped dcgan-mnist's architecture (width 64, no generator batch norm), as --from-pretrained needs,
+# in both arms; everything else is the trainers' defaults.
 PINNED = {
-    "dcgan": ["--batch-size", "64"],
+    "dcgan": ["--batch-size", "64", "--width", "64", "--no-batch-norm"],
     "ae_conv": [],
 }
 
