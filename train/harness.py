@@ -694,13 +694,16 @@ def check_resume_early(args):
     ckpt = Path(args.out) / "checkpoint.npz"
     if not ckpt.is_file():
         raise UsageError(f"--resume: no checkpoint in {args.out} (nothing to resume)")
-    check_resume(checkpoint.read_meta(ckpt).get("args", {}), args, Path(args.out))
+    check_resume(checkpoint.read_meta(ckpt).get("args", {}), args, Path(args.out), unset_later=True)
 
 
-def check_resume(before, args, out):
+def check_resume(before, args, out, unset_later=False):
     """A resumed run must continue the same recipe: the settings that shape its data and steps
-    cannot change between sessions (only --epochs, output and reporting flags can)."""
+    cannot change between sessions (only --epochs, output and reporting flags can). `unset_later`:
+    skip the settings still None, which a trainer may set once its data is loaded (SRGAN's pairing)."""
     for key in RESUME_FIXED:
+        if unset_later and vars(args).get(key) is None:
+            continue
         if key in before:
             then = before[key]
         elif key in BEFORE_THE_FLAG and key in vars(args):
