@@ -18,7 +18,7 @@ default (BASE), no-r1 (--r1-gamma 0, which also puts
 Adam back to beta1 = 0.5), no-ema (--ema-decay 0), plain (neither), augment (default +
 translation,cutout always on), adaptive (default + translation,cutout at --augment-adaptive 0.6),
 sn (default + --spectral-norm on the discriminator), bn (default + --batch-norm in the generator;
-DCGAN's trainer default since),
+the DCGAN and WGAN-GP trainers' default since),
 ttur (default + the discriminator at twice the trainer's learning rate, --lr-d; WGAN-GP's default
 since), all (default + augment + sn + ttur), bn-ttur (bn + ttur). A config that repeats another for a model (no-r1 and
 plain for WGAN-GP, which has no R1 by default) is skipped. Writes

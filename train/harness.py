@@ -327,9 +327,8 @@ def prepare_out(out, resume):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder")
-    ckpt = out / "checkpoint.npz"
-    if resume and not ckpt.is_file():
-        raise UsageError(f"--resume: no checkpoint in {out} (nothing to resume)")
+    if resume:
+        resumable(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         lock = open(out / ".lock", "a+")
@@ -689,12 +688,17 @@ def resolve_flags(args):
 def check_resume_early(args):
     """--resume's refusals that need only the flags and the checkpoint's record, before TensorFlow
     loads (train() checks again, under the run folder's lock)."""
-    if not args.resume:
-        return
-    ckpt = Path(args.out) / "checkpoint.npz"
+    if args.resume:
+        before = checkpoint.read_meta(resumable(args.out)).get("args", {})
+        check_resume(before, args, Path(args.out), unset_later=True)
+
+
+def resumable(out):
+    """The checkpoint `--resume` continues from in `out`; UsageError where there is none."""
+    ckpt = Path(out) / "checkpoint.npz"
     if not ckpt.is_file():
-        raise UsageError(f"--resume: no checkpoint in {args.out} (nothing to resume)")
-    check_resume(checkpoint.read_meta(ckpt).get("args", {}), args, Path(args.out), unset_later=True)
+        raise UsageError(f"--resume: no checkpoint in {out} (nothing to resume)")
+    return ckpt
 
 
 def check_resume(before, args, out, unset_later=False):

@@ -111,8 +111,8 @@ NOT_SHAPING = ("seed", "name", "loss", "ema_decay", "augment", "augment_target",
 
 
 def _differences(source, model):
-    """' (...)': the architecture settings in which `source`'s config differs from `model`'s (a switch
-    missing from a config is off), or the generic advice where none is found."""
+    """The error's tail: the architecture settings in which `source`'s config differs from `model`'s
+    (a switch missing from a config is off), or the generic advice where none is found."""
 
     def value(config, other, key):
         return config.get(key, False if isinstance(other.get(key), bool) else None)
