@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from export import serving, writers
-from export.verify import TOLERANCE, ExportError, ParityError
+from export.verify import TOLERANCE, ExportError, ParityError, compare
 
 FORMATS = ("savedmodel", "onnx", "litert", "litert-quantized")
 __all__ = ["export_model", "FORMATS", "ExportError", "ParityError", "TOLERANCE"]
@@ -112,11 +112,11 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
                     for k, e in source_endpoints.items()
                     for inputs in [e.example_inputs(batch=batch, seed=seed)]
                 }
+                for k, (inputs, expected) in source_examples.items():  # the copy computes what the model does
+                    compare("keras (converted copy)", k, expected, source_endpoints[k](**inputs))
                 savedmodel_dir = None
             if savedmodel_dir is None:  # LiteRT converts from a SavedModel: make a private one
-                savedmodel_dir = writers.write_savedmodel(source, source_endpoints, source_examples, scratch, name)[
-                    "path"
-                ]
+                savedmodel_dir = writers.write_conversion_source(source, source_endpoints, Path(scratch) / name)
         if "litert" in formats:
             say(f"litert: converting {out_dir / name}.tflite (builtin ops only) and comparing")
             report["litert"] = writers.write_litert(savedmodel_dir, source_endpoints, source_examples, out_dir, name)

@@ -44,12 +44,18 @@ def compare(runtime, endpoint, expected, got, tolerance=TOLERANCE):
     return diffs
 
 
-def run_savedmodel(path, endpoint, inputs):
+def savedmodel_runner(path):
+    """run(endpoint, inputs) over a SavedModel's signatures, loaded once (loading an unrolled
+    recurrent model takes seconds, so every endpoint's check shares one load)."""
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))
-    result = loaded.signatures[endpoint](**{k: tf.constant(v) for k, v in inputs.items()})
-    return {k: v.numpy() for k, v in result.items()}
+
+    def run(endpoint, inputs):
+        result = loaded.signatures[endpoint](**{k: tf.constant(v) for k, v in inputs.items()})
+        return {k: v.numpy() for k, v in result.items()}
+
+    return run
 
 
 def run_onnx(path, inputs):
