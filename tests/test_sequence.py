@@ -411,6 +411,27 @@ def test_recurrent_exports_run_without_tensorflow(exported_forecaster):
     assert set(report["litert"]) == set(report["onnx"]) == set(report["ort"]) == {"forecast"}
 
 
+def test_an_unrolled_copy_that_computes_otherwise_fails_the_export_before_any_file(tmp_path, monkeypatch):
+    """LiteRT converts a recurrent model's fixed-length unrolled copy; the exporter checks in Keras
+    that the copy computes what the model does before converting it (quantized variants are not
+    held to parity, so a wrong copy would otherwise ship as a plausible-looking int8 file)."""
+    from export import ParityError, export_model
+
+    model = forecaster()
+    real_mobile = type(model).mobile
+
+    def drifted(self):
+        copy = real_mobile(self)
+        kernel = copy.network.layers[0].weights[0]
+        kernel.assign(kernel.numpy() + 0.1)
+        return copy
+
+    monkeypatch.setattr(type(model), "mobile", drifted)
+    with pytest.raises(ParityError, match=r"keras \(converted copy\): endpoint 'forecast' output"):
+        export_model(model, tmp_path, "drifted", formats=("litert-quantized",))
+    assert not list(tmp_path.glob("drifted*.tflite*"))
+
+
 def test_forecast_plot_paths_and_render(tmp_path):
     from zoo import vis
 
