@@ -34,8 +34,9 @@ EXPERIMENTS = {
 
 
 # Batch 64 for both (the budget in steps is stated per epoch at that batch); the DCGAN takes the
-# shipped dcgan-mnist's architecture (width 64, no generator batch norm), as --from-pretrained needs,
-# in both arms; everything else is the trainers' defaults.
+# shipped dcgan-mnist's architecture (width 64, no generator batch norm) in both arms, so the scratch
+# arm is the same network (--from-pretrained would take it from the entry by itself); everything else
+# is the trainers' defaults.
 PINNED = {
     "dcgan": ["--batch-size", "64", "--width", "64", "--no-batch-norm"],
     "ae_conv": [],

@@ -127,3 +127,35 @@ def test_cli_refuses_a_mismatched_source_without_a_folder(tmp_path, cli):
     r = cli("train.ae_conv", "--from-pretrained", "ae-conv-mnist", "--width", "8", "--out", str(out), "--epochs", "1")
     assert r.returncode == 2 and "does not fit" in r.stderr, r.stderr
     assert not out.exists()
+
+
+def test_cli_takes_the_sources_architecture_where_no_flag_sets_it(tmp_path, cli):
+    """`--from-pretrained` builds what the source was built as (keras-hub's from_preset): sizes and
+    switches the command line leaves unset come from its config, said in one line; --resume with the
+    same command continues the same model."""
+    source = tmp_path / "source"
+    source.mkdir()
+    model = tiny_dcgan(image_shape=(28, 28, 1), width=4, latent_dim=8, batch_norm=False, ema_decay=0.999)
+    model.compile()  # as a run's checkpoint holds it
+    checkpoint.save(source / "checkpoint.npz", model, epoch=1)
+    out = tmp_path / "run"
+    args = [
+        "train.dcgan",
+        "--from-pretrained",
+        str(source),
+        "--limit",
+        "32",
+        "--no-export",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
+    r = cli(*args, "--epochs", "1")
+    assert r.returncode == 0, r.stderr
+    assert f"--from-pretrained {source}: its architecture, --width 4 --latent-dim 8 --no-batch-norm" in r.stdout
+    card = json.loads((out / "card.json").read_text())
+    assert card["config"]["width"] == 4 and card["config"]["latent_dim"] == 8 and not card["config"].get("batch_norm")
+    assert card["training"]["started_from"]["name"] == str(source)
+    resumed = cli(*args, "--epochs", "2", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((out / "card.json").read_text())["training"]["epochs"] == 2

@@ -685,6 +685,50 @@ def resolve_flags(args):
     return args
 
 
+#: architecture settings that have a trainer flag of the same name: `--from-pretrained` takes
+#: them from its source (the flags a user passes win, and a mismatch is refused by name). A flag
+#: whose default is None means "the type's own default" (the autoencoders' sizes) and is not taken.
+ADOPTED = (
+    *("width", "latent_dim", "batch_norm", "w_dim", "blocks", "scale", "hidden", "feature_dim"),  # images
+    *("cell", "units", "depth", "attention", "embedding_dim", "context", "window", "horizon", "quantiles"),  # sequences
+)
+
+
+def explicit_flags(p, argv):
+    """The dests of the flags `argv` sets itself (not left at their defaults)."""
+    defaults = {action: action.default for action in p._actions}
+    try:
+        for action in defaults:
+            action.default = argparse.SUPPRESS
+        return set(vars(p.parse_args(argv)))
+    finally:
+        for action, default in defaults.items():
+            action.default = default
+
+
+def adopt_architecture(args, explicit):
+    """--from-pretrained NAME builds the model NAME was built as: each ADOPTED setting of its config
+    that this trainer has as a flag and the command line leaves unset is taken from it (keras-hub's
+    from_preset). Returns the settings taken, as flags, for the one line that says so."""
+    from zoo import registry
+
+    config = registry.source_config(args.from_pretrained)
+    taken = []
+    for key in ADOPTED:
+        if vars(args).get(key) is None or key in explicit:
+            continue
+        if key in config or isinstance(vars(args)[key], bool):  # a switch missing from a config is off
+            value = config.get(key, False)
+            if isinstance(value, list):  # JSON keeps tuples as lists
+                value = tuple(value)
+            if value != vars(args)[key]:
+                setattr(args, key, value)
+                flag = "--" + key.replace("_", "-")
+                shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+                taken.append(_setting(flag, shown, key) or f"{flag} {shown}")
+    return taken
+
+
 def check_resume_early(args):
     """--resume's refusals that need only the flags and the checkpoint's record, before TensorFlow
     loads (train() checks again, under the run folder's lock)."""
@@ -825,6 +869,10 @@ def main(
         signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
     )
     try:
+        if args.from_pretrained:
+            taken = adopt_architecture(args, explicit_flags(p, argv))
+            if taken:
+                print(f"--from-pretrained {args.from_pretrained}: its architecture, {' '.join(taken)}")
         if check is not None:
             check(args)
         check_resume_early(args)

@@ -138,6 +138,22 @@ def read_run(folder):
     return entry, path
 
 
+def source_config(name):
+    """The architecture config of what `--from-pretrained` names, read without TensorFlow or the
+    weights: an entry's card, a finished run's card.json, or a running run's checkpoint record."""
+    if is_path(name):
+        folder = Path(name).expanduser()
+        if (folder / "card.json").is_file():
+            entry, _ = read_run(folder)
+            return migrate(entry)["config"]
+        if (folder / "checkpoint.npz").is_file():
+            from zoo import checkpoint
+
+            return checkpoint.read_meta(folder / "checkpoint.npz")["config"]
+        raise UnknownNameError(f"{folder} is not a training run or zoo entry (no card.json)")
+    return migrate(card(name))["config"]
+
+
 def load(name):
     """The pretrained model `name`, built from its card and loaded with its verified weights.
 
