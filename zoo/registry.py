@@ -139,18 +139,17 @@ def read_run(folder):
 
 
 def source_config(name):
-    """The architecture config of what `--from-pretrained` names, read without TensorFlow or the
-    weights: an entry's card, a finished run's card.json, or a running run's checkpoint record."""
+    """The architecture config of what `--from-pretrained` names, read without TensorFlow: an
+    entry's card, a finished run's card.json, or the record of a run folder holding only a
+    checkpoint (the source `zoo.transfer.load_source` then loads)."""
     if is_path(name):
         folder = Path(name).expanduser()
-        if (folder / "card.json").is_file():
-            entry, _ = read_run(folder)
-            return migrate(entry)["config"]
-        if (folder / "checkpoint.npz").is_file():
+        if not (folder / "model.weights.h5").is_file() and (folder / "checkpoint.npz").is_file():
             from zoo import checkpoint
 
             return checkpoint.read_meta(folder / "checkpoint.npz")["config"]
-        raise UnknownNameError(f"{folder} is not a training run or zoo entry (no card.json)")
+        entry, _ = read_run(folder)
+        return migrate(entry)["config"]
     return migrate(card(name))["config"]
 
 
