@@ -138,13 +138,20 @@ def read_run(folder):
     return entry, path
 
 
+def running_run(folder):
+    """True for a run folder holding a checkpoint but no finished weights yet (a run still training):
+    `--from-pretrained` starts from its checkpoint."""
+    folder = Path(folder).expanduser()
+    return not (folder / "model.weights.h5").is_file() and (folder / "checkpoint.npz").is_file()
+
+
 def source_config(name):
     """The architecture config of what `--from-pretrained` names, read without TensorFlow: an
     entry's card, a finished run's card.json, or the record of a run folder holding only a
     checkpoint (the source `zoo.transfer.load_source` then loads)."""
     if is_path(name):
         folder = Path(name).expanduser()
-        if not (folder / "model.weights.h5").is_file() and (folder / "checkpoint.npz").is_file():
+        if running_run(folder):
             from zoo import checkpoint
 
             return checkpoint.read_meta(folder / "checkpoint.npz")["config"]

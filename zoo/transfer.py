@@ -37,7 +37,7 @@ def load_source(name):
     """The model to start from: a pretrained entry, a finished run folder (card.json +
     model.weights.h5) or a run folder holding only a checkpoint.npz (a run still training)."""
     folder = Path(str(name))
-    if folder.is_dir() and not (folder / "model.weights.h5").is_file() and (folder / "checkpoint.npz").is_file():
+    if folder.is_dir() and registry.running_run(folder):
         import numpy as np
 
         from zoo import checkpoint
