@@ -113,15 +113,15 @@ def test_unpaired_data_cycles_the_smaller_domain():
 
 
 def test_domains_of_different_shapes_are_refused(monkeypatch):
-    from zoo import data as data_module
+    from zoo.data import sources
 
-    real = data_module.load_images
+    real = sources.load_images
 
     def fake(name, split="train"):
         if name == "colour":
-            return data_module.ImageSet("colour", split, np.zeros((4, 32, 32, 3), np.uint8), np.zeros(4, np.int32))
+            return ImageSet("colour", split, np.zeros((4, 32, 32, 3), np.uint8), np.zeros(4, np.int32))
         return real(name, split)
 
-    monkeypatch.setattr(data_module, "load_images", fake)
+    monkeypatch.setattr(sources, "load_images", fake)
     with pytest.raises(DataError, match="domains differ in image shape"):
         load_unpaired("mnist5k", "colour")

@@ -1,4 +1,4 @@
-"""Paired image-to-image GANs (zoo.gan.image_to_image): SRGAN and pix2pix, their data (zoo.pairing)
+"""Paired image-to-image GANs (zoo.gan.image_to_image): SRGAN and pix2pix, their data (zoo.data.pairing)
 and their commands."""
 
 import json
@@ -9,8 +9,8 @@ from conftest import run_cli
 from test_cli import one_error_line
 
 import zoo
+from zoo.data.pairing import Paired, downscale, edges, load_pairs_folder, luminance, make_inputs, mask
 from zoo.errors import DataError, InputError
-from zoo.pairing import Paired, downscale, edges, load_pairs_folder, luminance, make_inputs, mask
 
 rng = np.random.default_rng(0)
 

@@ -158,7 +158,7 @@ def add_image_to_image(p, ema_decay=0.999):
 
 
 def image_to_image_config(args, data):
-    """Constructor arguments of `add_image_to_image`'s flags, for `data` (a zoo.pairing.Paired split)."""
+    """Constructor arguments of `add_image_to_image`'s flags, for `data` (a zoo.data.pairing.Paired split)."""
     return {
         "input_shape": data.input_shape,
         "width": args.width,
@@ -188,7 +188,7 @@ def attach_feature_loss(model, args, data):
 def load_paired_data(args, split):
     """The paired split of --dataset under the trainer's pairing (`args.pairing`); streamed sets are
     decoded into memory (pairs are gathered by index)."""
-    from zoo.pairing import Paired, load_paired
+    from zoo.data.pairing import Paired, load_paired
 
     data = load_paired(args.dataset, args.pairing, split, image_size=args.image_size, test_fraction=args.test_fraction)
     if data.sources is None and (not data.targets.random_access or args.in_memory and split == "train"):

@@ -2,7 +2,7 @@
 
 from train import harness
 
-PAIRINGS = ("edges", "grey", "mask", "pairs")  # zoo.pairing.PAIRINGS without the downscalings (train.srgan)
+PAIRINGS = ("edges", "grey", "mask", "pairs")  # zoo.data.pairing.PAIRINGS without the downscalings (train.srgan)
 
 
 def add_arguments(parser):

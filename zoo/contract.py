@@ -18,7 +18,7 @@ class ZooModel:
     """Mixin for every zoo `keras.Model`. Class attributes are declarations; methods are hooks."""
 
     #: what the harness hands to `fit`: "images" (an ImageData split), "unpaired" (two image
-    #: domains), "paired" ((input, target) pairs, zoo.pairing) or "arrays" (the model's own
+    #: domains), "paired" ((input, target) pairs, zoo.data.pairing) or "arrays" (the model's own
     #: ArraySet, e.g. sequence windows)
     data_kind = "images"
     #: batches are (inputs, labels) pairs rather than inputs alone

@@ -1,6 +1,6 @@
 """What the zoo's paired image-to-image GANs share (pix2pix, SRGAN): an image in, an image out.
 
-  data        (input, target) pairs (zoo.pairing): the input made from the target by a pairing
+  data        (input, target) pairs (zoo.data.pairing): the input made from the target by a pairing
               (edges, grey, downscale4, ...) or read from a folder of real pairs
   generator   input image -> output image (a subclass builds it: U-Net, residual + sub-pixel), with a
               linear last layer: the L1 loss acts on it unclipped (a sigmoid saturates on the
@@ -72,7 +72,7 @@ class _Untracked:
 
 
 class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
-    data_kind = "paired"  # the harness feeds (inputs, targets) batches of a zoo.pairing.Paired split
+    data_kind = "paired"  # the harness feeds (inputs, targets) batches of a zoo.data.pairing.Paired split
     evaluation = ("held_out",)
     vis_kinds = ("pairs", "curves")
     endpoint_name = "translate"  # a subclass names its endpoint (and the Python method of the same name)

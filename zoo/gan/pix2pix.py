@@ -8,7 +8,7 @@
   critic      a PatchGAN on the (input, output) pair, concatenated along channels: it judges
               whether the output fits *this* input, not only whether it looks real
   losses      λ_L1 |G(x) - y|_1 + λ_adv non-saturating adversarial, λ_L1 = 100 (the paper's)
-  data        any image set with a pairing (edges, grey, mask) or a folder of real pairs (zoo.pairing)
+  data        any image set with a pairing (edges, grey, mask) or a folder of real pairs (zoo.data.pairing)
   colour      with `keep_luminance` (grey -> RGB; train.pix2pix sets it for the grey pairing) the
               output is shifted so its luminance is exactly the grey input's: the network predicts
               colour only and cannot alter the brightness it was given

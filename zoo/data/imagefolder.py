@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import SCALING, ImageData, prefetched
+from zoo.data.base import SCALING, ImageData, prefetched, stratified_split
+from zoo.data.sources import register_scheme
 from zoo.errors import DataError
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -53,7 +54,7 @@ def _class_dirs(folder):
     return sorted((d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")), key=lambda d: d.name)
 
 
-def _image_files(folder, recursive=True):
+def image_files(folder, recursive=True):
     found = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(f for f in found if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith("."))
 
@@ -72,14 +73,14 @@ def scan(root, image_size=None):
         for part in ("train", "test"):
             if (root / part).is_dir():
                 for d in _class_dirs(root / part):
-                    entries += [(f, d.name, part) for f in _image_files(d)]
+                    entries += [(f, d.name, part) for f in image_files(d)]
     elif _class_dirs(root):
         layout = "DIR/<class>/"
         for d in _class_dirs(root):
-            entries += [(f, d.name, "") for f in _image_files(d)]
+            entries += [(f, d.name, "") for f in image_files(d)]
     else:
         layout = "DIR/*.image (one class)"
-        entries = [(f, root.name, "") for f in _image_files(root, recursive=False)]
+        entries = [(f, root.name, "") for f in image_files(root, recursive=False)]
     if not entries:
         raise DataError(f"no images ({', '.join(SUFFIXES)}) under {root}")
     # A run loads its train and test splits (and evaluation reloads them): decode-check and hash the
@@ -139,8 +140,6 @@ def _check(root, image_size, entries, layout):
 def split_indices(found, split, test_fraction, seed):
     """Indices of `split` in a fixed shuffled order; a folder without a test part is split per
     class (`test_fraction` of each class to test, chosen with `seed`)."""
-    from zoo.data import _stratified_split
-
     rng = np.random.default_rng(seed)
     if (found.parts == "test").any() or not (found.parts == "train").any() and (found.parts != "").all():
         train, test = np.flatnonzero(found.parts == "train"), np.flatnonzero(found.parts == "test")
@@ -148,7 +147,7 @@ def split_indices(found, split, test_fraction, seed):
     else:
         if len(found.files) < 2:
             raise DataError(f"{found.root} holds {len(found.files)} image: too few to split into train and test")
-        train, test = _stratified_split(found.labels, test_fraction, seed)
+        train, test = stratified_split(found.labels, test_fraction, seed)
     return {"train": train, "test": test, "all": np.concatenate([train, test])}[split]
 
 
@@ -275,3 +274,12 @@ class FolderImages(ImageData):
             "scaling": SCALING
             + (f", resized to {self.image_size}x{self.image_size} (bilinear, antialiased)" if self.image_size else ""),
         }
+
+
+register_scheme(
+    "folder",
+    lambda path, split, image_size, test_fraction, split_seed: FolderImages.load(
+        path, split, image_size, test_fraction, split_seed
+    ),
+    FolderImages.from_recipe,
+)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data import ImageData, prefetched
+from zoo.data.base import ImageData, prefetched, scale_images
+from zoo.data.sources import register_scheme
 from zoo.errors import DataError
 
 SHUFFLE_BUFFER = 10_000
@@ -107,8 +108,6 @@ class TfdsImages(ImageData):
 
         import tensorflow as tf
 
-        from zoo.data import scale_images
-
         steps = n // batch_size
         if steps == 0:
             raise DataError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
@@ -133,3 +132,6 @@ class TfdsImages(ImageData):
 
         root = Path(self.builder.data_dir).parents[1]  # <data_dir>/<name>/<version>
         return {"version": str(self.builder.info.version), "data_dir": str(root), "split": self.split_note}
+
+
+register_scheme("tfds", lambda name, split, *_: TfdsImages.load(name, split), TfdsImages.from_recipe)

