@@ -42,7 +42,7 @@ def one_launch(folder, name, method, runtime, length, repeats=3):
     import numpy as np
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from zoo import decoding
+    from zoo.serving import decoding
 
     report = json.loads((Path(folder) / f"{name}.export.json").read_text())
     meta = report["endpoints"]["step"]["meta"]

@@ -165,8 +165,8 @@ def main():
     import tensorflow as tf
     from gan_recipe import cpu_flags
 
-    from zoo import evaluate, features
     from zoo.data import load_images
+    from zoo.evaluation import evaluate, features
 
     data = load_images("mnist5k", "train")
     judge = features.choose(data.recipe())

@@ -29,7 +29,7 @@ import zoo  # noqa: E402
 from export import export_model  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
-from zoo.evaluate import FEATURE_NETWORK, evaluate_samples, translation_metrics  # noqa: E402
+from zoo.evaluation.evaluate import FEATURE_NETWORK, evaluate_samples, translation_metrics  # noqa: E402
 
 
 def through_litert(model, path):
@@ -67,7 +67,7 @@ def metric(name, model, classifier):
     if "samples" in model.evaluation:
         # The feature network `python -m zoo.evaluate` picks for the model's data (32x32 digits:
         # classifier-mnist on the central 28x28 crop), so the float32 figure is the card's.
-        from zoo import features
+        from zoo.evaluation import features
 
         return "FID", evaluate_samples(model, 1000, features.choose(model.recipe, None))["fid"]
     return None, None

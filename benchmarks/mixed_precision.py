@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from readme_block import rewrite  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.evaluate import FEATURE_NETWORK, evaluate_samples  # noqa: E402
+from zoo.evaluation.evaluate import FEATURE_NETWORK, evaluate_samples  # noqa: E402
 
 
 def main(argv=None):

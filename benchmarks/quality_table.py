@@ -17,7 +17,7 @@ from readme_block import rewrite  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
-from zoo.evaluate import FEATURE_NETWORK, PROTOCOL, evaluate, format_table, image_metrics, reference_images  # noqa: E402
+from zoo.evaluation.evaluate import FEATURE_NETWORK, PROTOCOL, evaluate, format_table, image_metrics, reference_images  # noqa: E402
 
 
 def main():

@@ -25,7 +25,7 @@ from readme_block import rewrite  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import load_images, scale_images  # noqa: E402
-from zoo.evaluate import FEATURE_NETWORK, image_metrics  # noqa: E402
+from zoo.evaluation.evaluate import FEATURE_NETWORK, image_metrics  # noqa: E402
 
 EXPERIMENTS = {
     "dcgan": ("dcgan-mnist", "FID vs UCI test digits (lower is better)"),

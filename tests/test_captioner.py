@@ -90,7 +90,7 @@ def test_exported_steps_caption_like_keras_without_tensorflow(shipped_exports):
 import sys, json
 sys.modules.update(tensorflow=None, keras=None)
 import numpy as np
-from zoo.decoding import exported_endpoints, greedy_decode
+from zoo.serving.decoding import exported_endpoints, greedy_decode
 folder, runtime = sys.argv[1], sys.argv[2]
 report, run = exported_endpoints(folder, "captioner-mnist-pairs", ["encode", "decode_step"], runtime)
 meta = report["endpoints"]["encode"]["meta"]

@@ -278,7 +278,7 @@ def test_evaluate_scores_the_raw_generator_apart_from_its_average(tmp_path):
     import subprocess
     import sys
 
-    from zoo.evaluate import use_raw_generator
+    from zoo.evaluation.evaluate import use_raw_generator
 
     with pytest.raises(InputError, match="keeps a moving average"):
         use_raw_generator(tiny_dcgan(ema_decay=0.0), "tiny")

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from zoo import metrics, registry
+from zoo import registry
+from zoo.evaluation import metrics
 
 rng = np.random.default_rng(0)
 A = rng.standard_normal((400, 6)) @ rng.standard_normal((6, 6))  # correlated features
@@ -55,14 +56,14 @@ needs_classifier = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def judge():
-    from zoo.evaluate import reference_images
+    from zoo.evaluation.evaluate import reference_images
 
     return registry.load("classifier-mnist"), reference_images()
 
 
 @needs_classifier
 def test_real_digits_against_themselves_score_zero(judge):
-    from zoo.evaluate import image_metrics
+    from zoo.evaluation.evaluate import image_metrics
 
     classifier, reference = judge
     scores = image_metrics(reference, reference, classifier)
@@ -93,7 +94,7 @@ def test_fid_grows_monotonically_with_noise(judge):
 
 @needs_classifier
 def test_one_repeated_image_is_flagged(judge):
-    from zoo.evaluate import image_metrics
+    from zoo.evaluation.evaluate import image_metrics
 
     classifier, reference = judge
     collapsed = np.repeat(reference[:1], 500, axis=0)
@@ -116,7 +117,7 @@ class Collapsed:
 @needs_classifier
 def test_collapse_alarm_fires_once_on_a_collapsed_generator(judge, capsys):
     from train.callbacks import CollapseMonitor
-    from zoo.features import ClassifierFeatures
+    from zoo.evaluation.features import ClassifierFeatures
 
     classifier, reference = judge
     monitor = CollapseMonitor(
@@ -151,7 +152,7 @@ def test_pinned_discriminator_alarm():
 )
 def test_alarm_stays_silent_on_the_shipped_dcgan(judge):
     from train.callbacks import CollapseMonitor
-    from zoo.features import ClassifierFeatures
+    from zoo.evaluation.features import ClassifierFeatures
 
     classifier, reference = judge
     monitor = CollapseMonitor(
@@ -169,7 +170,7 @@ def test_alarm_stays_silent_on_the_shipped_dcgan(judge):
 
 def test_monitor_judges_labels_only_with_a_network_of_the_datas_classes(judge):
     from train.callbacks import CollapseMonitor
-    from zoo.features import ClassifierFeatures
+    from zoo.evaluation.features import ClassifierFeatures
 
     classifier, reference = judge
     monitor = CollapseMonitor(

@@ -14,9 +14,9 @@ from conftest import ROOT
 from shapes import CLASSES, write_folder
 
 import zoo
-from zoo import features
 from zoo.data import ImageSet, from_recipe, load_images, scale_images, training_batches
 from zoo.errors import DataError
+from zoo.evaluation import features
 
 
 @pytest.fixture(scope="session")
@@ -358,7 +358,7 @@ def test_a_mocked_tfds_dataset_trains_and_is_scored_on_its_own_test_split(tmp_pa
     import tensorflow_datasets as tfds
 
     from train import classifier, dcgan
-    from zoo.evaluate import evaluate
+    from zoo.evaluation.evaluate import evaluate
 
     monkeypatch.chdir(tmp_path)
     common = ["--dataset", "tfds:cifar10", "--epochs", "1", "--batch-size", "8", "--quiet", "--no-export"]

@@ -223,7 +223,7 @@ def test_step_endpoint_refuses_a_state_of_the_wrong_shape():
     with pytest.raises(InputError, match="NaN"):
         step(ids=np.array([1], np.int32), state=np.full((1, 12), np.nan, np.float32))
     with pytest.raises(InputError, match="prompt is empty"):
-        from zoo import decoding
+        from zoo.serving import decoding
 
         decoding.generate(lambda ids, state: (None, state), [], np.zeros((1, 12)), 3)
 
@@ -254,7 +254,7 @@ def test_exported_step_generates_the_keras_text_without_tensorflow(shipped_expor
 import sys
 sys.modules.update(tensorflow=None, keras=None)
 import numpy as np
-from zoo.decoding import ExportedStep
+from zoo.serving.decoding import ExportedStep
 step = ExportedStep(sys.argv[1], "gru-char-pydoc", sys.argv[2])
 state, rows = step.initial_state(), []
 for token in step.encode(sys.argv[3]):

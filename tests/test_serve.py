@@ -15,7 +15,7 @@ from conftest import run_cli
 import zoo
 from export.serving import columns
 from zoo.errors import ZooError
-from zoo.serve import load_test, running
+from zoo.serving.serve import load_test, running
 
 SERVED = ["classifier-mnist", "dcgan-mnist", "gru-char-pydoc", "lstm-stacked-sunspots", "ae-conv-mnist"]
 

@@ -161,7 +161,7 @@ class CollapseMonitor(keras.callbacks.Callback):
                           relative to the real images' spread (data-free; ~1 healthy, -> 0 when
                           the samples collapse onto a few points)
       label_entropy       entropy of the judge's label histogram / log(classes); only with a feature
-                          network whose classes are the data's classes (see zoo.features)
+                          network whose classes are the data's classes (see zoo.evaluation.features)
     It warns once when these indicate mode collapse (from epoch `warmup + 1` on: a generator's
     first epoch often looks collapsed and is not), and once when the discriminator's accuracy
     has sat at 0 or 1 for `pinned_steps` consecutive steps (the generator's gradients vanish).
@@ -210,7 +210,7 @@ class CollapseMonitor(keras.callbacks.Callback):
             )
 
     def measure(self, fakes, reals, discriminator_features):
-        from zoo import metrics
+        from zoo.evaluation import metrics
 
         result = {"duplicate_fraction": metrics.duplicate_fraction(fakes)}
         spread = lambda f: float(np.mean(np.std(f, axis=0)))  # noqa: E731

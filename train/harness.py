@@ -176,7 +176,7 @@ def attach_feature_loss(model, args, data):
     the model; a resumed run loads it again)."""
     if not args.feature_weight:
         return model
-    from zoo import features
+    from zoo.evaluation import features
 
     judge = features.load_classifier(args.feature_network or "classifier-mnist", data.image_shape)
     if judge.crop:
@@ -478,7 +478,7 @@ def _callbacks(model, out, ckpt, args, data, meta):
         NonFiniteGuard,
         SampleGrid,
     )
-    from zoo import features
+    from zoo.evaluation import features
 
     monitor = None
     if model.data_kind == "paired":

@@ -21,7 +21,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "images"
 def measure(model, name):
     """Metrics for the card: the evaluation protocol's numbers where the family has one."""
     try:
-        from zoo.evaluate import evaluate
+        from zoo.evaluation.evaluate import evaluate
     except ImportError:
         return {}
     return evaluate(model)

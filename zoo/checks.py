@@ -1,6 +1,6 @@
 """Argument checks of the Python API, in one place: each returns the value in its canonical type or
 raises `InputError` with one line naming the argument. Tensors are checked by the endpoints'
-declared inputs (`zoo.endpoints.Endpoint.validate`); these cover the scalars and choices around them.
+declared inputs (`zoo.serving.endpoints.Endpoint.validate`); these cover the scalars and choices around them.
 """
 
 from __future__ import annotations

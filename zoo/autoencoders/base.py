@@ -22,10 +22,10 @@ from keras import layers
 
 from zoo import checks
 from zoo.contract import ZooModel
-from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
+from zoo.serving.endpoints import Endpoint, Input, unit_interval
 from zoo.training import OneOptimizer, minimize
 
 RECONSTRUCTIONS = ("bce", "mse")

@@ -19,10 +19,10 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.autoencoders.base import Autoencoder, dense_stack
-from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
+from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import replica_draw
 
 

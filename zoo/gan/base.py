@@ -15,11 +15,11 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.contract import ZooModel
-from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.gan.augment import augment, parse_policy
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean, gradient_penalty
+from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import minimize, replica_draw
 
 #: ADA's step of p per training step: from 0 to 1 in 500 steps (ADA moves it in 500k images; these

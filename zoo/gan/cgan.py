@@ -18,13 +18,13 @@ import tensorflow as tf
 from keras import layers
 
 from zoo import checks
-from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError
 from zoo.gan.base import GAN
 from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
+from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import minimize
 
 

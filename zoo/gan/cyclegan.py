@@ -28,12 +28,12 @@ from keras import layers
 
 from zoo import checks
 from zoo.contract import ZooModel
-from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.gan.base import AveragedGenerator, TwoPlayer
 from zoo.gan.dcgan import upsample
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
 from zoo.registry import register_architecture
+from zoo.serving.endpoints import Endpoint, Input, unit_interval
 from zoo.training import minimize
 
 

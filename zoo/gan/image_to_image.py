@@ -26,12 +26,12 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.contract import ZooModel
-from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.gan.base import AveragedGenerator, TwoPlayer
 from zoo.gan.cyclegan import build_patch_discriminator, patch_mean
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
+from zoo.serving.endpoints import Endpoint, Input, unit_interval
 from zoo.training import minimize
 
 
@@ -309,8 +309,8 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         """L1, PSNR and SSIM against the ground truth of every held-out pair, next to the classical
         baseline; FID (and, for digits, how often classifier-mnist reads the true label) where a
         feature network fits the data."""
-        from zoo import features
         from zoo.errors import DataError
+        from zoo.evaluation import features
 
         inputs, targets = test_set.arrays()
         outputs = self.apply(inputs)
@@ -333,7 +333,7 @@ class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
         except (DataError, KeyError) as exc:
             result["protocol"]["fid"] = f"not measured: {exc}"
             return result
-        from zoo import metrics
+        from zoo.evaluation import metrics
 
         real = judge.features(targets)
         result["protocol"]["fid"] = f"{judge.protocol()}; outputs vs the held-out ground-truth images"

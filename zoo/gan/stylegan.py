@@ -30,11 +30,11 @@ import tensorflow as tf
 from keras import layers
 
 from zoo import checks
-from zoo.endpoints import Endpoint, Input
 from zoo.gan.base import GAN
 from zoo.images import to_uint8
 from zoo.losses import batch_mean
 from zoo.registry import register_architecture
+from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import minimize
 
 SQRT2 = float(np.sqrt(2.0))  # gain that keeps LReLU activations at unit variance

@@ -22,10 +22,10 @@ from keras import layers
 
 from zoo import checks
 from zoo.data import ArraySet
-from zoo.endpoints import Input, unit_interval
 from zoo.errors import InputError, UnknownNameError
 from zoo.registry import register_architecture
 from zoo.sequence.seq2seq import Seq2Seq
+from zoo.serving.endpoints import Input, unit_interval
 
 ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "

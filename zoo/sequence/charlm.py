@@ -25,10 +25,10 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.data import ArraySet
-from zoo.endpoints import Endpoint, Input
 from zoo.errors import DataError, InputError, UnknownNameError
 from zoo.registry import register_architecture
 from zoo.sequence.base import SequenceModel
+from zoo.serving.endpoints import Endpoint, Input
 
 
 def _pydoc_text():
@@ -254,7 +254,7 @@ class CharLanguageModel(SequenceModel):
         softmax of logits / temperature and fed back (temperature 0: greedy). One `step` per
         character: the whole text so far is carried in the recurrent state, never recomputed --
         the loop (`zoo.decoding.generate`) is the one a client runs on the exported `step`."""
-        from zoo import decoding
+        from zoo.serving import decoding
 
         length, temperature = checks.count(length, "length"), checks.number(temperature, "temperature", low=0)
         step = tf.function(lambda ids, state: self.step(ids, state))

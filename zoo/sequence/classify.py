@@ -10,10 +10,10 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.endpoints import Endpoint, Input, unit_interval
 from zoo.errors import InputError
 from zoo.registry import register_architecture
 from zoo.sequence.base import SequenceModel
+from zoo.serving.endpoints import Endpoint, Input, unit_interval
 
 
 @register_architecture("sequence-classifier")

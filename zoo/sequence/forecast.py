@@ -18,10 +18,10 @@ import tensorflow as tf
 
 from zoo import checks
 from zoo.data import ArraySet
-from zoo.endpoints import Endpoint, Input
 from zoo.errors import InputError, UnknownNameError, did_you_mean
 from zoo.registry import register_architecture
 from zoo.sequence.base import SequenceModel
+from zoo.serving.endpoints import Endpoint, Input
 
 
 def _sunspots():

@@ -36,10 +36,10 @@ from keras import layers
 from zoo import checks
 from zoo.contract import ZooModel
 from zoo.data import ArraySet
-from zoo.endpoints import Endpoint, Input
 from zoo.errors import DataError, InputError, UnknownNameError
 from zoo.registry import register_architecture
 from zoo.sequence.base import CELLS, recurrent_stack
+from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import OneOptimizer, apply_gradients, loss_scale, scaled_gradient
 
 PAD, START, END = 0, 1, 2

@@ -1,0 +1,275 @@
+"""python -m zoo.evaluate NAME_OR_RUN [--samples 1000] [--feature-network NET] [--json FILE]
+
+Scores a zoo entry or a training run against the held-out test split of *its own* data (read from
+the data recipe in its card) and prints a table; the protocol is stored with every number (numbers
+from different protocols are not comparable):
+  generators   FID, KID (mean ± s.e.), precision/recall and near-duplicate fraction of `samples`
+               images drawn with seed 0, against the run's test split (at most 10,000 images), in
+               the space of a feature network chosen for the data (see zoo.evaluation.features); Inception
+               score and label entropy only where that network's classes are the data's classes;
+               conditional GANs: class accuracy; CycleGAN: FID per direction and label kept
+  others       their own held-out figures (accuracy, reconstruction error, forecast error, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+
+FEATURE_NETWORK = "classifier-mnist"
+REFERENCE_LIMIT = 10_000
+PROTOCOL = {
+    "samples": "images drawn with latents from numpy default_rng(seed=0) (conditional: every class in turn)",
+    "fid": "Frechet distance of Gaussian fits to the two feature sets",
+    "kid": "unbiased MMD^2, kernel (x.y/d + 1)^3, 10 subsets of up to 500, mean and standard error",
+    "precision_recall": "k=3 nearest-neighbour manifolds (Kynkaanniemi et al. 2019) in the same features",
+    "duplicate_fraction": "share of samples with another sample within RMS pixel difference 0.02",
+}
+CLASS_PROTOCOL = {
+    "inception_score": "exp E KL(p(y|x) || p(y)) with the feature network's softmax, 10 splits",
+    "label_entropy": "entropy of the predicted-label histogram / log(classes) (1 = classes uniform)",
+}
+
+
+def _network(judge):
+    """A FeatureNetwork from a FeatureNetwork or a bare zoo classifier."""
+    from zoo.classifier import Classifier
+    from zoo.evaluation.features import ClassifierFeatures
+
+    if isinstance(judge, Classifier):
+        return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier"))
+    return judge
+
+
+def image_metrics(images, reference_images, judge, with_classes=True):
+    """Every generator metric of `images` against `reference_images` (both float [0, 1]) in the
+    feature space of `judge`; class-probability metrics only `with_classes`."""
+    from zoo.evaluation import metrics
+
+    judge = _network(judge)
+    fake_features, real_features = judge.features(images), judge.features(reference_images)
+    kid, kid_se = metrics.kernel_inception_distance(real_features, fake_features)
+    precision, recall = metrics.precision_recall(real_features, fake_features)
+    result = {
+        "fid": metrics.frechet_distance(real_features, fake_features),
+        "kid": kid,
+        "kid_standard_error": kid_se,
+        "precision": precision,
+        "recall": recall,
+        "duplicate_fraction": metrics.duplicate_fraction(images),
+    }
+    if with_classes:
+        probabilities = judge.probabilities(images)
+        inception, inception_std = metrics.inception_score(probabilities)
+        result.update(
+            inception_score=inception,
+            inception_score_std=inception_std,
+            label_entropy=metrics.label_entropy(probabilities),
+        )
+    return result
+
+
+def reference_images():
+    """The MNIST-5k test digits in [0, 1]: the reference set of the shipped digit generators."""
+    from zoo.data import load_images, scale_images
+
+    return scale_images(load_images("mnist5k", "test").images)
+
+
+def describe_split(data):
+    recipe = data.recipe()
+    size = min(len(data), REFERENCE_LIMIT)
+    return f"{data.name} '{data.split}' split, {size:,} images ({recipe.get('split', 'as loaded')})"
+
+
+def evaluate(model, samples=1000, feature_network=None, judge=None, progress=None):
+    """Metrics of a zoo model on its own data (with the protocol), as stored in its card.
+    `judge`: a FeatureNetwork (or classifier) to use; else `feature_network` (a name for
+    zoo.evaluation.features.choose), else the default for the model's data. `progress(text)` hears each stage."""
+    from zoo.evaluation import features
+
+    say = progress or (lambda text: None)
+    result = {}
+    if "held_out" in model.evaluation:
+        say("held-out metrics on the test split")
+        result.update(model.held_out_metrics(model.data("test")))
+    scored = [kind for kind in ("samples", "translation") if kind in model.evaluation]
+    if not scored:
+        return result
+    judge = _network(judge) if judge is not None else features.choose(model.recipe, feature_network)
+    if "samples" in model.evaluation:
+        say(f"sampling {samples:,} images and scoring them against the test split in {judge.name}")
+        found = evaluate_samples(model, samples, judge)
+        if "held_out" in model.evaluation:  # a VAE: its prior samples, scored like the GANs'
+            result["samples"] = found
+        else:
+            result.update(found)
+    if "translation" in model.evaluation:
+        say(f"translating both test splits and scoring them in {judge.name}")
+        result.update(translation_metrics(model, judge))
+    return result
+
+
+def evaluate_samples(model, samples, judge, test_set=None):
+    """Generator metrics of `samples` images drawn with seed 0 against the run's test split."""
+    from zoo.data import scale_images
+
+    judge = _network(judge)
+    test_set = test_set if test_set is not None else model.data("test")
+    with_classes = judge.judges_classes_of(test_set.class_names)
+    protocol = {
+        "feature_network": judge.protocol(),
+        "reference": describe_split(test_set),
+        **PROTOCOL,
+        "samples": f"{samples:,} " + PROTOCOL["samples"],
+    }
+    if with_classes:
+        protocol.update(CLASS_PROTOCOL)
+    else:
+        protocol["omitted"] = (
+            f"inception_score, label_entropy: {judge.name} has no class probabilities for this data's "
+            f"classes ({', '.join(test_set.class_names[:5])}{', …' if len(test_set.class_names) > 5 else ''})"
+        )
+    images = model.sample(samples, seed=0)
+    reference = scale_images(test_set.first(REFERENCE_LIMIT))
+    result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes)}
+    if "conditional" in model.evaluation:  # are the samples of the requested class?
+        if judge.judges_classes_of(model.class_names):
+            result.update(model.class_accuracy(judge))
+            protocol["class_accuracy"] = f"{judge.name} arg-max == requested label, 100 samples per class, seed 0"
+        else:
+            protocol["omitted"] = protocol.get("omitted", "") + (
+                f"; class_accuracy: {judge.name}'s classes are not this data's, so it cannot say whether a "
+                f"sample shows its class"
+            )
+    return result
+
+
+def translation_metrics(model, judge):
+    """CycleGAN: FID of each direction's translations of the source test split against the target
+    domain's test split, and (where the judge's classes are both domains') how often the label
+    survives translation."""
+    from zoo.data import scale_images
+    from zoo.evaluation import metrics
+
+    judge = _network(judge)
+    test = model.data("test")
+    domains = {"a_to_b": (test.a, test.b), "b_to_a": (test.b, test.a)}
+    keeps_labels = judge.judges_classes_of(test.a.class_names) and judge.judges_classes_of(test.b.class_names)
+    result = {
+        "protocol": {
+            "feature_network": judge.protocol(),
+            "fid": "features of the translated source test split vs the target domain's test split",
+            "fid_untranslated": "the same FID for the untranslated source images: the gap translation has to close",
+            "reference": f"test splits: A = {describe_split(test.a)}; B = {describe_split(test.b)}",
+        }
+    }
+    if keeps_labels:
+        result["protocol"]["label_kept"] = (
+            f"share of translated test images that {judge.name} still reads as their true label"
+        )
+    else:
+        result["protocol"]["omitted"] = f"label_kept: {judge.name}'s classes are not both domains' classes"
+    for direction, (source, target) in domains.items():
+        images = scale_images(source.first(REFERENCE_LIMIT))
+        translated = model.translate(images, direction)
+        target_features = judge.features(scale_images(target.first(REFERENCE_LIMIT)))
+        result[f"{direction}_fid"] = metrics.frechet_distance(target_features, judge.features(translated))
+        result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, judge.features(images))
+        if keeps_labels:
+            labels = source.labels[: len(images)]
+            result[f"{direction}_label_kept"] = float(np.mean(judge.probabilities(translated).argmax(1) == labels))
+    return result
+
+
+def format_table(rows):
+    """Markdown table of {name: metrics}."""
+    columns = ["fid", "kid", "inception_score", "precision", "recall", "label_entropy", "duplicate_fraction"]
+    lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, values in rows.items():
+        cells = []
+        for c in columns:
+            v = values.get(c)
+            cells.append("" if v is None else f"{v:.4f}" if c == "kid" else f"{v:.3f}" if c != "fid" else f"{v:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+RAW_PROTOCOL = "the trained generator's own weights (--raw-generator), not the moving average the model samples with"
+
+
+def use_raw_generator(model, name):
+    """Make `model` sample from its trained generator instead of the moving average it keeps."""
+    from zoo.errors import InputError
+    from zoo.gan.base import AveragedGenerator
+
+    if not isinstance(model, AveragedGenerator) or not model.keeps_average:
+        raise InputError(
+            f"--raw-generator: {name} is not a GAN that keeps a moving average of its generator (--ema-decay)"
+        )
+    model.use_average = False
+
+
+def main(argv=None):
+    from zoo import checks
+    from zoo.errors import cli_parser
+
+    p = cli_parser(prog="python -m zoo.evaluate", description=__doc__.split("\n\n")[1])
+    p.add_argument("name", help="pretrained entry or training output folder")
+    p.add_argument("--samples", type=int, default=1000, help="generated images to score")
+    p.add_argument(
+        "--feature-network",
+        default=None,
+        metavar="NET",
+        help="feature space for generators: a classifier entry or run folder, inception or inception:FILE "
+        "(default: classifier-mnist for digit data, else local Inception-V3 weights)",
+    )
+    p.add_argument("--json", default=None, help="also write the metrics (with the protocol) to this JSON file")
+    p.add_argument(
+        "--raw-generator",
+        action="store_true",
+        help="GANs that keep a moving average of their generator (--ema-decay): score the trained "
+        "generator itself instead of the average that sampling and export use",
+    )
+    args = p.parse_args(argv)
+    if args.samples < 10:
+        p.error(f"--samples must be at least 10, got {args.samples}")
+    if args.json:
+        checks.flag(p, checks.output_file, args.json, ".json", what="--json")
+    import zoo
+    from zoo.errors import ZooError
+
+    def say(text):
+        print(f"... {text}", file=sys.stderr, flush=True)
+
+    try:
+        model = zoo.load(args.name)  # a bad name or path: one line, before any stage is announced
+        if args.raw_generator:
+            use_raw_generator(model, args.name)
+        result = evaluate(model, samples=args.samples, feature_network=args.feature_network, progress=say)
+    except ZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    if args.raw_generator:
+        result.setdefault("protocol", {})["generator"] = RAW_PROTOCOL
+    numbers = {k: v for k, v in result.items() if k != "protocol"}
+    if "fid" in numbers:
+        print(format_table({args.name: numbers}))
+    else:
+        print("\n".join(f"{k}: {v}" for k, v in numbers.items()))
+    for key in ("feature_network", "reference", "omitted", "generator"):
+        if key in result.get("protocol", {}):
+            print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
+    if args.json:
+        tmp = f"{args.json}.tmp{os.getpid()}"  # atomic: a crash leaves the old file or the new one
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=2, default=float)
+        os.replace(tmp, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Token-by-token generation over a `step` endpoint, with NumPy and nothing else: the loop a phone or a
+server runs on an exported model, and the loop the Keras model's own `generate` runs.
+
+A step endpoint takes one token id per row and the recurrent state from the previous call, and
+returns the next token's logits and the next state; generation feeds the prompt one token at a time,
+then samples each next token from softmax(logits / temperature) (0: greedy) and feeds it back. Every
+call does the same O(1) work, however long the text already is.
+
+    python -m zoo.decoding EXPORT_DIR NAME --runtime onnx --prompt "The " --length 200 --temperature 0.8
+
+runs the exported `NAME.step.onnx` (ONNX Runtime) or `NAME.tflite` (LiteRT, signature `step`); the
+vocabulary and state size come from `NAME.export.json`. A sequence-to-sequence export is decoded
+greedily with its `encode` and `decode_step` endpoints instead:
+
+    python -m zoo.decoding EXPORT_DIR gru-attention-dates --text "de_DE|12. März 2021"
+
+Neither TensorFlow nor Keras is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import InputError, ZooError, cli_parser
+
+RUNTIMES = ("onnx", "litert")
+
+
+def sample(logits, temperature, rng):
+    """The next token id from one row of logits: argmax at temperature 0, else a draw from
+    softmax(logits / temperature) with `rng` (computed in float64, so every runtime's float32 logits
+    that agree to ~1e-5 pick the same token except at a near-tie)."""
+    logits = np.asarray(logits, np.float64)
+    if temperature == 0:
+        return int(logits.argmax())
+    p = np.exp((logits - logits.max()) / temperature)
+    return int(rng.choice(len(p), p=p / p.sum()))
+
+
+def generate(step, prompt_ids, state, length, temperature=1.0, seed=0):
+    """`length` token ids after `prompt_ids`, generated with `step(ids [1], state [1, S]) -> (logits
+    [1, V], state [1, S])` from `state` (the model's initial state). The prompt is read one token per
+    call; `seed` seeds NumPy's generator, so the same step function gives the same text."""
+    prompt_ids = [int(i) for i in np.asarray(prompt_ids).reshape(-1)]
+    if not prompt_ids:
+        raise InputError("the prompt is empty: generation needs at least one token to start from")
+    rng = np.random.default_rng(seed)
+    state = np.asarray(state, np.float32)
+    for token in prompt_ids:
+        logits, state = step(np.array([token], np.int32), state)
+    out = []
+    for _ in range(length):
+        out.append(sample(np.asarray(logits)[0], temperature, rng))
+        if len(out) < length:
+            logits, state = step(np.array([out[-1]], np.int32), state)
+    return out
+
+
+def greedy_decode(encode, step, source, target_length, start=1, end=2):
+    """Greedy target ids `[N, target_length]` of a sequence-to-sequence export driven one token per
+    call: `encode(source) -> (memory, state)`, then `step(token, state, memory, source) -> (logits,
+    state)` fed its own argmax from <start>; rows that produced <end> keep producing it."""
+    source = np.asarray(source)
+    memory, state = encode(source)
+    token = np.full(len(source), start, np.int32)
+    done = np.zeros(len(source), bool)
+    out = []
+    for _ in range(target_length):
+        logits, state = step(token, state, memory, source)
+        token = np.where(done, end, np.asarray(logits).argmax(-1)).astype(np.int32)
+        done |= token == end
+        out.append(token)
+    return np.stack(out, axis=1)
+
+
+def _exists(file):
+    if not file.is_file():
+        raise ZooError(f"{file} is missing: export with that format first")
+    return file
+
+
+def exported_endpoints(folder, name, wanted, runtime="onnx", threads=1):
+    """(export report, {endpoint: fn(**inputs) -> {output: array}}) for the endpoints `wanted` of
+    an export folder, run by ONNX Runtime (`NAME.<endpoint>.onnx`) or LiteRT (`NAME.tflite`)."""
+    folder = Path(folder)
+    report_file = folder / f"{name}.export.json"
+    if not report_file.is_file():
+        raise ZooError(f"no export report {report_file}: run `python -m export {name} --out {folder}` first")
+    report = json.loads(report_file.read_text())
+    missing = [e for e in wanted if e not in report["endpoints"]]
+    if missing:
+        raise ZooError(f"export '{name}' has no {' / '.join(missing)} endpoint: nothing to decode with")
+    runners = {}
+    if runtime == "onnx":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        for endpoint in wanted:
+            session = ort.InferenceSession(
+                str(_exists(folder / f"{name}.{endpoint}.onnx")), options, providers=["CPUExecutionProvider"]
+            )
+            names = [o.name for o in session.get_outputs()]
+            runners[endpoint] = lambda session=session, names=names, **x: dict(zip(names, session.run(names, x)))
+    elif runtime == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(_exists(folder / f"{name}.tflite")), num_threads=threads)
+        runners = {endpoint: interpreter.get_signature_runner(endpoint) for endpoint in wanted}
+    else:
+        raise InputError(f"unknown runtime '{runtime}'; choose one of {', '.join(RUNTIMES)}")
+    return report, runners
+
+
+class ExportedStep:
+    """The char LM's exported `step` as a NumPy function `(ids, state) -> (logits, state)`."""
+
+    def __init__(self, folder, name, runtime="onnx", threads=1):
+        report, runners = exported_endpoints(folder, name, ["step"], runtime, threads)
+        self.meta, self.runtime, self._step = report["endpoints"]["step"]["meta"], runtime, runners["step"]
+        self.vocabulary, self.state_size = self.meta["vocabulary"], int(self.meta["state_size"])
+
+    def initial_state(self):
+        return np.zeros((1, self.state_size), np.float32)
+
+    def encode(self, text):
+        unknown = sorted({c for c in text if c not in self.vocabulary})
+        if unknown:
+            raise InputError(f"characters not in the model's vocabulary: {unknown[:10]!r}")
+        return [self.vocabulary.index(c) for c in text]
+
+    def __call__(self, ids, state):
+        out = self._step(ids=np.asarray(ids, np.int32), state=np.asarray(state, np.float32))
+        return np.asarray(out["logits"]), np.asarray(out["next_state"])
+
+    def generate(self, prompt, length=200, temperature=1.0, seed=0):
+        """The text the exported model writes after `prompt` (the same as the Keras model's
+        `generate` with the same arguments)."""
+        ids = generate(self, self.encode(prompt), self.initial_state(), length, temperature, seed)
+        return "".join(self.vocabulary[i] for i in ids)
+
+
+class ExportedTranslator:
+    """A sequence-to-sequence export's `encode` + `decode_step`, decoded greedily in NumPy."""
+
+    def __init__(self, folder, name, runtime="onnx", threads=1):
+        report, runners = exported_endpoints(folder, name, ["encode", "decode_step"], runtime, threads)
+        self.meta = report["endpoints"]["encode"]["meta"]
+        self._encode, self._step = runners["encode"], runners["decode_step"]
+
+    def source_ids(self, texts):
+        offset, length = self.meta["specials"]["offset"], self.meta["source_length"]
+        vocabulary = self.meta["source_vocabulary"]
+        out = np.zeros((len(texts), length), np.int32)
+        locales = self.meta.get("locales")
+        for row, text in enumerate(texts):
+            if locales and text.partition("|")[0] not in locales:
+                raise InputError(
+                    f"text {row} must start with one of the model's locales and '|' (e.g. 'de_DE|12. März 2021'), "
+                    f"got {text[:20]!r}"
+                )
+            unknown = sorted({c for c in text if c not in vocabulary})
+            if unknown or not text or len(text) > length:
+                raise InputError(
+                    f"text {row} must be 1 to {length} characters of the model's vocabulary"
+                    + (f"; not in it: {unknown[:10]!r}" if unknown else "")
+                )
+            out[row, : len(text)] = [vocabulary.index(c) + offset for c in text]
+        return out
+
+    def translate(self, texts):
+        specials, vocabulary = self.meta["specials"], self.meta["target_vocabulary"]
+
+        def encode(source):
+            out = self._encode(source=source)
+            return out["memory"], out["state"]
+
+        def step(token, state, memory, source):
+            out = self._step(token=token, state=state, memory=memory, source=source)
+            return out["logits"], out["next_state"]
+
+        ids = greedy_decode(
+            encode, step, self.source_ids(texts), self.meta["target_length"], specials["start"], specials["end"]
+        )
+        texts_out = []
+        for row in ids:
+            ended = list(row).index(specials["end"]) if specials["end"] in row else len(row)
+            texts_out.append(
+                "".join(vocabulary[i - specials["offset"]] for i in row[:ended] if i >= specials["offset"])
+            )
+        return texts_out
+
+
+def main(argv=None):
+    from zoo import checks
+
+    p = cli_parser(prog="python -m zoo.decoding", description=__doc__.strip().splitlines()[0])
+    p.add_argument("folder", help="export folder (python -m export NAME --out FOLDER)")
+    p.add_argument("name", help="the export's name")
+    p.add_argument("--runtime", choices=RUNTIMES, default="onnx", help="ONNX Runtime or the LiteRT interpreter")
+    p.add_argument("--prompt", default="The ", help="text to start from (characters of the vocabulary)")
+    p.add_argument("--length", type=checks.positive_int, default=200, help="characters to write")
+    p.add_argument("--temperature", type=checks.non_negative_float, default=1.0, help="0: greedy")
+    p.add_argument("--seed", type=checks.seed_flag, default=0, help="seeds the sampling")
+    p.add_argument(
+        "--text",
+        action="append",
+        default=[],
+        help="sequence-to-sequence exports: a source text to translate greedily (repeatable), e.g. "
+        "'de_DE|12. März 2021'",
+    )
+    args = p.parse_args(argv)
+    try:
+        if args.text:
+            for line in ExportedTranslator(args.folder, args.name, args.runtime).translate(args.text):
+                print(line)
+            return
+        step = ExportedStep(args.folder, args.name, args.runtime)
+        print(args.prompt + step.generate(args.prompt, args.length, args.temperature, args.seed))
+    except ZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
