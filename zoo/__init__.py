@@ -16,7 +16,7 @@ from zoo.errors import (
     WeightsError,
     ZooError,
 )
-from zoo.registry import available, build, card, load
+from zoo.registry import available, build, card, load, register_architectures
 
 # Model classes and families load TensorFlow: they are imported on first use (PEP 562), so that
 # `import zoo`, `zoo.available()`, `zoo.card()` and every command's --help stay fast.
@@ -34,26 +34,6 @@ _LAZY = {
     "SequenceClassifier": "zoo.sequence",
     "CharLanguageModel": "zoo.sequence",
 }
-_FAMILIES = (
-    "zoo.gan.dcgan",
-    "zoo.gan.wgan_gp",
-    "zoo.gan.cgan",
-    "zoo.gan.cyclegan",
-    "zoo.gan.stylegan",
-    "zoo.gan.srgan",
-    "zoo.gan.pix2pix",
-    "zoo.classifier",
-    "zoo.autoencoders",
-    "zoo.sequence",
-)
-
-
-def register_architectures():
-    """Import every model module (and so TensorFlow), which registers every architecture."""
-    import importlib
-
-    for module in _FAMILIES:
-        importlib.import_module(module)
 
 
 def __getattr__(name):
@@ -71,6 +51,7 @@ __all__ = [
     "load",
     "card",
     "build",
+    "register_architectures",
     "DCGAN",
     "WGANGP",
     "ConditionalGAN",

@@ -19,6 +19,19 @@ from zoo.errors import UnknownNameError, WeightsError, did_you_mean
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 ARCHITECTURES = {}
+#: the model modules: importing each registers its architectures (a new family adds its module here)
+FAMILIES = (
+    "zoo.gan.dcgan",
+    "zoo.gan.wgan_gp",
+    "zoo.gan.cgan",
+    "zoo.gan.cyclegan",
+    "zoo.gan.stylegan",
+    "zoo.gan.srgan",
+    "zoo.gan.pix2pix",
+    "zoo.classifier",
+    "zoo.autoencoders",
+    "zoo.sequence",
+)
 
 
 def register_architecture(name):
@@ -36,11 +49,17 @@ def register_architecture(name):
     return decorate
 
 
+def register_architectures():
+    """Import every model module (and so TensorFlow), which registers every architecture."""
+    import importlib
+
+    for module in FAMILIES:
+        importlib.import_module(module)
+
+
 def build(architecture, config=None):
     """A fresh (untrained) model of a registered architecture."""
-    import zoo
-
-    zoo.register_architectures()
+    register_architectures()
     if architecture not in ARCHITECTURES:
         raise UnknownNameError(
             f"unknown architecture '{architecture}'{did_you_mean(architecture, ARCHITECTURES)}; "
