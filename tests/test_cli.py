@@ -276,6 +276,74 @@ def test_a_resume_that_changes_the_recipe_is_refused_without_tensorflow(tmp_path
     ]
 
 
+def _recorded_run(folder, **args):
+    """A run folder holding only a checkpoint record with these settings (as the harness writes it)."""
+    import json
+
+    import numpy as np
+
+    from zoo import checkpoint
+
+    folder.mkdir()
+    record = {"format": checkpoint.FORMAT, "epoch": 1, "args": args}
+    np.savez(folder / "checkpoint.npz", __meta__=np.frombuffer(json.dumps(record).encode(), np.uint8))
+    return (folder / "checkpoint.npz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "trainer, recorded, changed, message",
+    [
+        (
+            "train.ae_conv",
+            {"holdout_class": 3},
+            ["--holdout-class", "5"],
+            "--resume with --holdout-class 5, but the run in {out} used --holdout-class 3",
+        ),
+        ("train.ae_conv", {"holdout_class": 3}, [], "--resume without --holdout-class, but the run in {out} used"),
+        (
+            "train.cyclegan",
+            {"dataset_b": "digits"},
+            ["--dataset-b", "mnist5k-32"],
+            "--resume with --dataset-b mnist5k-32, but the run in {out} used --dataset-b digits",
+        ),
+        ("train.forecaster", {"units": 32}, ["--units", "64"], "--resume with --units 64"),
+        ("train.forecaster", {"quantiles": [0.5]}, ["--quantiles", "0.1,0.5,0.9"], "--resume with --quantiles"),
+    ],
+)
+def test_a_resume_that_changes_any_setting_but_the_run_length_is_refused(tmp_path, trainer, recorded, changed, message):
+    """Every setting but how long a run goes and where it reports is fixed for --resume, a trainer's
+    own flags included (--holdout-class, --dataset-b, the architecture): refused in one line before
+    TensorFlow loads, the run left as it was."""
+    out = tmp_path / "run"
+    before = _recorded_run(out, **recorded)
+    r = without_tensorflow(trainer, "--resume", *changed, "--out", str(out))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert message.format(out=out) in r.stderr, r.stderr
+    assert (out / "checkpoint.npz").read_bytes() == before and [p.name for p in out.iterdir()] == ["checkpoint.npz"]
+
+
+def test_a_resume_may_change_the_run_length_and_its_reporting(tmp_path):
+    """The same settings with another --epochs, --quiet and --no-export pass the early check (the
+    process then goes on to load TensorFlow, which fails in this process: that is as far as it gets)."""
+    out = tmp_path / "run"
+    _recorded_run(out, holdout_class=3, quantiles=[0.5])
+    r = without_tensorflow(
+        "train.ae_conv",
+        "--resume",
+        "--holdout-class",
+        "3",
+        "--epochs",
+        "7",
+        "--quiet",
+        "--no-export",
+        "--out",
+        str(out),
+    )
+    assert "--resume with" not in r.stderr and "--resume without" not in r.stderr, r.stderr
+    r = without_tensorflow("train.forecaster", "--resume", "--quantiles", "0.5", "--epochs", "9", "--out", str(out))
+    assert "--resume with" not in r.stderr and "--resume without" not in r.stderr, r.stderr
+
+
 def test_offered_names_match_the_tables():
     from zoo import choices
     from zoo.autoencoders import TYPES

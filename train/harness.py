@@ -664,11 +664,12 @@ def _train(model_name, args, build, argv, load_data, strategy):
     return model, card
 
 
-RESUME_FIXED = (
-    *("seed", "batch_size", "lr", "limit", "dataset", "image_size", "test_fraction", "steps_per_epoch"),
-    *("validation_fraction", "patience"),
-    *("ema_decay", "augment", "augment_adaptive", "r1_gamma", "lr_d", "spectral_norm", "batch_norm"),  # the GAN recipe
-    *("loss", "pairing", "scale", "l1_weight", "adversarial_weight", "feature_weight", "feature_network"),  # the loss
+#: what a resumed run may change: how long it runs, where and how it reports, the hardware it runs
+#: on. Every other setting (each flag a trainer adds included) shapes its data, model or steps, and
+#: `--resume` refuses a change to it: a new flag is protected without being listed anywhere.
+RESUME_MAY_CHANGE = (
+    *("epochs", "out", "resume", "name", "name_template", "quiet", "export"),
+    *("jit", "strategy", "mixed_precision", "in_memory", "from_pretrained"),
 )
 
 
@@ -734,7 +735,7 @@ def check_resume_early(args):
     loads (train() checks again, under the run folder's lock)."""
     if args.resume:
         before = checkpoint.read_meta(resumable(args.out)).get("args", {})
-        check_resume(before, args, Path(args.out), unset_later=True)
+        check_resume(before, args, Path(args.out))
 
 
 def resumable(out):
@@ -745,24 +746,29 @@ def resumable(out):
     return ckpt
 
 
-def check_resume(before, args, out, unset_later=False):
+def check_resume(before, args, out):
     """A resumed run must continue the same recipe: the settings that shape its data and steps
-    cannot change between sessions (only --epochs, output and reporting flags can). `unset_later`:
-    skip the settings still None, which a trainer may set once its data is loaded (SRGAN's pairing)."""
-    for key in RESUME_FIXED:
-        if unset_later and vars(args).get(key) is None:
+    cannot change between sessions (only those in RESUME_MAY_CHANGE can: --epochs, output, reporting)."""
+    now_args = vars(args)
+    for key in sorted(now_args):  # a setting the run recorded that no flag sets any more is not compared
+        if key in RESUME_MAY_CHANGE:
             continue
         if key in before:
             then = before[key]
-        elif key in BEFORE_THE_FLAG and key in vars(args):
+        elif key in BEFORE_THE_FLAG and key in now_args:
             then = BEFORE_THE_FLAG[key](before)
-        else:
+        else:  # a flag newer than the run: it ran with that flag's default
             continue
-        if then != vars(args).get(key):
+        if _as_saved(then) != _as_saved(now_args.get(key)):
             flag = "--" + key.replace("_", "-")
-            now, then = _setting(flag, vars(args).get(key), key), _setting(flag, then, key)
+            now, then = _setting(flag, now_args.get(key), key), _setting(flag, then, key)
             now = f"with {now}" if now else f"without {flag}"
             raise UsageError(f"--resume {now}, but the run in {out} used {then or f'no {flag}'}")
+
+
+def _as_saved(value):
+    """A setting as the checkpoint's JSON record holds it (tuples become lists)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 #: on/off flags that have a --no-FLAG form (argparse.BooleanOptionalAction)
