@@ -95,7 +95,9 @@ def add_arguments(p, kind=None):
         ("--beta", "beta", {"type": harness.positive_float}, "variational: weight of the KL term"),
         ("--width", "width", {"type": harness.positive_int}, "conv: filters of the first conv layer"),
     ]:
-        p.add_argument(flag, **extra, help=text + default(dest))  # refused by check() for other types
+        action = p.add_argument(flag, **extra, help=text + default(dest))  # refused by check() for other types
+        if dest in ("latent_dim", "hidden", "width"):
+            harness.architecture(action)  # default None (the type's own): --from-pretrained takes only set ones
 
 
 def check(args):
@@ -132,19 +134,10 @@ def main(argv=None, kind=None):
     name = entry_name(chosen) if chosen in TYPES else None
     if name and not any(a == "--out" or a.startswith("--out=") for a in argv):
         argv += ["--out", f"runs/{name.replace('-{data}', '')}"]
-    return harness.main(
-        "autoencoder",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=30,
-        batch_size=64,
-        lr=1e-3,
-        name=name,
-        load_data=load_data,
-        check=check,
+    trainer = harness.Trainer(
+        "autoencoder", __doc__, build, add_arguments, 30, 64, 1e-3, name=name, load_data=load_data, check=check
     )
+    return trainer.main(argv)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from zoo import checkpoint
+from zoo.atomic import save_weights
 from zoo.errors import TrainingDiverged
 from zoo.images import grid, save_png
 
@@ -83,9 +84,7 @@ class ValidationScore(keras.callbacks.Callback):
             logs.update(scores)
         if scores["val_loss"] < self.best:
             self.best, self.best_epoch, self.wait = scores["val_loss"], epoch + 1, 0
-            tmp = f"{self.best_path[: -len('.weights.h5')]}.tmp{os.getpid()}.weights.h5"
-            self.model.save_weights(tmp)
-            os.replace(tmp, self.best_path)
+            save_weights(self.model, self.best_path)
         else:
             self.wait += 1
         if self.patience and self.wait >= self.patience:

@@ -6,7 +6,9 @@ from train.seq2seq import add_decoder_arguments, decoder_config
 
 def add_arguments(p):
     add_decoder_arguments(p, ("gru", "lstm"), "decoder cell")
-    p.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first convolution")
+    harness.architecture(
+        p.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first convolution")
+    )
 
 
 def load_data(args, split):
@@ -21,20 +23,19 @@ def build(args, data):
     return ImageCaptioner(image_shape=data.inputs.shape[1:], width=args.width, **decoder_config(args))
 
 
-def main(argv=None):
-    return harness.main(
-        "captioner",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=10,
-        batch_size=64,
-        lr=2e-3,
-        name="captioner-{data}",
-        load_data=load_data,
-        dataset=("mnist-pairs", "mnist-pairs (two MNIST-5k digits side by side -> words, offline)"),
-    )
+trainer = harness.Trainer(
+    "captioner",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=10,
+    batch_size=64,
+    lr=2e-3,
+    name="captioner-{data}",
+    load_data=load_data,
+    dataset=("mnist-pairs", "mnist-pairs (two MNIST-5k digits side by side -> words, offline)"),
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ def add_arguments(parser):
     # defaults (width 64, batch 64, lr 2e-4, no R1) with EMA (README "The small-data GAN recipe").
     harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
-    parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
-    parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
+    harness.architecture(
+        parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
+    )
+    harness.architecture(
+        parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
+    )
 
 
 def build(args, data):
@@ -28,18 +32,17 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "cgan",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=10,
-        batch_size=32,
-        lr=1e-3,
-        name="cgan-{data}",
-    )
+trainer = harness.Trainer(
+    "cgan",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=10,
+    batch_size=32,
+    lr=1e-3,
+    name="cgan-{data}",
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@ from train.sequence import add_cell_arguments, cell_config
 
 def add_arguments(p):
     add_cell_arguments(p, cell="gru", units=256, depth=1)
-    p.add_argument("--context", type=harness.positive_int, default=100, help="characters per training sequence")
-    p.add_argument("--embedding-dim", type=harness.positive_int, default=64, help="character embedding size")
+    harness.architecture(
+        p.add_argument("--context", type=harness.positive_int, default=100, help="characters per training sequence")
+    )
+    harness.architecture(
+        p.add_argument("--embedding-dim", type=harness.positive_int, default=64, help="character embedding size")
+    )
 
 
 def load_data(args, split):
@@ -32,21 +36,20 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "char_lm",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=20,
-        batch_size=64,
-        lr=2e-3,
-        name="gru-char-{data}",
-        load_data=load_data,
-        dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"),
-        check=check,
-    )
+trainer = harness.Trainer(
+    "char_lm",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=20,
+    batch_size=64,
+    lr=2e-3,
+    name="gru-char-{data}",
+    load_data=load_data,
+    dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"),
+    check=check,
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

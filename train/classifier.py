@@ -4,9 +4,13 @@ from train import harness
 
 
 def add_arguments(parser):
-    parser.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first conv block")
-    parser.add_argument(
-        "--feature-dim", type=harness.positive_int, default=128, help="size of the penultimate (feature) layer"
+    harness.architecture(
+        parser.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first conv block")
+    )
+    harness.architecture(
+        parser.add_argument(
+            "--feature-dim", type=harness.positive_int, default=128, help="size of the penultimate (feature) layer"
+        )
     )
 
 
@@ -22,18 +26,17 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "classifier",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=8,
-        batch_size=64,
-        lr=1e-3,
-        name="classifier-{data}",
-    )
+trainer = harness.Trainer(
+    "classifier",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=8,
+    batch_size=64,
+    lr=1e-3,
+    name="classifier-{data}",
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

@@ -9,8 +9,12 @@ from zoo.data import load_unpaired
 def add_arguments(parser):
     parser.set_defaults(dataset="mnist5k")
     parser.add_argument("--dataset-b", default="digits", help="domain B (domain A is --dataset)")
-    parser.add_argument("--width", type=harness.positive_int, default=16, help="generator base filters")
-    parser.add_argument("--blocks", type=harness.positive_int, default=3, help="residual blocks per generator")
+    harness.architecture(
+        parser.add_argument("--width", type=harness.positive_int, default=16, help="generator base filters")
+    )
+    harness.architecture(
+        parser.add_argument("--blocks", type=harness.positive_int, default=3, help="residual blocks per generator")
+    )
     harness.add_ema_decay(parser)
 
 
@@ -28,18 +32,17 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "cyclegan",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=10,
-        batch_size=16,
-        name="cyclegan-{data}",
-        load_data=load_data,
-    )
+trainer = harness.Trainer(
+    "cyclegan",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=10,
+    batch_size=16,
+    name="cyclegan-{data}",
+    load_data=load_data,
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

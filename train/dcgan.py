@@ -11,8 +11,14 @@ def add_arguments(parser):
     harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
     harness.add_normalisation(parser)
-    parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
-    parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count (generator 2w, w)")
+    harness.architecture(
+        parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
+    )
+    harness.architecture(
+        parser.add_argument(
+            "--width", type=harness.positive_int, default=32, help="base filter count (generator 2w, w)"
+        )
+    )
     parser.add_argument(
         "--dropout", type=harness.dropout_rate, default=0.2, help="dropout before the discriminator's last layer"
     )
@@ -34,18 +40,17 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "dcgan",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=20,
-        batch_size=32,
-        lr=1e-3,
-        name="dcgan-{data}",
-    )
+trainer = harness.Trainer(
+    "dcgan",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=20,
+    batch_size=32,
+    lr=1e-3,
+    name="dcgan-{data}",
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

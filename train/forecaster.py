@@ -7,9 +7,13 @@ from zoo.choices import SERIES
 
 def add_arguments(p):
     add_cell_arguments(p, cell="lstm", units=32, depth=2)
-    p.add_argument("--window", type=harness.positive_int, default=24, help="history length the model learns from")
-    p.add_argument("--horizon", type=harness.positive_int, default=10, help="values forecast at once")
-    p.add_argument(
+    harness.architecture(
+        p.add_argument("--window", type=harness.positive_int, default=24, help="history length the model learns from")
+    )
+    harness.architecture(
+        p.add_argument("--horizon", type=harness.positive_int, default=10, help="values forecast at once")
+    )
+    quantiles = p.add_argument(
         "--quantiles",
         type=harness.quantile_levels,
         default=(),
@@ -17,6 +21,7 @@ def add_arguments(p):
         help="forecast these quantile levels too (pinball loss), e.g. 0.1,0.5,0.9; the median is the point "
         "forecast; default: a point forecast (squared error)",
     )
+    harness.architecture(quantiles)
 
 
 def load_data(args, split):
@@ -38,21 +43,20 @@ def build(args, data):
     return Forecaster(window=args.window, horizon=args.horizon, quantiles=args.quantiles, **cell_config(args))
 
 
-def main(argv=None):
-    return harness.main(
-        "forecaster",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=60,
-        batch_size=32,
-        lr=1e-3,
-        name="lstm-stacked-{data}",
-        load_data=load_data,
-        dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"),
-        check=check,
-    )
+trainer = harness.Trainer(
+    "forecaster",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=60,
+    batch_size=32,
+    lr=1e-3,
+    name="lstm-stacked-{data}",
+    load_data=load_data,
+    dataset=("sunspots", f"bundled series: {', '.join(sorted(SERIES))}"),
+    check=check,
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

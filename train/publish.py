@@ -6,12 +6,12 @@ docs/images/<name>.png from the *shipped* weights, loaded back through `zoo.load
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import zoo
 from zoo import registry
+from zoo.atomic import replacing
 from zoo.errors import ZooError, cli_parser
 from zoo.images import grid, save_png
 
@@ -34,13 +34,12 @@ def strip_optimizer(card, source, target):
 
     trained = registry.build(card["architecture"], card["config"])
     trained.load_weights(str(source))
-    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}.weights.h5")
-    trained.save_weights(str(tmp))
-    check = registry.build(card["architecture"], card["config"])
-    check.load_weights(str(tmp))
-    if not all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), check.get_weights())):
-        raise ZooError(f"re-saved weights of {source} differ from the trained ones")
-    os.replace(tmp, target)
+    with replacing(target, ".weights.h5") as tmp:
+        trained.save_weights(str(tmp))
+        check = registry.build(card["architecture"], card["config"])
+        check.load_weights(str(tmp))
+        if not all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), check.get_weights())):
+            raise ZooError(f"re-saved weights of {source} differ from the trained ones")
 
 
 def publish(run_dir, name=None, summary=""):

@@ -19,18 +19,17 @@ def build(args, data):
     return SequenceClassifier(features=width, steps=height, num_classes=int(data.labels.max()) + 1, **cell_config(args))
 
 
-def main(argv=None):
-    return harness.main(
-        "row_classifier",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=15,
-        batch_size=64,
-        lr=1e-3,
-        name="bilstm-{data}-rows",
-    )
+trainer = harness.Trainer(
+    "row_classifier",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=15,
+    batch_size=64,
+    lr=1e-3,
+    name="bilstm-{data}-rows",
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

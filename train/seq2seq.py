@@ -8,11 +8,19 @@ ATTENTIONS = ("luong", "bahdanau", "none")
 
 def add_decoder_arguments(p, cells, cell_help):
     """The flags every encoder-decoder trainer shares (this one and train.captioner)."""
-    p.add_argument("--cell", choices=cells, default="gru", help=cell_help)
-    p.add_argument("--units", type=harness.positive_int, default=128, help="units per recurrent layer")
-    p.add_argument("--depth", type=harness.positive_int, default=1, help="stacked recurrent layers")
-    p.add_argument("--attention", choices=ATTENTIONS, default="luong", help="attention score (none: no attention)")
-    p.add_argument("--embedding-dim", type=harness.positive_int, default=32, help="character embedding size")
+    harness.architecture(p.add_argument("--cell", choices=cells, default="gru", help=cell_help))
+    harness.architecture(
+        p.add_argument("--units", type=harness.positive_int, default=128, help="units per recurrent layer")
+    )
+    harness.architecture(
+        p.add_argument("--depth", type=harness.positive_int, default=1, help="stacked recurrent layers")
+    )
+    harness.architecture(
+        p.add_argument("--attention", choices=ATTENTIONS, default="luong", help="attention score (none: no attention)")
+    )
+    harness.architecture(
+        p.add_argument("--embedding-dim", type=harness.positive_int, default=32, help="character embedding size")
+    )
     p.add_argument(
         "--clip-norm", type=harness.positive_float, default=1.0, help="clip the gradient's global norm to this"
     )
@@ -43,20 +51,19 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "seq2seq",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=10,
-        batch_size=64,
-        lr=2e-3,
-        name="seq2seq-{data}",
-        load_data=load_data,
-        dataset=("dates", "dates (CLDR date formats of 27 locales via Babel, offline)"),
-    )
+trainer = harness.Trainer(
+    "seq2seq",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=10,
+    batch_size=64,
+    lr=2e-3,
+    name="seq2seq-{data}",
+    load_data=load_data,
+    dataset=("dates", "dates (CLDR date formats of 27 locales via Babel, offline)"),
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

@@ -5,13 +5,19 @@ from zoo.choices import CELLS
 
 
 def add_cell_arguments(p, cell, units, depth):
-    p.add_argument(
-        "--cell", choices=CELLS, default=cell, help="recurrent cell: stacked LSTM, GRU or bidirectional LSTM"
+    harness.architecture(
+        p.add_argument(
+            "--cell", choices=CELLS, default=cell, help="recurrent cell: stacked LSTM, GRU or bidirectional LSTM"
+        )
     )
-    p.add_argument(
-        "--units", type=harness.positive_int, default=units, help="units per recurrent layer (per direction)"
+    harness.architecture(
+        p.add_argument(
+            "--units", type=harness.positive_int, default=units, help="units per recurrent layer (per direction)"
+        )
     )
-    p.add_argument("--depth", type=harness.positive_int, default=depth, help="stacked recurrent layers")
+    harness.architecture(
+        p.add_argument("--depth", type=harness.positive_int, default=depth, help="stacked recurrent layers")
+    )
     p.add_argument(
         "--clip-norm", type=harness.positive_float, default=1.0, help="clip the gradient's global norm to this"
     )

@@ -9,8 +9,8 @@ def add_arguments(parser):
     parser.set_defaults(dataset="mnist5k-32")
     harness.add_gan_recipe(parser, r1_gamma=1.0)
     parser.add_argument("--loss", default="non-saturating", choices=LOSSES, help="adversarial loss")
-    parser.add_argument("--latent-dim", type=harness.positive_int, default=64, help="size of z")
-    parser.add_argument("--w-dim", type=harness.positive_int, default=64, help="size of w")
+    harness.architecture(parser.add_argument("--latent-dim", type=harness.positive_int, default=64, help="size of z"))
+    harness.architecture(parser.add_argument("--w-dim", type=harness.positive_int, default=64, help="size of w"))
     parser.add_argument("--mixing", type=float, default=0.9, help="style-mixing probability")
 
 
@@ -35,19 +35,18 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "stylegan",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        epochs=20,
-        batch_size=32,
-        lr=1e-3,
-        name="stylegan-lite-{data}",
-        check=check,
-    )
+trainer = harness.Trainer(
+    "stylegan",
+    __doc__,
+    build,
+    add_arguments,
+    epochs=20,
+    batch_size=32,
+    lr=1e-3,
+    name="stylegan-lite-{data}",
+    check=check,
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

@@ -13,8 +13,12 @@ def add_arguments(parser):
     harness.add_gan_recipe(parser, d_lr_factor=2.0)
     parser.add_argument("--n-critic", type=harness.positive_int, default=5, help="critic steps per generator step")
     harness.add_normalisation(parser)
-    parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
-    parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
+    harness.architecture(
+        parser.add_argument("--latent-dim", type=harness.positive_int, default=128, help="size of the latent z")
+    )
+    harness.architecture(
+        parser.add_argument("--width", type=harness.positive_int, default=32, help="base filter count")
+    )
 
 
 def check(args):
@@ -37,23 +41,22 @@ def build(args, data):
     )
 
 
-def main(argv=None):
-    return harness.main(
-        "wgan_gp",
-        __doc__.splitlines()[0],
-        build,
-        add_arguments,
-        argv,
-        # Measured (seed 0, EMA on, python -m zoo.evaluate): batch 80 (critic batches of 16), width 32
-        # and lr 5e-4 read FID 93.7 at 20 epochs and 63.9 at 40, against 125.6 at 20 epochs with
-        # batch 160, and 257.5 at 10 epochs (134.3 for these) with the paper's lr 1e-4, width 64;
-        # with the critic at 1e-3 (TTUR, --lr-d's default here) 78.8 at 20 and 57.2 at 40.
-        epochs=40,
-        batch_size=80,
-        lr=5e-4,
-        name="wgan-gp-{data}",
-        check=check,
-    )
+trainer = harness.Trainer(
+    "wgan_gp",
+    __doc__,
+    build,
+    add_arguments,
+    # Measured (seed 0, EMA on, python -m zoo.evaluate): batch 80 (critic batches of 16), width 32
+    # and lr 5e-4 read FID 93.7 at 20 epochs and 63.9 at 40, against 125.6 at 20 epochs with
+    # batch 160, and 257.5 at 10 epochs (134.3 for these) with the paper's lr 1e-4, width 64;
+    # with the critic at 1e-3 (TTUR, --lr-d's default here) 78.8 at 20 and 57.2 at 40.
+    epochs=40,
+    batch_size=80,
+    lr=5e-4,
+    name="wgan-gp-{data}",
+    check=check,
+)
+main = trainer.main
 
 
 if __name__ == "__main__":

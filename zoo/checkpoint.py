@@ -14,6 +14,7 @@ import zipfile
 
 import numpy as np
 
+from zoo.atomic import replacing
 from zoo.errors import CheckpointError
 
 FORMAT = "zoo-checkpoint-v1"
@@ -40,16 +41,10 @@ def save(path, model, epoch, **meta):
         **meta,
     }
     arrays["__meta__"] = np.frombuffer(json.dumps(record).encode(), np.uint8)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def read_meta(path):

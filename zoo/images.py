@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from zoo.atomic import replacing
 
 
 def to_uint8(images):
@@ -40,6 +40,5 @@ def save_png(image_uint8, path, scale=1):
     picture = Image.fromarray(array)
     if scale != 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    tmp = f"{path}.tmp{os.getpid()}"
-    picture.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        picture.save(tmp, format="PNG")

@@ -14,10 +14,11 @@ from different protocols are not comparable):
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import numpy as np
+
+from zoo.atomic import replacing
 
 FEATURE_NETWORK = "classifier-mnist"
 REFERENCE_LIMIT = 10_000
@@ -264,10 +265,8 @@ def main(argv=None):
         if key in result.get("protocol", {}):
             print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
     if args.json:
-        tmp = f"{args.json}.tmp{os.getpid()}"  # atomic: a crash leaves the old file or the new one
-        with open(tmp, "w") as f:
+        with replacing(args.json) as tmp, open(tmp, "w") as f:  # a crash leaves the old file or the new one
             json.dump(result, f, indent=2, default=float)
-        os.replace(tmp, args.json)
     return result
 
 
