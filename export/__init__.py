@@ -8,7 +8,6 @@ The exporter knows nothing about model families: it sees `model.endpoints()` onl
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,9 +16,10 @@ import numpy as np
 
 from export import serving, writers
 from export.verify import TOLERANCE, ExportError, ParityError, compare
+from zoo.serving.report import ExportReport
 
 FORMATS = ("savedmodel", "onnx", "litert", "litert-quantized")
-__all__ = ["export_model", "FORMATS", "ExportError", "ParityError", "TOLERANCE"]
+__all__ = ["export_model", "export_entry", "FORMATS", "ExportError", "ParityError", "TOLERANCE", "ExportReport"]
 
 
 def calibration_source(model, endpoints, n=64):
@@ -52,7 +52,7 @@ def _output_spec(endpoint, example):
 
 
 def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progress=None):
-    """Write and verify `formats` of `model` under `out_dir`; returns (and writes) a JSON report.
+    """Write and verify `formats` of `model` under `out_dir`; returns (and writes) its `ExportReport`.
 
     Layout: out_dir/name/<version>/ (SavedModel), out_dir/name.<endpoint>.onnx, out_dir/name.tflite,
     out_dir/name.export.json. Parity is checked on `batch` fixed inputs drawn with `seed`.
@@ -75,32 +75,31 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
         if clash:  # ONNX and LiteRT need distinct tensor names
             raise ExportError(f"endpoint '{key}' uses {sorted(clash)} as both input and output name")
 
-    report = {
-        "name": name,
-        "tolerance": TOLERANCE,
-        "endpoints": {
+    report = ExportReport(
+        name,
+        endpoints={
             k: {
-                "inputs": {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()},
-                "input_specs": {n: s.describe() for n, s in e.inputs.items()},
+                "inputs": {n: s.describe() for n, s in e.inputs.items()},
                 "outputs": {o: _output_spec(e, v) for o, v in examples[k][1].items()},
                 "doc": e.doc,
                 **({"meta": e.meta} if e.meta else {}),
             }
             for k, e in endpoints.items()
         },
-    }
+        tolerance=TOLERANCE,
+    )
     with tempfile.TemporaryDirectory() as scratch:
         savedmodel_dir = None
         if "savedmodel" in formats:
             say(f"savedmodel: writing {out_dir / name}/<next version>/, reloading it and comparing")
-            report["savedmodel"] = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
-            savedmodel_dir = report["savedmodel"]["path"]
-            report["serving"] = serving.write_client_files(out_dir, name, endpoints)
+            report.savedmodel = writers.write_savedmodel(model, endpoints, examples, out_dir, name)
+            savedmodel_dir = report.savedmodel["path"]
+            report.serving = serving.write_client_files(out_dir, name, endpoints)
         if "onnx" in formats:
             say(
                 f"onnx: converting {len(endpoints)} endpoint(s) to {out_dir / name}.<endpoint>.onnx and .ort, comparing"
             )
-            report["onnx"] = writers.write_onnx(endpoints, examples, out_dir, name)
+            report.onnx = writers.write_onnx(endpoints, examples, out_dir, name)
         if "litert" in formats or "litert-quantized" in formats:
             source, source_endpoints, source_examples = model.export_source(), endpoints, examples
             if source is not model:
@@ -119,19 +118,19 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
                 savedmodel_dir = writers.write_conversion_source(source, source_endpoints, Path(scratch) / name)
         if "litert" in formats:
             say(f"litert: converting {out_dir / name}.tflite (builtin ops only) and comparing")
-            report["litert"] = writers.write_litert(savedmodel_dir, source_endpoints, source_examples, out_dir, name)
+            report.litert = writers.write_litert(savedmodel_dir, source_endpoints, source_examples, out_dir, name)
             if source is not model:
-                report["litert"]["fixed_sequence_length"] = source.fixed_length
-                report["litert"]["examples"] = serving.write_examples(
+                report.litert["fixed_sequence_length"] = source.fixed_length
+                report.litert["examples"] = serving.write_examples(
                     out_dir / f"{name}.litert-examples.npz", source_examples
                 )
-                report["litert"]["inputs"] = {
+                report.litert["inputs"] = {
                     k: {n: [list(s.shape), s.dtype] for n, s in e.inputs.items()} for k, e in source_endpoints.items()
                 }
         if "litert-quantized" in formats:
             own, sources = calibration_source(source, source_endpoints)
             say(f"litert-quantized: {', '.join(model.litert_variants)} variants, measuring each against Keras")
-            report["litert_quantized"] = writers.write_litert_variants(
+            report.litert_quantized = writers.write_litert_variants(
                 savedmodel_dir,
                 source_endpoints,
                 source_examples,
@@ -141,16 +140,25 @@ def export_model(model, out_dir, name, formats=FORMATS, batch=4, seed=0, progres
                 offered=model.litert_variants,
                 why_not=model.litert_variants_note,
             )
-            report["litert_calibration"] = sources
-    report["examples"] = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
-    report["requests"] = serving.write_requests(out_dir, name, endpoints, examples)
-    path = out_dir / f"{name}.export.json"
-    if path.is_file():  # a partial re-export (e.g. --format onnx) keeps the other formats' records
-        try:
-            report = {**json.loads(path.read_text()), **report}
-        except (OSError, json.JSONDecodeError):
-            pass
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, path)
+            report.litert_calibration = sources
+    report.examples = serving.write_examples(out_dir / f"{name}.examples.npz", examples)
+    report.requests = serving.write_requests(out_dir, name, endpoints, examples)
+    report.write(out_dir)  # a partial re-export (e.g. --format onnx) keeps the other formats' records
     return report
+
+
+def export_entry(target, out_dir, formats=FORMATS, export_name=None, progress=None):
+    """Export a zoo entry or a run folder under its own name (or `export_name`); its ExportReport.
+    A run named like a shipped entry is refused unless `export_name` says which name to write."""
+    import zoo
+    from zoo.errors import ZooError
+
+    model = zoo.load(target)  # a bad name or path: one line, before any stage is announced
+    name = export_name or model.card.get("name") or str(target)
+    if export_name is None and name in zoo.available() and not zoo.registry.is_entry(target):
+        raise ZooError(
+            f"{target} is a training run named '{name}', like the shipped entry: exporting it under that name "
+            f"would add versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to "
+            f"do that on purpose)"
+        )
+    return export_model(model, out_dir, name, formats=formats, progress=progress)

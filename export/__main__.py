@@ -10,8 +10,7 @@ Keras model (max abs difference <= 1e-4) before it is put in place.
 import argparse
 import sys
 
-import zoo
-from export import FORMATS, export_model
+from export import FORMATS, export_entry
 from zoo import checks
 from zoo.errors import ZooError, cli_parser
 
@@ -96,19 +95,11 @@ def export_one(entry, args):
     def say(text):
         print(f"... {text}", file=sys.stderr, flush=True)
 
-    model = zoo.load(entry)  # a bad name or path: one line, before any stage is announced
-    name = args.export_name or model.card.get("name") or str(entry)
-    if args.export_name is None and name in zoo.available() and not zoo.registry.is_entry(entry):
-        raise ZooError(
-            f"{entry} is a training run named '{name}', like the shipped entry: exporting it under that name "
-            f"would add versions that TF Serving serves as the shipped model; pass --as NAME (--as {name} to "
-            f"do that on purpose)"
-        )
-    report = export_model(model, args.out, name, formats=args.format, progress=say)
+    report = export_entry(entry, args.out, args.format, args.export_name, progress=say)
     integer = {
         output
-        for endpoint in report["endpoints"].values()
-        for output, spec in endpoint["outputs"].items()
+        for endpoint in report.endpoints
+        for output, spec in report.outputs(endpoint).items()
         if "int" in spec["dtype"]
     }
     for fmt in ("savedmodel", "onnx", "litert"):
@@ -119,7 +110,7 @@ def export_one(entry, args):
             print(f"{fmt:10s} {item['path']}  ({parity_text(item['parity'], integer)})")
             if "ort" in item:
                 print(f"{'ort':10s} {item['ort']['path']}  ({parity_text(item['ort']['parity'], integer)})")
-    for variant, item in report.get("litert_quantized", {}).items():
+    for variant, item in (report.litert_quantized or {}).items():
         if "skipped" in item:
             print(f"{variant:10s} skipped: {item['skipped']}")
         else:
@@ -127,7 +118,7 @@ def export_one(entry, args):
                 f"{variant:10s} {item['path']}  ({item['bytes']:,} bytes, max abs diff from Keras "
                 f"{_worst(item['max_abs_diff']):.2g})"
             )
-    print(f"report     {args.out}/{name}.export.json")
+    print(f"report     {args.out}/{report.name}.export.json")
 
 
 if __name__ == "__main__":

@@ -17,9 +17,24 @@ import sys
 for blocked in ("tensorflow", "keras", "tf_keras", "zoo"):
     sys.modules[blocked] = None  # `import tensorflow` now raises ImportError
 
+import importlib.util  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+
+def _report_schema():
+    """zoo/serving/report.py, loaded by its path (standard library only): the one definition of the
+    export report, read here without importing the zoo."""
+    path = Path(__file__).resolve().parents[1] / "zoo" / "serving" / "report.py"
+    spec = importlib.util.spec_from_file_location("zoo_export_report", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+ExportReport = _report_schema().ExportReport
 
 
 def saved_examples(path):
@@ -55,8 +70,8 @@ def gaps(expected, got):
 
 def replay_quantized(folder, name, litert_examples):
     """Every quantized `.tflite` the export wrote, against the figures its report recorded."""
-    report_file = folder / f"{name}.export.json"
-    recorded = json.loads(report_file.read_text()).get("litert_quantized", {}) if report_file.is_file() else {}
+    report_file = ExportReport.path(folder, name)
+    recorded = (ExportReport.read(report_file).litert_quantized or {}) if report_file.is_file() else {}
     from ai_edge_litert.interpreter import Interpreter
 
     results, ok = {}, True

@@ -7,12 +7,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from export import serving, verify
 from export.quiet import native_quiet
+from zoo.contract import LITERT_VARIANTS
 
 
 def serving_function(endpoint):
@@ -36,13 +38,19 @@ def next_version(model_dir):
     return max(versions, default=0) + 1
 
 
+_ARCHIVE_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _no_default_save_signatures():
     """While a SavedModel is written, TF walks every tracked object's attributes, and each Keras
     sub-model's `_default_save_signature` property builds and traces a fresh tf.function of its
     whole call. The archive exports only the endpoints, so those traces are thrown away; for a
     recurrent model unrolled at a fixed length they were half of the write (33 s -> 15 s for
-    gru-char-pydoc). Outputs are unchanged (the parity checks run on the written file)."""
+    gru-char-pydoc). Outputs are unchanged (the parity checks run on the written file).
+
+    The property is switched off on Keras' class for the block only, under a lock (a server exporting
+    in one thread never sees another thread's write half-patched), and restored however it ends."""
     try:
         from keras.src.backend.tensorflow.layer import TFLayer
 
@@ -50,11 +58,12 @@ def _no_default_save_signatures():
     except (ImportError, KeyError):  # another Keras: nothing to skip
         yield
         return
-    TFLayer._default_save_signature = property(lambda self: None)
-    try:
-        yield
-    finally:
-        TFLayer._default_save_signature = saved
+    with _ARCHIVE_LOCK:
+        TFLayer._default_save_signature = property(lambda self: None)
+        try:
+            yield
+        finally:
+            TFLayer._default_save_signature = saved
 
 
 def _write_archive(model, endpoints, path):
@@ -181,9 +190,6 @@ def write_litert(savedmodel_dir, endpoints, examples, out_dir, name):
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-LITERT_VARIANTS = ("float16", "dynamic", "int8")
 
 
 def write_litert_variants(

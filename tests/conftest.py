@@ -10,6 +10,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import zoo  # noqa: E402  (loads TensorFlow quietly once for the whole session)
 
+#: fixtures that train or export for minutes: a test using one belongs to the full suite only, and
+#: the tests sharing one run on the same xdist worker (so it is made once)
+HEAVY_FIXTURES = {"shipped_exports": "shipped-exports", "srgan_run": "srgan-run", "server": "shipped-exports"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        heavy = [HEAVY_FIXTURES[f] for f in item.fixturenames if f in HEAVY_FIXTURES]
+        if heavy:
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group(heavy[0]))
+
 
 @pytest.fixture(autouse=True)
 def _seeded():

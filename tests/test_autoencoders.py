@@ -151,6 +151,7 @@ def test_denoising_loss_targets_the_clean_input():
 
 
 # --- linear AE spans PCA's subspace --------------------------------------------------------------
+@pytest.mark.slow
 def test_linear_autoencoder_learns_the_principal_subspace():
     rng = np.random.default_rng(0)
     basis = np.linalg.qr(rng.standard_normal((64, 3)))[0]
@@ -240,6 +241,7 @@ def test_bad_config_is_a_clear_error():
 
 
 # --- export parity --------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["variational", "conv"])
 def test_export_parity(kind, tmp_path):
     from export import export_model
@@ -272,6 +274,7 @@ def test_latent_scatter_renders_for_any_code_size(tmp_path):
 
 
 # --- the trainer -----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_cli_trains_a_tiny_anomaly_detector_and_loads_it(tmp_path, cli):
     import json
 
@@ -306,6 +309,7 @@ def test_cli_trains_a_tiny_anomaly_detector_and_loads_it(tmp_path, cli):
     assert (out / "samples" / "epoch_001.png").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -9,6 +9,7 @@ from zoo.errors import InputError
 from zoo.sequence.captioner import ImageCaptioner, load_number_pairs, number_words
 
 
+@pytest.mark.slow
 def test_number_words_and_pairs_from_the_right_split():
     assert [number_words(n) for n in (0, 7, 13, 20, 42, 90, 99)] == [
         "zero",
@@ -64,7 +65,7 @@ def test_bad_images_are_one_typed_error():
         ImageCaptioner(cell="bilstm")
 
 
-@pytest.mark.skipif("captioner-mnist-pairs" not in zoo.available(), reason="captioner not shipped")
+@pytest.mark.slow
 def test_shipped_captioner_reproduces_its_card():
     model = zoo.load("captioner-mnist-pairs")
     card = model.card["metrics"]
@@ -73,7 +74,7 @@ def test_shipped_captioner_reproduces_its_card():
     assert again["classifier_baseline"] == card["classifier_baseline"]
 
 
-@pytest.mark.skipif("captioner-mnist-pairs" not in zoo.available(), reason="captioner not shipped")
+@pytest.mark.slow
 def test_exported_steps_caption_like_keras_without_tensorflow(shipped_exports):
     """The exported `encode` + `decode_step` of the captioner, run by ONNX Runtime and by LiteRT in a
     process where TensorFlow cannot be imported, decoded greedily by `zoo.decoding.greedy_decode`,

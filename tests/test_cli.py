@@ -45,6 +45,7 @@ def test_help_documents_the_flags():
     assert "wgan-gp" in result.stdout and "tfds:" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -63,6 +64,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -77,6 +79,7 @@ def weights(path):
         return found
 
 
+@pytest.mark.slow
 def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
     out = tmp_path / "run"
     result = run_cli("train.dcgan", *TINY, "--epochs", "2", "--out", str(out))
@@ -114,6 +117,7 @@ def test_full_run_leaves_every_artifact_and_refuses_to_overwrite(tmp_path):
     assert (tmp_path / "exp" / "my-dcgan.sample.onnx").is_file()
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_identical_weights(tmp_path):
     # Slow enough epochs (about a second) that the kill lands mid-run.
     args = [

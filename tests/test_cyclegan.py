@@ -42,6 +42,7 @@ def test_one_step_updates_all_four_networks():
         assert sum(changed) >= len(changed) - 2, net.name  # norm scales next to a zero-mean input may sit still
 
 
+@pytest.mark.slow
 def test_ema_averages_both_generators_and_translations_come_from_it():
     model = tiny(ema_decay=0.9)
     model.compile(learning_rate=1e-2)
@@ -94,6 +95,7 @@ def test_endpoints_translate_both_ways_and_reject_wrong_shapes():
         endpoints["b_to_a"](images=np.full((1, 8, 8, 1), 3.0, np.float32))
 
 
+@pytest.mark.slow
 def test_unpaired_data_cycles_the_smaller_domain():
     data = load_unpaired("mnist5k", "digits", "train")
     assert data.image_shape == (28, 28, 1) and len(data) == 4000
@@ -112,6 +114,7 @@ def test_unpaired_data_cycles_the_smaller_domain():
     assert set(np.rint(seen_b).astype(int)) == {100, 101, 102, 103}
 
 
+@pytest.mark.slow
 def test_domains_of_different_shapes_are_refused(monkeypatch):
     from zoo.data import sources
 

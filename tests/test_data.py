@@ -7,6 +7,7 @@ from zoo.data import available, load_images, scale_images, training_batches
 from zoo.errors import DataError, UnknownNameError
 
 
+@pytest.mark.slow
 def test_mnist5k_split_is_stratified_disjoint_and_fixed():
     train, test = load_images("mnist5k", "train"), load_images("mnist5k", "test")
     assert (len(train), len(test)) == (4000, 1000)

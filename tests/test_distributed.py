@@ -42,6 +42,7 @@ def env(**extra):
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module, extra", [("dcgan", ["--dropout", "0"]), ("wgan_gp", ["--n-critic", "5"])])
 def test_two_workers_equal_one_process(module, extra, tmp_path):
     single = subprocess.run(
@@ -95,6 +96,7 @@ def test_two_workers_equal_one_process(module, extra, tmp_path):
     assert card["training"]["commands"][0].endswith("--strategy multiworker --out " + str(tmp_path / "worker0"))
 
 
+@pytest.mark.slow
 def test_multiworker_without_tf_config_is_a_clear_error(tmp_path, cli):
     environment = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     r = subprocess.run(

@@ -28,7 +28,7 @@ def exported(tmp_path_factory):
 
 def test_report_records_parity_within_tolerance_for_every_format(exported):
     _, out, report = exported
-    assert json.loads((out / "tiny.export.json").read_text()) == json.loads(json.dumps(report))
+    assert json.loads((out / "tiny.export.json").read_text()) == json.loads(json.dumps(report.to_json()))
     diffs = [
         report["savedmodel"]["parity"]["sample"],
         report["onnx"]["sample"]["parity"],
@@ -53,6 +53,7 @@ def test_savedmodel_has_tf_serving_layout_and_named_signatures(exported):
     np.testing.assert_allclose(got["images"].numpy(), model.sample(5, seed=4), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_sees_the_serving_signature(exported):
     _, out, _ = exported
     cli = shutil.which("saved_model_cli")
@@ -251,6 +252,7 @@ def test_quantized_litert_variants(exported):
     assert "skipped" in variants["int8"] or {"QUANTIZE", "DEQUANTIZE"} & set(variants["int8"]["ops"])
 
 
+@pytest.mark.slow
 def test_int8_calibration_uses_training_data():
     from export import representative_inputs
     from zoo.autoencoders import ConvAutoencoder
@@ -265,6 +267,7 @@ def test_int8_calibration_uses_training_data():
     np.testing.assert_array_equal(np.concatenate(images), scale_images(load_images("mnist5k", "train").images[:4]))
 
 
+@pytest.mark.slow
 def test_every_shipped_entry_exports_with_the_default_command_and_replays_without_tensorflow(shipped_exports):
     """`python -m export NAME` (every format) of every shipped entry exits 0, says what it skipped and
     why, and every file it wrote (float and quantized .tflite, .onnx, .ort) replays without TensorFlow."""

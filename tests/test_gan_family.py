@@ -23,6 +23,7 @@ def weights(net):
     return [np.array(v) for v in net.trainable_variables]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_critic", [1, 3])
 def test_wgan_gp_runs_n_critic_updates_per_generator_update(n_critic):
     model = tiny_wgan(n_critic=n_critic)

@@ -151,6 +151,7 @@ def test_spectral_norm_keeps_the_discriminator_about_1_lipschitz_and_ttur_gives_
     assert "spectral_norm" not in tiny_dcgan().get_config()  # off: the configs of shipped cards are unchanged
 
 
+@pytest.mark.slow
 def test_batch_norm_trains_on_batch_statistics_and_samples_with_the_moving_ones():
     model = tiny_dcgan(batch_norm=True, ema_decay=0.9)
     model.compile(learning_rate=1e-3)
@@ -170,6 +171,7 @@ def test_batch_norm_trains_on_batch_statistics_and_samples_with_the_moving_ones(
     assert "batch_norm" not in tiny_dcgan().get_config()  # off: the configs of shipped cards are unchanged
 
 
+@pytest.mark.slow
 def test_resume_with_the_whole_recipe_is_bit_identical(tmp_path):
     config = dict(
         ema_decay=0.9,
@@ -272,6 +274,7 @@ def test_offered_augmentations_match_the_transforms():
     assert AUGMENTATIONS == tuple(aug.TRANSFORMS)
 
 
+@pytest.mark.slow
 def test_evaluate_scores_the_raw_generator_apart_from_its_average(tmp_path):
     """python -m zoo.evaluate RUN --raw-generator: the trained generator's own figures, said in the protocol."""
     import json

@@ -10,10 +10,7 @@ from zoo.data import load_images
 from zoo.errors import DataError, InputError
 from zoo.generate import generate, write_dataset
 
-needs_cgan = pytest.mark.skipif("cgan-mnist" not in zoo.available(), reason="cgan-mnist not shipped")
 
-
-@needs_cgan
 def test_counts_labels_and_reproducibility():
     data = generate("cgan-mnist", per_class=3, seed=5)
     assert data.images.shape == (30, 28, 28, 1) and data.images.dtype == np.uint8
@@ -29,7 +26,7 @@ def test_counts_labels_and_reproducibility():
         assert np.mean(read == data.labels) > 0.8
 
 
-@needs_cgan
+@pytest.mark.slow
 def test_cli_writes_a_dataset_that_loads_back(tmp_path, cli):
     out = tmp_path / "synthetic"
     r = cli("zoo.generate", "cgan-mnist", "--per-class", "2", "--seed", "1", "--out", str(out))

@@ -34,6 +34,7 @@ def _as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -57,6 +57,7 @@ def write_pairs(root, names_a, names_b, size=8):
     return root
 
 
+@pytest.mark.slow
 def test_real_pairs_are_matched_by_name_and_a_missing_partner_is_named(tmp_path):
     root = write_pairs(tmp_path / "ok", ["a.png", "b.png", "c.png", "d.png"], ["a.png", "b.jpg", "c.png", "d.png"])
     data = load_pairs_folder(root, "all", test_fraction=0.25)
@@ -72,6 +73,7 @@ def test_real_pairs_are_matched_by_name_and_a_missing_partner_is_named(tmp_path)
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_sizes_a_scale_does_not_divide_are_refused_in_one_line(tmp_path):
     from shapes import write_folder
 
@@ -92,6 +94,7 @@ def test_sub_pixel_upsampling_shapes(scale):
         zoo.SRGAN(scale=3)
 
 
+@pytest.mark.slow
 def test_x4_output_downsampled_is_close_to_its_input_after_a_few_steps():
     from zoo.data import load_images, scale_images
 
@@ -110,6 +113,7 @@ def test_x4_output_downsampled_is_close_to_its_input_after_a_few_steps():
     assert after < 0.03 and after < before, (before, after)
 
 
+@pytest.mark.slow
 def test_unet_skip_connections_carry_fine_detail():
     """Random noise through a U-Net whose bottleneck is 2x2: only the skip connections can carry its
     256 independent pixels across. A few steps learn to copy it (mean |error| of noise ~0.25)."""
@@ -205,6 +209,7 @@ def srgan_run(tmp_path_factory):
     return out, flags
 
 
+@pytest.mark.slow
 def test_srgan_command_cards_quality_next_to_bicubic(srgan_run):
     out, _ = srgan_run
     card = json.loads((out / "card.json").read_text())
@@ -215,6 +220,7 @@ def test_srgan_command_cards_quality_next_to_bicubic(srgan_run):
     assert metrics["baseline"]["method"].startswith("bicubic") and 0.9 < metrics["label_accuracy_ground_truth"] <= 1
 
 
+@pytest.mark.slow
 def test_srgan_resume_is_exact(srgan_run, tmp_path):
     """The module's 1-epoch run resumed to 2 epochs equals a straight 2-epoch run (critic, optimizers,
     EMA and data order all restored)."""
@@ -232,6 +238,7 @@ def test_srgan_resume_is_exact(srgan_run, tmp_path):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.slow
 def test_srgan_fine_tunes_from_a_run_on_other_data_and_draws_its_pairs(srgan_run, tmp_path):
     out, flags = srgan_run
     tuned = tmp_path / "tuned"
@@ -246,6 +253,7 @@ def test_srgan_fine_tunes_from_a_run_on_other_data_and_draws_its_pairs(srgan_run
     assert r.returncode == 0 and (tmp_path / "pairs.png").stat().st_size > 1000, r.stderr
 
 
+@pytest.mark.slow
 def test_pix2pix_grey_photos_command_and_evaluate(tmp_path):
     out = tmp_path / "run"
     r = run_cli(

@@ -49,11 +49,6 @@ def test_precision_recall_and_entropy_and_duplicates_on_toy_sets():
     assert metrics.duplicate_fraction(np.concatenate([images, images[:2] + 0.001])) == pytest.approx(4 / 12)
 
 
-needs_classifier = pytest.mark.skipif(
-    "classifier-mnist" not in registry.available(), reason="classifier-mnist not shipped"
-)
-
-
 @pytest.fixture(scope="module")
 def judge():
     from zoo.evaluation.evaluate import reference_images
@@ -61,7 +56,6 @@ def judge():
     return registry.load("classifier-mnist"), reference_images()
 
 
-@needs_classifier
 def test_real_digits_against_themselves_score_zero(judge):
     from zoo.evaluation.evaluate import image_metrics
 
@@ -80,7 +74,6 @@ def test_real_digits_against_themselves_score_zero(judge):
     assert abs(kid) < 4 * se + 0.05 * kid_noisy
 
 
-@needs_classifier
 def test_fid_grows_monotonically_with_noise(judge):
     classifier, reference = judge
     real = classifier.features(reference[:500])
@@ -92,7 +85,6 @@ def test_fid_grows_monotonically_with_noise(judge):
     assert all(a < b for a, b in zip(fids, fids[1:])), fids
 
 
-@needs_classifier
 def test_one_repeated_image_is_flagged(judge):
     from zoo.evaluation.evaluate import image_metrics
 
@@ -114,7 +106,6 @@ class Collapsed:
         return [("generator", fakes, reals[:n], lambda images: images.reshape(len(images), -1))]
 
 
-@needs_classifier
 def test_collapse_alarm_fires_once_on_a_collapsed_generator(judge, capsys):
     from train.callbacks import CollapseMonitor
     from zoo.evaluation.features import ClassifierFeatures
@@ -147,9 +138,6 @@ def test_pinned_discriminator_alarm():
     assert [kind for kind, _ in monitor.warnings] == ["pinned"]
 
 
-@pytest.mark.skipif(
-    not {"classifier-mnist", "dcgan-mnist"} <= set(registry.available()), reason="pretrained models not shipped"
-)
 def test_alarm_stays_silent_on_the_shipped_dcgan(judge):
     from train.callbacks import CollapseMonitor
     from zoo.evaluation.features import ClassifierFeatures

@@ -45,6 +45,7 @@ def test_every_family_trains_in_16_bits(family, policy):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_cli_mixed_precision_saves_and_exports_float32(tmp_path, cli):
     out = tmp_path / "run"
     r = cli(

@@ -202,6 +202,7 @@ def grey28(tmp_path_factory):
     return write_folder(tmp_path_factory.mktemp("data") / "grey28", per_class=12, size=28, colour=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trainer", sorted(TRAINERS))
 def test_every_image_trainer_builds_to_the_users_data(trainer, shapes32, grey28, tmp_path, monkeypatch):
     import importlib
@@ -261,6 +262,7 @@ def rgb64(tmp_path_factory):
     )
 
 
+@pytest.mark.slow
 def test_cli_train_evaluate_vis_export_on_a_colour_folder(rgb64, tmp_path):
     work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
     work.mkdir(), elsewhere.mkdir()
@@ -324,6 +326,7 @@ def test_cli_train_evaluate_vis_export_on_a_colour_folder(rgb64, tmp_path):
     assert "path" in report["litert_quantized"]["int8"]
 
 
+@pytest.mark.slow
 def test_bad_folders_and_names_get_one_line(tmp_path, shapes32):
     (tmp_path / "empty" / "cats").mkdir(parents=True)
     line = one_line_error(run("train.dcgan", "--dataset", f"folder:{tmp_path / 'empty'}", "--out", "r", cwd=tmp_path))
@@ -334,6 +337,7 @@ def test_bad_folders_and_names_get_one_line(tmp_path, shapes32):
     assert "x.jpg" in line and not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_a_run_named_like_a_shipped_entry_is_not_exported_under_its_name(tmp_path):
     from conftest import tiny_dcgan
 
@@ -354,6 +358,7 @@ def test_a_run_named_like_a_shipped_entry_is_not_exported_under_its_name(tmp_pat
     assert named.returncode == 0 and (tmp_path / "ex" / "my-gan.sample.onnx").is_file(), named.stderr
 
 
+@pytest.mark.slow
 def test_a_mocked_tfds_dataset_trains_and_is_scored_on_its_own_test_split(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 

@@ -79,7 +79,6 @@ def test_a_training_output_folder_loads_too(catalogue, tmp_path_factory):
 SHIPPED = "dcgan-mnist"
 
 
-@pytest.mark.skipif(SHIPPED not in registry.available(), reason="pretrained dcgan-mnist not in this checkout")
 def test_shipped_dcgan_loads_offline_and_samples_digits():
     card = zoo.card(SHIPPED)
     for key in ("architecture", "config", "weights", "data", "training", "metrics"):

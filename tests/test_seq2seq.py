@@ -28,6 +28,7 @@ def test_attention_sums_to_one_over_the_real_source_and_padding_changes_nothing(
     assert np.all(weights[:, len(text) :] == 0)  # no weight on padding
 
 
+@pytest.mark.slow
 def test_greedy_output_is_what_teacher_forcing_on_it_predicts_and_beam_1_is_greedy():
     m = model(attention="bahdanau", depth=2)
     texts = ["abc|x", "hg fe|dd", "a"]
@@ -104,6 +105,7 @@ def test_bad_input_is_one_typed_error():
         m.endpoints()["translate"](source=np.full((1, 16), len(SOURCE) + SPECIALS, np.int32))
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss():
     m = model(cell="gru")
     m.compile(learning_rate=1e-2)
@@ -119,7 +121,7 @@ def test_training_lowers_the_loss():
 SHIPPED = "gru-attention-dates"
 
 
-@pytest.mark.skipif(SHIPPED not in __import__("zoo").available(), reason="seq2seq entry not shipped")
+@pytest.mark.slow
 def test_shipped_entry_reproduces_its_card_and_beats_babels_parser():
     import zoo
 
@@ -131,7 +133,6 @@ def test_shipped_entry_reproduces_its_card_and_beats_babels_parser():
     assert model.translate("de_DE|12. März 2021") == "2021-03-12"
 
 
-@pytest.mark.skipif(SHIPPED not in __import__("zoo").available(), reason="seq2seq entry not shipped")
 def test_exported_encoder_and_decoder_steps_translate_like_keras_without_tensorflow(shipped_exports):
     """`python -m zoo.decoding EXPORT NAME --text ...` decodes greedily with the exported `encode` and
     `decode_step` (ONNX Runtime, and LiteRT with TensorFlow unimportable) and writes the Keras model's

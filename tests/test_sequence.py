@@ -80,6 +80,7 @@ def test_forecasting_split_scaling_and_baselines():
     assert origins[0] == 10 and x[0].tolist() == [7, 8, 9] and y[-1].tolist() == [18, 19]
 
 
+@pytest.mark.slow
 def test_forecaster_metrics_include_naive_and_classical_baselines():
     test = load_forecasting("sunspots", "test", 24, 10)
     model = Forecaster(window=24, horizon=10, units=4, seed=0).attach_recipe(test.recipe())
@@ -114,6 +115,7 @@ def test_classical_forecasts_from_every_origin_equal_statsmodels_apply(family, c
     np.testing.assert_allclose(classical.forecasts_from(fitted, values, origins, 5), expected, atol=1e-8)
 
 
+@pytest.mark.slow
 def test_classical_baselines_recover_a_known_ar_process():
     values = ar2_series()
     origins = np.arange(200, 231)
@@ -138,6 +140,7 @@ def exported_forecaster(tmp_path_factory):
     return model, out, export_model(model, out, "tiny-forecaster")
 
 
+@pytest.mark.slow
 def test_savedmodel_signature_takes_two_lengths(exported_forecaster):
     model, out, _ = exported_forecaster
     loaded = tf.saved_model.load(str(out / "tiny-forecaster" / "1"))
@@ -228,6 +231,7 @@ def test_step_endpoint_refuses_a_state_of_the_wrong_shape():
         decoding.generate(lambda ids, state: (None, state), [], np.zeros((1, 12)), 3)
 
 
+@pytest.mark.slow
 def test_exported_step_generates_the_keras_text_without_tensorflow(shipped_exports):
     """`python -m zoo.decoding` drives the exported step file one character per call with NumPy and
     ONNX Runtime or LiteRT (TensorFlow made unimportable for the LiteRT run) and writes the same
@@ -281,6 +285,7 @@ np.save(sys.argv[4], np.array(rows))
         assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_path):
     """`--validation-fraction F --patience P` (any sequence trainer): val_loss is scored on the end of
     the training series after every epoch, training stops P epochs after the best one, and the saved
@@ -380,6 +385,7 @@ def test_bad_input_is_a_clear_error():
         lm.endpoints()["next_char_logits"](ids=np.array([[0.5, 1.0]], np.float32))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -395,6 +401,7 @@ def test_cli_bad_flags(args, message, tmp_path, cli):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_forecaster_trains_and_records_baselines(tmp_path, cli):
     out = tmp_path / "run"
     r = cli("train.forecaster", "--epochs", "2", "--units", "8", "--out", str(out), "--no-export", "--quiet")

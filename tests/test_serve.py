@@ -52,6 +52,7 @@ def _keras(name, signature, inputs):
     return zoo.load(name).endpoints()[signature](**inputs)
 
 
+@pytest.mark.slow
 def test_tf_serving_rest_bodies_written_by_the_export_are_answered_like_keras(server):
     url, out = server
     for name in SERVED:
@@ -89,7 +90,7 @@ def test_open_inference_protocol_v2_answers_every_endpoint_like_keras(server):
         report = json.loads((out / f"{name}.export.json").read_text())
         for signature, described in report["endpoints"].items():
             body = json.loads((out / f"{name}.{signature}.request.json").read_text())
-            inputs = {k: v.astype(described["input_specs"][k]["dtype"]) for k, v in columns(body).items()}
+            inputs = {k: v.astype(described["inputs"][k]["dtype"]) for k, v in columns(body).items()}
             request = {
                 "inputs": [
                     {"name": k, "shape": list(v.shape), "datatype": "INT32" if v.dtype == np.int32 else "FP32"}
@@ -167,6 +168,7 @@ def test_bad_requests_get_400_and_one_line_and_the_server_keeps_serving(server):
     assert post(predict, body)[0] == 200  # still serving
 
 
+@pytest.mark.slow
 def test_bounded_load_test_has_no_failed_request(server):
     url, out = server
     body = json.loads((out / "classifier-mnist.classify.request.json").read_text())
@@ -178,6 +180,7 @@ def test_bounded_load_test_has_no_failed_request(server):
     assert result["requests"] >= 100
 
 
+@pytest.mark.slow
 def test_onnx_runtime_and_an_entry_name_served_directly(tmp_path):
     """`python -m zoo.serve NAME --runtime onnx`: exported first, then served by ONNX Runtime."""
     with serving("classifier-mnist", "--runtime", "onnx", "--exports", str(tmp_path)) as (url, process):

@@ -26,6 +26,7 @@ def test_mapping_has_at_least_four_equalised_layers():
     assert len(dense) == 4 and all(layer.lr_multiplier == 0.01 for layer in dense)
 
 
+@pytest.mark.slow
 def test_psi_zero_gives_the_average_w_image_for_any_z(model):
     sample = model.endpoints()["sample"]
     noise = model.noise_inputs(3, seed=0)
@@ -83,6 +84,7 @@ def test_style_mixing_uses_two_ws_after_a_crossover(model):
     assert all(np.all(np.diff(row.astype(int)) >= 0) for row in differs)  # w1 ... w1 w2 ... w2
 
 
+@pytest.mark.slow
 def test_one_step_updates_mapping_synthesis_and_discriminator_and_logs_r1():
     m = zoo.StyleGANLite(channels=(8, 8, 4, 4), d_width=4, w_dim=16, latent_dim=16)
     m.compile(learning_rate=1e-2)
@@ -94,6 +96,7 @@ def test_one_step_updates_mapping_synthesis_and_discriminator_and_logs_r1():
         assert any(not np.allclose(o, np.array(v)) for o, v in zip(old, part.trainable_variables)), part.name
 
 
+@pytest.mark.slow
 def test_three_endpoints_export_with_parity(tmp_path):
     from export import export_model
 
@@ -104,6 +107,7 @@ def test_three_endpoints_export_with_parity(tmp_path):
     assert not [op for op in report["litert"]["ops"] if op.startswith("Flex")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])
 def test_any_adversarial_loss_trains(loss):
     m = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, loss=loss)
@@ -114,6 +118,7 @@ def test_any_adversarial_loss_trains(loss):
         assert logs["gradient_penalty"] > 0
 
 
+@pytest.mark.slow
 def test_ema_averages_mapping_and_synthesis_and_every_output_comes_from_it(tmp_path):
     m = zoo.StyleGANLite(channels=(4, 4, 4, 4), d_width=2, w_dim=8, latent_dim=8, ema_decay=0.9)
     m.compile(learning_rate=1e-2)

@@ -93,7 +93,7 @@ def test_every_trainer_has_the_transfer_flags(capsys):
         assert "--from-pretrained" in text and "--freeze" in text, name
 
 
-@pytest.mark.skipif("ae-conv-mnist" not in zoo.available(), reason="ae-conv-mnist not shipped")
+@pytest.mark.slow
 def test_cli_fine_tunes_a_shipped_entry_with_a_frozen_encoder(tmp_path, cli):
     out = tmp_path / "run"
     r = cli(
@@ -122,6 +122,7 @@ def test_cli_fine_tunes_a_shipped_entry_with_a_frozen_encoder(tmp_path, cli):
     assert any(not np.array_equal(a, b) for a, b in zip(shipped.decoder.get_weights(), tuned.decoder.get_weights()))
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_mismatched_source_without_a_folder(tmp_path, cli):
     out = tmp_path / "run"
     r = cli("train.ae_conv", "--from-pretrained", "ae-conv-mnist", "--width", "8", "--out", str(out), "--epochs", "1")
@@ -129,6 +130,7 @@ def test_cli_refuses_a_mismatched_source_without_a_folder(tmp_path, cli):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_takes_the_sources_architecture_where_no_flag_sets_it(tmp_path, cli):
     """`--from-pretrained` builds what the source was built as (keras-hub's from_preset): sizes and
     switches the command line leaves unset come from its config, said in one line; --resume with the

@@ -29,6 +29,7 @@ def real_digits(n=3):
     return scale_images(load_images("mnist5k", "test").images[:n])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("maps", [vis.saliency_maps, vis.gradcam_maps])
 def test_discriminator_maps_have_image_shape_and_vary(gan, maps):
     images = np.concatenate([real_digits(), gan.sample(3)])
@@ -37,7 +38,7 @@ def test_discriminator_maps_have_image_shape_and_vary(gan, maps):
     assert np.all(np.isfinite(result)) and all(m.std() > 0 for m in result)
 
 
-@pytest.mark.skipif("classifier-mnist" not in registry.available(), reason="classifier-mnist not shipped")
+@pytest.mark.slow
 def test_classifier_maps_and_class_maximisation():
     classifier = registry.load("classifier-mnist")
     images = real_digits(4)
@@ -64,6 +65,7 @@ def test_slerp_keeps_the_norm_of_orthogonal_unit_vectors():
     assert np.linalg.norm(vis.slerp(a, b, 0.5)) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["saliency", "gradcam", "interpolate", "curves"])
 def test_every_kind_renders_a_png(gan, kind, tmp_path):
     path = tmp_path / f"{kind}.png"
@@ -78,6 +80,7 @@ def test_curves_of_a_run_folder_and_cli_errors(tmp_path):
     assert bad.returncode == 2 and "invalid choice: 'heatmap'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_other_gan_families_walk_and_explain():
     import zoo
 

@@ -1,8 +1,9 @@
 """python -m train.publish RUN_DIR: turn a finished training run into a shipped pretrained entry.
 
-Copies RUN_DIR/model.weights.h5 to zoo/pretrained/<name>.weights.h5, writes the card
-zoo/pretrained/<name>.json (the run's card + the weights' sha256 + measured metrics), and renders
-docs/images/<name>.png from the *shipped* weights, loaded back through `zoo.load`.
+Copies RUN_DIR/model.weights.h5 (without optimizer slots) to zoo/pretrained/<name>.weights.h5, writes
+the card zoo/pretrained/<name>.json (the run's card + the weights' sha256 + measured metrics), and
+renders docs/images/<name>.png from the *shipped* weights, loaded back through `zoo.load`. With
+ZOO_PRETRAINED_DIR set, the entry goes to that folder instead (and `zoo.load` finds it there).
 """
 
 import json
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import zoo
 from zoo import registry
-from zoo.atomic import replacing
+from zoo.atomic import replacing, write_json
 from zoo.errors import ZooError, cli_parser
 from zoo.images import grid, save_png
 
@@ -42,7 +43,7 @@ def strip_optimizer(card, source, target):
             raise ZooError(f"re-saved weights of {source} differ from the trained ones")
 
 
-def publish(run_dir, name=None, summary=""):
+def publish(run_dir, name=None, summary="", images=DOCS):
     run_dir = Path(run_dir)
     card = json.loads((run_dir / "card.json").read_text())
     name = name or card["name"]
@@ -59,14 +60,15 @@ def publish(run_dir, name=None, summary=""):
     if summary:
         card["summary"] = summary
     card_path = registry.PRETRAINED_DIR / f"{name}.json"
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    write_json(card_path, card)
     model = zoo.load(name)  # the shipped files, through the public path
     card["metrics"] = measure(model, name)
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    write_json(card_path, card)
     picture = model.preview()  # the per-epoch picture of the family, from the shipped weights
     if picture is not None:
-        DOCS.mkdir(parents=True, exist_ok=True)
-        save_png(grid(picture, cols=8), DOCS / f"{name}.png", scale=2)
+        images = Path(images)
+        images.mkdir(parents=True, exist_ok=True)
+        save_png(grid(picture, cols=8), images / f"{name}.png", scale=2)
     return card
 
 
@@ -75,9 +77,10 @@ def main(argv=None):
     p.add_argument("run_dir")
     p.add_argument("--name", default=None)
     p.add_argument("--summary", default="")
+    p.add_argument("--images", default=str(DOCS), help="where the sample picture goes (default: docs/images)")
     args = p.parse_args(argv)
     try:
-        card = publish(args.run_dir, args.name, args.summary)
+        card = publish(args.run_dir, args.name, args.summary, args.images)
     except (ZooError, OSError, KeyError, json.JSONDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

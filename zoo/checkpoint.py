@@ -22,7 +22,7 @@ FORMAT = "zoo-checkpoint-v1"
 
 def _groups(model):
     groups = {"model": model.variables}
-    for name, optimizer in getattr(model, "optimizers", {}).items():
+    for name, optimizer in model.optimizers.items():
         groups[name] = optimizer.variables
     return groups
 
@@ -36,6 +36,7 @@ def save(path, model, epoch, **meta):
     record = {
         "format": FORMAT,
         "epoch": int(epoch),
+        "architecture": model.architecture,
         "class": type(model).__name__,
         "config": model.get_config(),
         **meta,

@@ -26,9 +26,15 @@ from zoo.training import OneOptimizer, minimize
 
 
 @register_architecture("classifier")
-class Classifier(ZooModel, OneOptimizer, keras.Model):
+class Classifier(OneOptimizer, ZooModel, keras.Model):
     uses_labels = True  # the harness feeds (images, labels)
     vis_kinds = ("saliency", "gradcam", "activation", "curves")
+    part_names = ("body", "head")
+    feature_network = True
+
+    def saliency_subject(self):
+        return [self.body, self.head], None, "classifier logit of the predicted class"
+
     api = ("features", "probabilities", "accuracy")
 
     def __init__(

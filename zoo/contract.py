@@ -1,8 +1,10 @@
 """The model contract: what every zoo model declares, with documented defaults.
 
 The harness, the evaluator, the exporter and `zoo.vis` call these; they never ask a model whether
-it has an attribute. A family base class (GAN, CycleGAN, Autoencoder, Classifier, SequenceModel)
-overrides what differs, and a model is complete when `tests/test_contract.py` passes for it.
+it has an attribute, nor what class it is. A family base class (GAN, CycleGAN, Autoencoder,
+Classifier, SequenceModel) overrides what differs, and a model is complete when
+`tests/test_contract.py` passes for it. In a model's bases the family mixins (TwoPlayer,
+AveragedGenerator, OneOptimizer) come before ZooModel, so what they define wins over the defaults here.
 
 Data never lives in a model's architecture config. The run's data recipe (`zoo.data`: dataset
 reference, shape, class names, scaling, split, seed) is attached as `model.recipe` when the model
@@ -38,6 +40,38 @@ class ZooModel:
     #: the data recipe of the run (set by `attach_recipe`) and the model card (set by `zoo.load`)
     recipe = None
     card = None
+    #: the named sub-networks (keras-hub's `backbone` / `preprocessor`): what `--freeze` and
+    #: `--from-pretrained` name, in the order a reader meets them
+    part_names = ()
+    #: the model can serve as the feature network of the image metrics (`zoo.evaluation.features`)
+    feature_network = False
+    #: a recurrent model's fixed sequence length (its unrolled export copy has one; None: any length)
+    fixed_length = None
+    #: it samples from a moving average of its generator (`--raw-generator` switches that off)
+    keeps_average = False
+
+    # --- what it is -------------------------------------------------------------------------------
+    def endpoints(self):
+        """{name: zoo.serving.endpoints.Endpoint}: the deployable functions, as `python -m export` writes
+        them. Every model declares its own."""
+        raise NotImplementedError(f"{type(self).__name__} declares no endpoints")
+
+    @property
+    def optimizers(self):
+        """{attribute name: optimizer} of every optimizer the model trains with (the full-state
+        checkpoint saves their slots). Default: none (a model that is never compiled)."""
+        return {}
+
+    def parts(self):
+        """{name: sub-network} of the named parts that hold weights (`part_names`)."""
+        found = {name: getattr(self, name) for name in self.part_names}
+        return {name: part for name, part in found.items() if part is not None and part.weights}
+
+    def saliency_subject(self):
+        """(networks, score(outputs) or None, description) for `zoo.vis`'s saliency and Grad-CAM maps:
+        the networks run in sequence on an image, e.g. a discriminator and its 'real' logit. Default:
+        None (no such map for this model)."""
+        return None
 
     # --- data ------------------------------------------------------------------------------------
     def attach_recipe(self, recipe):
@@ -81,6 +115,16 @@ class ZooModel:
     def held_out_metrics(self, test_set):
         """The card's figures on the run's held-out split (a dict); default: none."""
         return {}
+
+    def validation_logs(self, data):
+        """{"val_loss": ...} on a validation slice (`--validation-fraction`); only the models whose
+        trainers offer that flag declare it."""
+        raise NotImplementedError(f"{type(self).__name__} has no validation score")
+
+    def use_feature_network(self, network):
+        """Train with a feature (perceptual) loss in `network`'s space (`--feature-weight`); only the
+        image-to-image GANs declare it."""
+        raise NotImplementedError(f"{type(self).__name__} takes no feature loss")
 
     # --- deployment -------------------------------------------------------------------------------
     def export_source(self):

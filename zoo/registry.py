@@ -17,7 +17,9 @@ from pathlib import Path
 
 from zoo.errors import UnknownNameError, WeightsError, did_you_mean
 
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+#: where shipped entries live: the package's own folder, or ZOO_PRETRAINED_DIR (your own model store,
+#: e.g. where `python -m train.publish` writes for a team)
+PRETRAINED_DIR = Path(os.environ.get("ZOO_PRETRAINED_DIR") or Path(__file__).resolve().parent / "pretrained")
 ARCHITECTURES = {}
 #: the model modules: importing each registers its architectures (a new family adds its module here)
 FAMILIES = (

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
 
-import keras
-
 from zoo import registry
 from zoo.errors import ZooError, did_you_mean
 
@@ -23,14 +21,9 @@ class TransferError(ZooError):
 
 
 def parts(model):
-    """{name: sub-network} of a model: the parts `--freeze` can name (generator, encoder, mapping...)."""
-    found = {}
-    for name, value in vars(model).items():
-        if name.startswith("_") or not isinstance(value, keras.layers.Layer) or isinstance(value, keras.metrics.Metric):
-            continue
-        if value.weights:
-            found[name] = value
-    return found
+    """{name: sub-network} of a model: the parts `--freeze` can name (generator, encoder, mapping...),
+    as the model declares them (`ZooModel.part_names`)."""
+    return model.parts()
 
 
 def load_source(name):
@@ -43,7 +36,9 @@ def load_source(name):
         from zoo import checkpoint
 
         meta = checkpoint.read_meta(folder / "checkpoint.npz")
-        architecture = next((a for a, cls in registry.ARCHITECTURES.items() if cls.__name__ == meta["class"]), None)
+        architecture = meta.get("architecture") or next(  # checkpoints before the record named it: by class
+            (a for a, cls in registry.ARCHITECTURES.items() if cls.__name__ == meta["class"]), None
+        )
         if architecture is None:
             raise TransferError(f"checkpoint in {folder} holds a {meta['class']}, which is not a zoo architecture")
         model = registry.build(architecture, meta["config"])
@@ -84,7 +79,7 @@ def copy_weights(source, model):
         )
     for target, value in zip(mine, theirs):
         target.assign(value)
-    card = getattr(source, "card", None) or {}
+    card = source.card or {}
     return {
         "name": _name(source),
         "weights_sha256": card.get("weights", {}).get("sha256"),
@@ -133,4 +128,4 @@ def _differences(source, model):
 
 
 def _name(source):
-    return (getattr(source, "card", None) or {}).get("name", type(source).__name__)
+    return (source.card or {}).get("name", type(source).__name__)

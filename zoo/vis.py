@@ -52,14 +52,12 @@ def _flat(net):
 
 
 def subject(model):
-    """(functional model, score function, description) for the maps of a classifier or a GAN."""
-    from zoo.classifier import Classifier
-    from zoo.gan.base import GAN
-
-    if isinstance(model, GAN) and len(model.discriminator.inputs) == 1:
-        return _flat(model.discriminator), (lambda out: out[:, 0]), "discriminator 'real' logit"
-    if isinstance(model, Classifier):
-        return _flat([model.body, model.head]), None, "classifier logit of the predicted class"
+    """(functional model, score function, description) for the maps of a classifier or a GAN (what
+    the model declares as its `saliency_subject`)."""
+    found = model.saliency_subject()
+    if found is not None:
+        networks, score, description = found
+        return _flat(networks), score, description
     raise ValueError(
         f"saliency and Grad-CAM maps need a classifier or a single-input discriminator; "
         f"{type(model).__name__} has neither"

@@ -41,13 +41,14 @@ def dense_stack(name, input_dim, units, activation, out_units, out_activation=No
     return keras.Sequential(stack, name=name)
 
 
-class Autoencoder(ZooModel, OneOptimizer, keras.Model):
+class Autoencoder(OneOptimizer, ZooModel, keras.Model):
     """Base of the nine: dense encoder -> code -> mirrored dense decoder on flattened images.
 
     images: float32 `[N, H, W, C]` in [0, 1]. `code`: `[N, latent_dim]`.
     """
 
     vis_kinds = ("latent", "curves")
+    part_names = ("encoder", "decoder")
     api = ("encode", "decode", "reconstruct", "anomaly_score", "calibrate")
     penalty_names = ()  # names of the loss terms `penalty` returns (logged next to the loss)
     diagnostic_names = ()  # names of the values `diagnostics` returns (logged, not optimised)

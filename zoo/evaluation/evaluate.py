@@ -37,12 +37,11 @@ CLASS_PROTOCOL = {
 
 def _network(judge):
     """A FeatureNetwork from a FeatureNetwork or a bare zoo classifier."""
-    from zoo.classifier import Classifier
-    from zoo.evaluation.features import ClassifierFeatures
+    from zoo.evaluation.features import ClassifierFeatures, FeatureNetwork
 
-    if isinstance(judge, Classifier):
-        return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier"))
-    return judge
+    if isinstance(judge, FeatureNetwork):
+        return judge
+    return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier"))
 
 
 def image_metrics(images, reference_images, judge, with_classes=True):
@@ -205,9 +204,8 @@ RAW_PROTOCOL = "the trained generator's own weights (--raw-generator), not the m
 def use_raw_generator(model, name):
     """Make `model` sample from its trained generator instead of the moving average it keeps."""
     from zoo.errors import InputError
-    from zoo.gan.base import AveragedGenerator
 
-    if not isinstance(model, AveragedGenerator) or not model.keeps_average:
+    if not model.keeps_average:
         raise InputError(
             f"--raw-generator: {name} is not a GAN that keeps a moving average of its generator (--ema-decay)"
         )

@@ -155,9 +155,7 @@ def load_classifier(reference, image_shape):
         raise UnknownNameError(
             f"unknown --feature-network '{reference}': not a zoo entry, run folder or inception[:FILE]"
         ) from None
-    from zoo.classifier import Classifier
-
-    if not isinstance(model, Classifier):
+    if not model.feature_network:
         raise DataError(f"--feature-network {reference} is a {model.architecture}, not a classifier")
     try:
         crop = _fits(model, image_shape)

@@ -120,12 +120,19 @@ def unwrapped(layer):
     return layer.layer if isinstance(layer, keras.layers.Wrapper) else layer
 
 
-class GAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
+class GAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
     """Base of the zoo's GANs. Images are float32 in [0, 1], shape `image_shape` (H, W, C)."""
 
     tracked = ("d_loss", "g_loss", "d_accuracy")
     evaluation = ("samples",)
     vis_kinds = ("saliency", "gradcam", "interpolate", "curves")
+    part_names = ("generator", "discriminator")
+
+    def saliency_subject(self):
+        if len(self.discriminator.inputs) != 1:  # a conditional discriminator also reads the label
+            return None
+        return [self.discriminator], (lambda out: out[:, 0]), "discriminator 'real' logit"
+
     api = ("sample", "latents")
 
     def __init__(

@@ -78,9 +78,10 @@ def patch_mean(per_patch, images):
 
 
 @register_architecture("cyclegan")
-class CycleGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
+class CycleGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
     data_kind = "unpaired"  # the harness feeds (images_a, images_b) batches from two unpaired sets
     evaluation = ("translation",)
+    part_names = ("g_ab", "g_ba", "d_a", "d_b")
     api = ("translate",)
 
     def __init__(

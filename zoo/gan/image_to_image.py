@@ -71,10 +71,11 @@ class _Untracked:
         self.network = network
 
 
-class ImageToImageGAN(ZooModel, AveragedGenerator, TwoPlayer, keras.Model):
+class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
     data_kind = "paired"  # the harness feeds (inputs, targets) batches of a zoo.data.pairing.Paired split
     evaluation = ("held_out",)
     vis_kinds = ("pairs", "curves")
+    part_names = ("generator", "discriminator")
     endpoint_name = "translate"  # a subclass names its endpoint (and the Python method of the same name)
     output_name = "translated"  # the endpoint's float output (and `<name>_uint8`)
     endpoint_doc = "images in [0, 1] -> translated images"

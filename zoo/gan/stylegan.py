@@ -290,6 +290,7 @@ class StyleGANLite(GAN):
         return self.record({**logs, "g_loss": g_loss})
 
     averaged = ("mapping", "synthesis")  # the generator is two networks; outputs come from their averages
+    part_names = ("mapping", "synthesis", "discriminator")
 
     def empty_copy(self, network):
         if network is self.mapping:

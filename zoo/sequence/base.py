@@ -49,7 +49,7 @@ def recurrent_stack(cell, units, depth, return_sequences, unroll=False, dropout=
     return stack
 
 
-class SequenceModel(ZooModel, OneOptimizer, keras.Model):
+class SequenceModel(OneOptimizer, ZooModel, keras.Model):
     """Base of the sequence models: `network` = input -> recurrent stack -> head.
 
     Subclasses define `input_layers()`, `head()`, `return_sequences`, `per_example_loss(y, out)` and
@@ -63,6 +63,7 @@ class SequenceModel(ZooModel, OneOptimizer, keras.Model):
     # gave a BiLSTM file the interpreter cannot run, so recurrent models ship float16 and dynamic
     # range (int8 weights, float recurrent arithmetic: the recurrent layers kept in float).
     data_kind = "arrays"  # the model's own ArraySet (windows, chunks), batched by itself
+    part_names = ("network",)
     litert_variants = ("float16", "dynamic")
     litert_variants_note = (
         "int8 activations break the unrolled recurrent layers (forecaster MAE 23.3 -> 42.0); use dynamic range"

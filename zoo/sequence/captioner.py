@@ -81,6 +81,7 @@ class ImageCaptioner(Seq2Seq):
 
     api = ("caption", "attention_map", "teacher_forced_logits")
     vis_kinds = ("curves", "captions")
+    part_names = ("target_embedding", "bridge", "combine", "score_keys", "logits_layer")
     greedy_endpoint = "caption"
     litert_variants_note = "full int8 was not measured for the decoder's recurrent state; use dynamic range"
     source_doc = "images [N, H, W, C] float32 in [0, 1]"

@@ -152,11 +152,12 @@ def encode_texts(texts, vocabulary, length, end=False):
 
 # --- the model ----------------------------------------------------------------------------------------
 @register_architecture("seq2seq")
-class Seq2Seq(ZooModel, OneOptimizer, keras.Model):
+class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
     """source ids `[N, S]` -> target logits `[N, T, target vocabulary + 3]` (teacher forced)."""
 
     data_kind = "arrays"
     vis_kinds = ("curves", "attention")
+    part_names = ("source_embedding", "target_embedding", "bridge", "combine", "score_keys", "logits_layer")
     litert_variants = ("float16", "dynamic")
     litert_variants_note = "int8 activations break the unrolled recurrent layers; use dynamic range"
     api = ("translate", "attention", "teacher_forced_logits")

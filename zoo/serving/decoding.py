@@ -19,13 +19,13 @@ Neither TensorFlow nor Keras is imported.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from zoo.errors import InputError, ZooError, cli_parser
+from zoo.serving.report import ExportReport, ReportError
 
 RUNTIMES = ("onnx", "litert")
 
@@ -87,11 +87,14 @@ def exported_endpoints(folder, name, wanted, runtime="onnx", threads=1):
     """(export report, {endpoint: fn(**inputs) -> {output: array}}) for the endpoints `wanted` of
     an export folder, run by ONNX Runtime (`NAME.<endpoint>.onnx`) or LiteRT (`NAME.tflite`)."""
     folder = Path(folder)
-    report_file = folder / f"{name}.export.json"
+    report_file = ExportReport.path(folder, name)
     if not report_file.is_file():
         raise ZooError(f"no export report {report_file}: run `python -m export {name} --out {folder}` first")
-    report = json.loads(report_file.read_text())
-    missing = [e for e in wanted if e not in report["endpoints"]]
+    try:
+        report = ExportReport.read(report_file)
+    except ReportError as exc:
+        raise ZooError(str(exc)) from None
+    missing = [e for e in wanted if e not in report.endpoints]
     if missing:
         raise ZooError(f"export '{name}' has no {' / '.join(missing)} endpoint: nothing to decode with")
     runners = {}
@@ -121,7 +124,7 @@ class ExportedStep:
 
     def __init__(self, folder, name, runtime="onnx", threads=1):
         report, runners = exported_endpoints(folder, name, ["step"], runtime, threads)
-        self.meta, self.runtime, self._step = report["endpoints"]["step"]["meta"], runtime, runners["step"]
+        self.meta, self.runtime, self._step = report.meta("step"), runtime, runners["step"]
         self.vocabulary, self.state_size = self.meta["vocabulary"], int(self.meta["state_size"])
 
     def initial_state(self):
@@ -149,7 +152,7 @@ class ExportedTranslator:
 
     def __init__(self, folder, name, runtime="onnx", threads=1):
         report, runners = exported_endpoints(folder, name, ["encode", "decode_step"], runtime, threads)
-        self.meta = report["endpoints"]["encode"]["meta"]
+        self.meta = report.meta("encode")
         self._encode, self._step = runners["encode"], runners["decode_step"]
 
     def source_ids(self, texts):

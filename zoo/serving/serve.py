@@ -26,6 +26,7 @@ import numpy as np
 
 from zoo.errors import InputError, ZooError
 from zoo.serving.endpoints import Endpoint, Input
+from zoo.serving.report import ExportReport, ReportError
 
 DEFAULT_SIGNATURE = "serving_default"
 V2_TYPES = {
@@ -65,28 +66,27 @@ class ServedExport:
         if name not in reports:
             raise ZooError(f"{folder} has no export named '{name}'; it holds {', '.join(reports)}")
         self.folder, self.name, self.runtime, self.max_batch = folder, name, runtime, max_batch
-        self.report = json.loads(reports[name].read_text())
-        described = self.report["endpoints"]
-        self.signatures = list(described)
-        # {endpoint: {output: {shape, dtype}}}; exports written before the server record no outputs
-        self.output_specs = {
-            k: e["outputs"] if isinstance(e.get("outputs"), dict) else {} for k, e in described.items()
-        }
+        try:
+            self.report = ExportReport.read(reports[name])
+        except ReportError as exc:
+            raise ZooError(str(exc)) from None
+        self.signatures = list(self.report.endpoints)
+        self.output_specs = {k: self.report.outputs(k) for k in self.signatures}  # {endpoint: {output: spec}}
         run = self._runner(runtime, threads)
         self.endpoints = {
             key: Endpoint(
                 key,
                 fn=run(key),
-                inputs={n: Input.described(spec) for n, spec in (e.get("input_specs") or e["inputs"]).items()},
-                doc=e.get("doc", ""),
-                outputs=tuple(e.get("outputs") or ()),
+                inputs={n: Input.described(spec) for n, spec in self.report.inputs(key).items()},
+                doc=self.report.endpoints[key].get("doc", ""),
+                outputs=tuple(self.output_specs[key]),
             )
-            for key, e in described.items()
+            for key in self.signatures
         }
 
     def _runner(self, runtime, threads):
         if runtime == "savedmodel":
-            if "savedmodel" not in self.report:
+            if self.report.savedmodel is None:
                 raise ZooError(f"export '{self.name}' has no SavedModel; export it with --format savedmodel")
             import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
 
@@ -95,7 +95,7 @@ class ServedExport:
             if threads:
                 tf.config.threading.set_intra_op_parallelism_threads(threads)
                 tf.config.threading.set_inter_op_parallelism_threads(threads)
-            version = self.folder / self.name / str(self.report["savedmodel"]["version"])
+            version = self.folder / self.name / str(self.report.savedmodel["version"])
             loaded = tf.saved_model.load(str(version))
             self._loaded = loaded  # keeps the signatures' variables alive
 
@@ -119,7 +119,7 @@ class ServedExport:
                 key: ort.InferenceSession(
                     str(self.folder / Path(item["path"]).name), options, providers=["CPUExecutionProvider"]
                 )
-                for key, item in self.report["onnx"].items()
+                for key, item in self.report.onnx.items()
             }
 
             def runner(key):
@@ -495,20 +495,13 @@ def main(argv=None):
 
 
 def export_first(target, folder, runtime, name=None):
-    """Export an entry or run with the user's own command (`python -m export TARGET --format RUNTIME`,
-    its stage lines shown) into `folder`; the exported name. Its one-line error becomes a ZooError."""
-    import subprocess
+    """Export an entry or run in this process, as `python -m export TARGET --format RUNTIME` does (its
+    stage lines shown), into `folder`; the exported name. The serve command is the one place in zoo/
+    that calls the exporter, and only when asked to serve what is not exported yet."""
+    import export  # the serving command's own step, not the library's: zoo/ never imports export/ otherwise
 
-    command = [sys.executable, "-m", "export", str(target), "--format", runtime, "--out", str(folder)]
-    done = subprocess.run(command + (["--as", name] if name else []), capture_output=True, text=True)
-    lines = done.stderr.strip().splitlines()
-    if done.returncode != 0:
-        message = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "")
-        raise ZooError(message.removeprefix("error: ") or f"exporting {target} failed (exit {done.returncode})")
-    for line in lines:
-        print(line, file=sys.stderr)
-    report = next(line.split()[-1] for line in done.stdout.splitlines() if line.startswith("report"))
-    return Path(report).name[: -len(".export.json")]
+    say = lambda text: print(f"... {text}", file=sys.stderr, flush=True)  # noqa: E731
+    return export.export_entry(target, folder, (runtime,), name, progress=say).name
 
 
 def _check_port_free(parser, host, port):
