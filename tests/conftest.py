@@ -10,17 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import zoo  # noqa: E402  (loads TensorFlow quietly once for the whole session)
 
-#: fixtures that train or export for minutes: a test using one belongs to the full suite only, and
-#: the tests sharing one run on the same xdist worker (so it is made once)
-HEAVY_FIXTURES = {"shipped_exports": "shipped-exports", "srgan_run": "srgan-run", "server": "shipped-exports"}
+#: fixtures that train or export for minutes: a test using one belongs to the full suite only
+HEAVY_FIXTURES = ("shipped_exports", "srgan_run", "server")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        heavy = [HEAVY_FIXTURES[f] for f in item.fixturenames if f in HEAVY_FIXTURES]
-        if heavy:
+        if any(f in HEAVY_FIXTURES for f in item.fixturenames):
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group(heavy[0]))
 
 
 @pytest.fixture(autouse=True)
@@ -92,13 +89,29 @@ def portable_check(folder, *names):
 
 @pytest.fixture(scope="session")
 def shipped_exports(tmp_path_factory):
-    """Every shipped entry exported once per session with the default command a user types,
+    """Every shipped entry exported once per test run with the default command a user types,
     `python -m export NAME ...` (all formats): two such processes side by side, half the entries
-    each (conversion is mostly single-threaded, so two cores halve the wall time).
+    each (conversion is mostly single-threaded, so two cores halve the wall time). Under xdist the
+    first worker that needs it exports, holding a lock, and the others wait and read the same folder.
     (folder, CompletedProcess-like with the returncode, stdout and stderr of both)."""
+    import fcntl
+    import json
     import types
 
-    out = tmp_path_factory.mktemp("shipped-exports")
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared  # the run's, not the worker's
+    out, record = shared / "shipped-exports", shared / "shipped-exports.json"
+    with open(shared / "shipped-exports.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.is_file():
+            record.write_text(json.dumps(vars(_export_every_entry(out))))
+    return out, types.SimpleNamespace(**json.loads(record.read_text()))
+
+
+def _export_every_entry(out):
+    import types
+
+    out.mkdir(parents=True, exist_ok=True)
     names = zoo.available()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     processes = [
@@ -113,7 +126,7 @@ def shipped_exports(tmp_path_factory):
         for half in (0, 1)
     ]
     outputs = [process.communicate(timeout=1800) for process in processes]
-    return out, types.SimpleNamespace(
+    return types.SimpleNamespace(
         returncode=max(process.returncode for process in processes),
         stdout="".join(o for o, _ in outputs),
         stderr="".join(e for _, e in outputs),

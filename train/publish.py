@@ -47,6 +47,7 @@ def publish(run_dir, name=None, summary="", images=DOCS):
     run_dir = Path(run_dir)
     card = json.loads((run_dir / "card.json").read_text())
     name = name or card["name"]
+    registry.PRETRAINED_DIR.mkdir(parents=True, exist_ok=True)
     weights = registry.PRETRAINED_DIR / f"{name}.weights.h5"
     strip_optimizer(card, run_dir / "model.weights.h5", weights)
     card.update(name=name, weights={"file": weights.name, "sha256": registry.sha256(weights)})
