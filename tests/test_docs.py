@@ -18,8 +18,8 @@ LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 COMMAND = re.compile(r"python3? -m ([a-z_][a-z0-9_.]*)((?:[ \t]+[^`;&#|\n]*)?)")
 SCRIPT = re.compile(r"python3? ((?:benchmarks|export)/[a-z_]+\.py)((?:[ \t]+[^`;&#|\n]*)?)")
 FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9_-]*)")
-#: other programs' flags the docs show (ruff's; TF Serving's are the ones spelled with underscores)
-FOREIGN = ("--help", "--check", "--fix")
+#: other programs' flags the docs show (ruff's, pytest's; TF Serving's are spelled with underscores)
+FOREIGN = ("--help", "--check", "--fix", "--durations")  # ruff's and pytest's
 
 
 def _rel(path):
