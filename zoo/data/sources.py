@@ -8,7 +8,7 @@ module and one line there, and nothing here names it.
 from __future__ import annotations
 
 from zoo.data.base import SPLITS, ImageData, Unpaired
-from zoo.data.offline import OFFLINE, available, load_offline
+from zoo.data.offline import EMOJI, OFFLINE, available, load_offline
 from zoo.errors import DataError, UnknownNameError, did_you_mean
 
 #: scheme -> (load(arg, split, image_size, test_fraction, split_seed), from_recipe(recipe, split))
@@ -43,12 +43,12 @@ def load_images(name="mnist5k", split="train", image_size=None, test_fraction=0.
     scheme = _scheme(name)
     if scheme is not None:
         return SCHEMES[scheme][0](name[len(scheme) + 1 :], split, image_size, test_fraction, split_seed)
-    if name not in OFFLINE:
+    if name not in OFFLINE and name not in EMOJI:
         raise UnknownNameError(
-            f"unknown dataset '{name}'{did_you_mean(name, OFFLINE)}; "
+            f"unknown dataset '{name}'{did_you_mean(name, available())}; "
             f"offline datasets: {', '.join(available())}, folder:DIR for your own images, or tfds:<name>"
         )
-    return load_offline(name, split)
+    return load_offline(name, split, image_size)
 
 
 def from_recipe(recipe, split):
@@ -65,7 +65,7 @@ def from_recipe(recipe, split):
     if scheme is not None:
         data = SCHEMES[scheme][1](recipe, split)
     else:
-        data = load_images(name, split)
+        data = load_images(name, split, image_size=recipe.get("image_size"))
     if recipe.get("held_out_class") is not None and split == "train":  # the run never saw this class
         data = data.subset(data.labels != recipe["held_out_class"], f"train without label {recipe['held_out_class']}")
     return data
