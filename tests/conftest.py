@@ -1,12 +1,15 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
+# floors and other caches go to a folder of this test run, not the user's ~/.cache (subprocesses inherit it)
+os.environ["ZOO_CACHE_DIR"] = tempfile.mkdtemp(prefix="zoo-cache-")
 
 import zoo  # noqa: E402  (loads TensorFlow quietly once for the whole session)
 

@@ -370,7 +370,8 @@ def test_a_mocked_tfds_dataset_trains_and_is_scored_on_its_own_test_split(tmp_pa
     with tfds.testing.mock_data(num_examples=24, policy=tfds.testing.MockPolicy.USE_CODE):
         card = dcgan.main([*common, "--width", "4", "--latent-dim", "8", "--out", "gan"])
         classifier.main([*common, "--width", "4", "--feature-dim", "8", "--out", "judge"])
-        result = evaluate(zoo.load("./gan"), samples=16, feature_network="./judge")
+        # mock images are noise: no judge can learn them, so its check fails and the numbers carry the warning
+        result = evaluate(zoo.load("./gan"), samples=16, feature_network="./judge", accept_weak=True)
     assert (
         card["name"] == "dcgan-cifar10"
         and card["data"]["version"] == "3.0.2"
@@ -378,3 +379,4 @@ def test_a_mocked_tfds_dataset_trains_and_is_scored_on_its_own_test_split(tmp_pa
     )
     assert result["protocol"]["reference"].startswith("tfds:cifar10 'test' split, 24 images")
     assert "classifier-cifar10" in result["protocol"]["feature_network"] and result["fid"] >= 0
+    assert result["warnings"] and result["floor"]["fid"] >= 0

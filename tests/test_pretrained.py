@@ -36,6 +36,7 @@ SHIPPED = (
     *("dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "cyclegan-mnist-digits", "stylegan-lite-mnist"),
     *IMAGE_TO_IMAGE,
     "classifier-mnist",
+    "classifier-emoji",
     *AUTOENCODERS,
     *SEQUENCE,
 )
@@ -134,3 +135,20 @@ def test_quantile_forecaster_reproduces_its_card_and_beats_the_classical_models(
     # What the README says: its median beats every baseline, AR(11) included; the 80% band over-covers.
     assert metrics["model"]["mae"] < min(metrics[k]["mae"] for k in ("naive", "autoreg", "ets", "arima"))
     assert metrics["quantiles"]["coverage"] > 0.8
+
+
+def test_emoji_classifier_reproduces_its_card_and_is_fit_to_judge_emoji():
+    """classifier-emoji is the feature network of every emoji metric: its held-out accuracy is in its
+    card, clearly above the commonest category's share, and its features pass the sanity check."""
+    from zoo.data import load_images, scale_images
+    from zoo.evaluation import features, sanity
+
+    model = zoo.load("classifier-emoji")
+    test = load_images("emoji", "test", image_size=32)
+    accuracy = float(np.mean(model.probabilities(scale_images(test.images)).argmax(1) == test.labels))
+    assert accuracy == pytest.approx(model.card["metrics"]["test_accuracy"], abs=1e-6)
+    big = load_images("emoji", "test")
+    judge = features.choose(big.recipe())  # 64x64 emoji: averaged over 2x2 blocks, the same as --image-size 32
+    assert judge.name == "classifier-emoji" and "2x2 blocks" in judge.protocol()
+    report = sanity.check(judge, big, scale_images(big.images))
+    assert report["ok"] and report["accuracy"] == pytest.approx(accuracy, abs=0.01) and report["accuracy"] > 0.75

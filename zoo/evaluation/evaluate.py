@@ -85,10 +85,12 @@ def describe_split(data):
     return f"{data.name} '{data.split}' split, {size:,} images ({recipe.get('split', 'as loaded')})"
 
 
-def evaluate(model, samples=1000, feature_network=None, judge=None, progress=None):
-    """Metrics of a zoo model on its own data (with the protocol), as stored in its card.
+def evaluate(model, samples=1000, feature_network=None, judge=None, progress=None, accept_weak=False):
+    """Metrics of a zoo model on its own data (with the protocol and the floors), as stored in its card.
     `judge`: a FeatureNetwork (or classifier) to use; else `feature_network` (a name for
-    zoo.evaluation.features.choose), else the default for the model's data. `progress(text)` hears each stage."""
+    zoo.evaluation.features.choose), else the default for the model's data. A feature network that
+    cannot separate the data is refused (`sanity.WeakFeatures`) unless `accept_weak`; then its
+    warnings stand in the result. `progress(text)` hears each stage."""
     from zoo.evaluation import features
 
     say = progress or (lambda text: None)
@@ -102,23 +104,28 @@ def evaluate(model, samples=1000, feature_network=None, judge=None, progress=Non
     judge = _network(judge) if judge is not None else features.choose(model.recipe, feature_network)
     if "samples" in model.evaluation:
         say(f"sampling {samples:,} images and scoring them against the test split in {judge.name}")
-        found = evaluate_samples(model, samples, judge)
+        found = evaluate_samples(model, samples, judge, accept_weak=accept_weak)
         if "held_out" in model.evaluation:  # a VAE: its prior samples, scored like the GANs'
             result["samples"] = found
         else:
             result.update(found)
     if "translation" in model.evaluation:
         say(f"translating both test splits and scoring them in {judge.name}")
-        result.update(translation_metrics(model, judge))
+        result.update(translation_metrics(model, judge, accept_weak))
     return result
 
 
-def evaluate_samples(model, samples, judge, test_set=None):
-    """Generator metrics of `samples` images drawn with seed 0 against the run's test split."""
+def evaluate_samples(model, samples, judge, test_set=None, accept_weak=False, floor=True):
+    """Generator metrics of `samples` images drawn with seed 0 against the run's test split, beside
+    their floor (real train images against the same test split), once the feature network is checked."""
     from zoo.data import scale_images
+    from zoo.evaluation import sanity
 
     judge = _network(judge)
     test_set = test_set if test_set is not None else model.data("test")
+    reference = scale_images(test_set.first(REFERENCE_LIMIT))
+    checked = sanity.check(judge, test_set, reference)
+    sanity.refuse_or_flag(checked, accept_weak)
     with_classes = judge.judges_classes_of(test_set.class_names)
     protocol = {
         "feature_network": judge.protocol(),
@@ -133,9 +140,19 @@ def evaluate_samples(model, samples, judge, test_set=None):
             f"inception_score, label_entropy: {judge.name} has no class probabilities for this data's "
             f"classes ({', '.join(test_set.class_names[:5])}{', …' if len(test_set.class_names) > 5 else ''})"
         )
+    protocol.update(feature_check=sanity.PROTOCOL["feature_check"])
     images = model.sample(samples, seed=0)
-    reference = scale_images(test_set.first(REFERENCE_LIMIT))
     result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes)}
+    result["feature_check"] = {k: v for k, v in checked.items() if k != "warnings"}
+    if checked["warnings"]:
+        result["warnings"] = checked["warnings"]
+    if floor:
+        train = model.data("train")
+        n = min(samples, len(train))
+        key = {"test": test_set.recipe(), "train": train.recipe(), "n": n, "net": judge.protocol(), "c": with_classes}
+        measure = lambda a, b: image_metrics(a, b, judge, with_classes)  # noqa: E731
+        result["floor"] = sanity.floor(judge, scale_images(train.first(n)), reference, key, measure)
+        protocol["floor"] = sanity.PROTOCOL["floor"] + f" (N = {n:,})"
     if "conditional" in model.evaluation:  # are the samples of the requested class?
         if judge.judges_classes_of(model.class_names):
             result.update(model.class_accuracy(judge))
@@ -148,15 +165,18 @@ def evaluate_samples(model, samples, judge, test_set=None):
     return result
 
 
-def translation_metrics(model, judge):
+def translation_metrics(model, judge, accept_weak=False):
     """CycleGAN: FID of each direction's translations of the source test split against the target
-    domain's test split, and (where the judge's classes are both domains') how often the label
-    survives translation."""
+    domain's test split (beside its floor: the target's real train images against the same test
+    split), and (where the judge's classes are both domains') how often the label survives translation."""
     from zoo.data import scale_images
-    from zoo.evaluation import metrics
+    from zoo.evaluation import metrics, sanity
 
     judge = _network(judge)
-    test = model.data("test")
+    test, train = model.data("test"), model.data("train")
+    for domain in (test.a, test.b):
+        checked = sanity.check(judge, domain, scale_images(domain.first(REFERENCE_LIMIT)))
+        sanity.refuse_or_flag(checked, accept_weak)
     domains = {"a_to_b": (test.a, test.b), "b_to_a": (test.b, test.a)}
     keeps_labels = judge.judges_classes_of(test.a.class_names) and judge.judges_classes_of(test.b.class_names)
     result = {
@@ -165,6 +185,8 @@ def translation_metrics(model, judge):
             "fid": "features of the translated source test split vs the target domain's test split",
             "fid_untranslated": "the same FID for the untranslated source images: the gap translation has to close",
             "reference": f"test splits: A = {describe_split(test.a)}; B = {describe_split(test.b)}",
+            "floor": "fid_floor: the target domain's real train images (as many as its test split) vs its test split",
+            "feature_check": sanity.PROTOCOL["feature_check"],
         }
     }
     if keeps_labels:
@@ -179,6 +201,10 @@ def translation_metrics(model, judge):
         target_features = judge.features(scale_images(target.first(REFERENCE_LIMIT)))
         result[f"{direction}_fid"] = metrics.frechet_distance(target_features, judge.features(translated))
         result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, judge.features(images))
+        real_train = train.b if direction == "a_to_b" else train.a
+        result[f"{direction}_fid_floor"] = metrics.frechet_distance(
+            target_features, judge.features(scale_images(real_train.first(len(target_features))))
+        )
         if keeps_labels:
             labels = source.labels[: len(images)]
             result[f"{direction}_label_kept"] = float(np.mean(judge.probabilities(translated).argmax(1) == labels))
@@ -228,6 +254,12 @@ def main(argv=None):
     )
     p.add_argument("--json", default=None, help="also write the metrics (with the protocol) to this JSON file")
     p.add_argument(
+        "--accept-weak-features",
+        action="store_true",
+        help="print the metrics even when the feature network fails its check on this data (collapsed features, "
+        "accuracy near chance); the warning is printed and saved with them",
+    )
+    p.add_argument(
         "--raw-generator",
         action="store_true",
         help="GANs that keep a moving average of their generator (--ema-decay): score the trained "
@@ -248,18 +280,30 @@ def main(argv=None):
         model = zoo.load(args.name)  # a bad name or path: one line, before any stage is announced
         if args.raw_generator:
             use_raw_generator(model, args.name)
-        result = evaluate(model, samples=args.samples, feature_network=args.feature_network, progress=say)
+        result = evaluate(
+            model,
+            samples=args.samples,
+            feature_network=args.feature_network,
+            progress=say,
+            accept_weak=args.accept_weak_features,
+        )
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     if args.raw_generator:
         result.setdefault("protocol", {})["generator"] = RAW_PROTOCOL
-    numbers = {k: v for k, v in result.items() if k != "protocol"}
+    numbers = {k: v for k, v in result.items() if k not in ("protocol", "floor", "feature_check", "warnings")}
+    for warning in result.get("warnings", []):
+        print(f"WARNING: {warning}", file=sys.stderr)
+        print(f"WARNING (these numbers cannot be trusted): {warning}")
     if "fid" in numbers:
-        print(format_table({args.name: numbers}))
+        rows = {args.name: numbers}
+        if "floor" in result:
+            rows["floor: real train vs real test"] = result["floor"]
+        print(format_table(rows))
     else:
         print("\n".join(f"{k}: {v}" for k, v in numbers.items()))
-    for key in ("feature_network", "reference", "omitted", "generator"):
+    for key in ("feature_network", "reference", "floor", "omitted", "generator"):
         if key in result.get("protocol", {}):
             print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
     if args.json:

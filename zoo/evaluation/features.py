@@ -2,7 +2,9 @@
 
 Which one is used is part of every number's protocol:
   (a) `classifier-mnist`, penultimate layer: for the handwritten-digit datasets (mnist5k,
-      mnist5k-32 center-cropped to 28x28, UCI digits, tfds:mnist); TF-GAN's MNIST protocol
+      mnist5k-32 center-cropped to 28x28, UCI digits, tfds:mnist); TF-GAN's MNIST protocol;
+      `classifier-emoji` (32x32; 64x64 images are averaged over 2x2 blocks first, as the dataset's
+      own --image-size 32 does) for the emoji datasets
   (b) a classifier trained on the user's own labelled data (`--feature-network RUN_OR_ENTRY`, e.g.
       the folder of `python -m train.classifier --dataset folder:DIR`); its input shape must fit
   (c) Inception-V3 pool features at 299x299 (keras.applications, ImageNet weights): the standard
@@ -55,10 +57,20 @@ class ClassifierFeatures(FeatureNetwork):
         data = (classifier.recipe or {}).get("dataset", "its training data")
         self.description = (
             f"{name} (trained on {data}), penultimate layer (Dense {classifier.feature_dim}, ReLU), images in [0, 1]"
-            + (f"; {crop[0]}x{crop[1]} center crop of the {crop[2]}x{crop[3]} images" if crop else "")
+            + (
+                f"; the images averaged over {crop}x{crop} blocks"
+                if isinstance(crop, int)
+                else f"; {crop[0]}x{crop[1]} center crop of the {crop[2]}x{crop[3]} images"
+                if crop
+                else ""
+            )
         )
 
     def _fit(self, images):
+        if isinstance(self.crop, int):  # a whole-number multiple of the classifier's side: block averages
+            n, h, w, c = images.shape
+            k = self.crop
+            return np.asarray(images, np.float32).reshape(n, h // k, k, w // k, k, c).mean(axis=(2, 4))
         if self.crop:
             h, w = self.classifier.image_shape[:2]
             top, left = (images.shape[1] - h) // 2, (images.shape[2] - w) // 2
@@ -133,13 +145,16 @@ HOW_TO = (
 
 def _fits(classifier, shape):
     """None if `classifier` takes images of `shape`; the crop (h, w, H, W) if it takes their centre
-    (only for the 32x32 padded digits); raises DataError otherwise."""
+    (only for the 32x32 padded digits); the block size k if it takes them averaged over k x k blocks
+    (square images whose side is a whole multiple of its own); raises DataError otherwise."""
     want = tuple(classifier.image_shape)
     shape = tuple(shape)
     if want == shape:
         return None
     if want[-1] == shape[-1] and shape[:2] == (32, 32) and want[:2] == (28, 28):
         return (28, 28, 32, 32)
+    if want[-1] == shape[-1] and want[0] == want[1] and shape[0] == shape[1] and shape[0] % want[0] == 0:
+        return shape[0] // want[0]
     raise DataError(
         f"feature network takes {'x'.join(map(str, want))} images, but the data are {'x'.join(map(str, shape))}"
     )
@@ -169,6 +184,7 @@ def choose(recipe, requested=None, allow_inception=True):
     "inception:FILE", an entry or a run folder), else classifier-mnist for digit data, else local
     Inception-V3 weights. Raises DataError (saying how to provide one) when none fits."""
     from zoo.data import DIGIT_DATASETS
+    from zoo.data.offline import EMOJI
 
     shape = tuple(recipe["image_shape"])
     if requested:
@@ -178,6 +194,8 @@ def choose(recipe, requested=None, allow_inception=True):
     parts = [recipe["a"], recipe["b"]] if recipe.get("kind") == "unpaired" else [recipe]
     if all(part.get("dataset") in DIGIT_DATASETS for part in parts):
         return load_classifier("classifier-mnist", shape)
+    if all(part.get("dataset") in EMOJI for part in parts):
+        return load_classifier("classifier-emoji", shape)
     weights = inception_weights() if allow_inception else None
     if weights is not None:
         return InceptionFeatures(weights)
