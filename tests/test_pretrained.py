@@ -34,6 +34,7 @@ IMAGE_TO_IMAGE = ["srgan-mnist", "pix2pix-edges-mnist", "pix2pix-grey-photos"]
 #: fails here, and wherever it is used, instead of skipping)
 SHIPPED = (
     *("dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "cyclegan-mnist-digits", "stylegan-lite-mnist"),
+    "dcgan-emoji",
     *IMAGE_TO_IMAGE,
     "classifier-mnist",
     "classifier-emoji",
@@ -152,3 +153,18 @@ def test_emoji_classifier_reproduces_its_card_and_is_fit_to_judge_emoji():
     assert judge.name == "classifier-emoji" and "2x2 blocks" in judge.protocol()
     report = sanity.check(judge, big, scale_images(big.images))
     assert report["ok"] and report["accuracy"] == pytest.approx(accuracy, abs=0.01) and report["accuracy"] > 0.75
+
+
+@pytest.mark.slow
+def test_emoji_generator_reproduces_its_card_beside_its_floor():
+    """dcgan-emoji's FID in classifier-emoji features, and its floor (real train vs real test emoji),
+    come back from the shipped weights as its card states them."""
+    from zoo.evaluation.evaluate import evaluate
+
+    model = zoo.load("dcgan-emoji")
+    card = model.card["metrics"]
+    again = evaluate(model)
+    assert again["fid"] == pytest.approx(card["fid"], rel=1e-3)
+    assert again["floor"]["fid"] == pytest.approx(card["floor"]["fid"], rel=1e-3)
+    assert "classifier-emoji" in card["protocol"]["feature_network"] and card["feature_check"]["ok"]
+    assert card["floor"]["fid"] < card["fid"] and model.sample(2, seed=0).shape == (2, 32, 32, 3)
