@@ -380,3 +380,48 @@ def test_a_mocked_tfds_dataset_trains_and_is_scored_on_its_own_test_split(tmp_pa
     assert result["protocol"]["reference"].startswith("tfds:cifar10 'test' split, 24 images")
     assert "classifier-cifar10" in result["protocol"]["feature_network"] and result["fid"] >= 0
     assert result["warnings"] and result["floor"]["fid"] >= 0
+
+
+@pytest.mark.slow
+def test_resume_finds_the_same_folder_by_any_path_and_refuses_another(tmp_path):
+    """A run trained on folder:shapes resumes with folder:./shapes, ../work/shapes from another
+    directory or the absolute path (the recipe holds the resolved folder); another folder is refused."""
+    from PIL import Image
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    rng = np.random.default_rng(0)
+    for folder in (work / "shapes", work / "other"):
+        for c in ("a", "b"):
+            (folder / c).mkdir(parents=True)
+            for i in range(10):
+                Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(folder / c / f"{i}.png")
+    elsewhere.mkdir()
+    tiny = ["--width", "4", "--latent-dim", "8", "--batch-size", "8", "--quiet", "--no-export"]
+    out = str(work / "run")
+    assert (
+        run("train.dcgan", "--dataset", "folder:shapes", *tiny, "--epochs", "1", "--out", out, cwd=work).returncode == 0
+    )
+    for epochs, dataset, cwd in ((2, "folder:./shapes", work), (3, "folder:../work/shapes", elsewhere)):
+        r = run("train.dcgan", "--dataset", dataset, *tiny, "--epochs", str(epochs), "--resume", "--out", out, cwd=cwd)
+        assert r.returncode == 0, r.stderr
+    line = one_line_error(
+        run("train.dcgan", "--dataset", f"folder:{work / 'other'}", *tiny, "--epochs", "4", "--resume", "--out", out,
+            cwd=elsewhere)
+    )  # fmt: skip
+    assert "--resume with --dataset folder:" in line and "but the run in" in line
+
+
+@pytest.mark.slow
+def test_a_folder_too_small_to_hold_out_a_test_image_is_refused_before_training(tmp_path):
+    from PIL import Image
+
+    for c in ("a", "b"):
+        (tmp_path / "tiny" / c).mkdir(parents=True)
+        Image.fromarray(np.full((40, 40, 3), 100, np.uint8)).save(tmp_path / "tiny" / c / "x.jpg")
+    r = run(
+        "train.classifier", "--dataset", "folder:tiny", "--image-size", "32", "--epochs", "1", "--batch-size", "1",
+        "--no-export", "--out", "run", cwd=tmp_path,
+    )  # fmt: skip
+    line = one_line_error(r)
+    assert "the test split of folder:tiny is empty" in line and "at least 2 images" in line
+    assert not (tmp_path / "run").exists()

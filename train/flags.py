@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from zoo.checks import (  # noqa: F401  (the flag types trainers use, as harness.positive_int ...)
     augment_flag,
@@ -368,14 +369,16 @@ def adopt_architecture(args, explicit, rules):
     return taken
 
 
-def check_resume(before, args, out, may_change=None):
+def check_resume(before, args, out, may_change=None, recipe=None):
     """A resumed run must continue the same recipe: the settings that shape its data and steps
     cannot change between sessions; only the `run_setting` flags (`may_change`, by default the
-    shared parser's: --epochs, output, reporting, hardware) can."""
+    shared parser's: --epochs, output, reporting, hardware) can. A folder named by another path
+    (`folder:./x`, `folder:../x`, the absolute path) is the same dataset when it resolves to the
+    folder the run's data `recipe` records."""
     may_change = SHARED_RULES.may_change if may_change is None else may_change
     now_args = vars(args)
     for key in sorted(now_args):  # a setting the run recorded that no flag sets any more is not compared
-        if key in may_change:
+        if key in may_change or _same_folder(key, now_args.get(key), recipe):
             continue
         if key in before:
             then = before[key]
@@ -388,6 +391,20 @@ def check_resume(before, args, out, may_change=None):
             now, then = _setting(flag, now_args.get(key), key), _setting(flag, then, key)
             now = f"with {now}" if now else f"without {flag}"
             raise UsageError(f"--resume {now}, but the run in {out} used {then or f'no {flag}'}")
+
+
+def _same_folder(key, value, recipe):
+    """True when `value` (a --dataset or --dataset-b) is `folder:PATH` resolving to the folder the run's
+    recipe recorded for that flag (an unpaired run records domain A and domain B apart)."""
+    if not recipe or key not in ("dataset", "dataset_b") or not str(value).startswith("folder:"):
+        return False
+    if recipe.get("kind") == "unpaired":
+        recipe = recipe["a" if key == "dataset" else "b"]
+    elif key == "dataset_b":
+        return False
+    recorded = recipe.get("path") or recipe.get("dataset", "")[len("folder:") :]
+    path = Path(str(value)[len("folder:") :]).expanduser()
+    return bool(recorded) and path.resolve() == Path(recorded)
 
 
 def _as_saved(value):

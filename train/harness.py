@@ -209,6 +209,12 @@ class Run:
                     f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas"
                 )
         self.train_data = self.spec.load_data(args, "train")
+        self.test_data = self.spec.load_data(args, "test")  # its figures come after training: refuse now
+        if len(self.test_data) == 0:
+            raise UsageError(
+                f"the test split of {args.dataset} is empty ({len(self.train_data)} training examples): the run could "
+                f"not be scored; a class needs at least 2 images so that one can be held out"
+            )
         if vars(args).get("validation_fraction"):
             self.train_data, self.validation = self.train_data.split_off_tail(args.validation_fraction)
         usable = min(len(self.train_data), args.limit or len(self.train_data))
@@ -242,7 +248,9 @@ class Run:
         self.ckpt = self.out / "checkpoint.npz"
         self.previous = checkpoint.read_meta(self.ckpt) if args.resume else None
         if self.previous:
-            check_resume(self.previous.get("args", {}), args, self.out, self.rules.may_change)
+            check_resume(
+                self.previous.get("args", {}), args, self.out, self.rules.may_change, self.previous.get("dataset")
+            )
             self.started_from = self.previous.get("started_from")
         rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}  # GAN trainers' --lr-d
         self.model.compile(learning_rate=args.lr, jit_compile=args.jit, **rates)
@@ -315,7 +323,7 @@ class Run:
         from zoo.registry import sha256
 
         args, model = self.args, self.model
-        test_set = self.spec.load_data(args, "test")
+        test_set = self.test_data
         model.calibrate_on(test_set)  # e.g. an anomaly threshold: part of the saved weights
         weights = self.out / "model.weights.h5"
         save_weights(model, weights)

@@ -69,8 +69,8 @@ def check_resume_early(args, rules):
     from train.flags import check_resume
 
     if args.resume:
-        before = checkpoint.read_meta(resumable(args.out)).get("args", {})
-        check_resume(before, args, Path(args.out), rules.may_change)
+        record = checkpoint.read_meta(resumable(args.out))
+        check_resume(record.get("args", {}), args, Path(args.out), rules.may_change, record.get("dataset"))
 
 
 def code_revision():
