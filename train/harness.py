@@ -145,6 +145,9 @@ class Trainer:
         # ever replaced whole), with its own line and the shell's status 128 + 15.
         main_thread = threading.current_thread() is threading.main_thread()
         before = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+        # A job a non-interactive shell starts in the background has SIGINT ignored; `kill -INT PID`
+        # must still stop it as Ctrl-C does.
+        before_int = signal.signal(signal.SIGINT, signal.default_int_handler) if main_thread else None
         try:
             if args.from_pretrained:
                 taken = adopt_architecture(args, explicit_flags(p, argv), rules)
@@ -168,6 +171,7 @@ class Trainer:
         finally:
             if before is not None:
                 signal.signal(signal.SIGTERM, before)
+                signal.signal(signal.SIGINT, before_int)
         exported = ", export/" if args.export else ""
         print(f"done: {args.out} (weights, card.json, samples/, tensorboard/, log.csv{exported})")
         return card
@@ -279,9 +283,9 @@ class Run:
             if restored.get("early_stopping"):
                 self.meta["early_stopping"] = restored["early_stopping"]
             if args.epochs <= self.initial_epoch:
+                done = f"{self.initial_epoch} epoch{'s' if self.initial_epoch != 1 else ''}"
                 raise UsageError(
-                    f"the run in {self.out} already completed {self.initial_epoch} epochs; pass --epochs > "
-                    f"{self.initial_epoch} to continue"
+                    f"the run in {self.out} already completed {done}; pass --epochs > {self.initial_epoch} to continue"
                 )
         else:
             self.model.adapt(self.train_data)  # statistics of the training data (a resumed run restores them)

@@ -24,6 +24,22 @@ def count(value, what="number of samples", at_least=1):
     return int(value)
 
 
+#: the most images one `sample` call returns: memory stays bounded (50,000 images of 64x64x3 float32
+#: are 2.5 GB); larger sets are drawn as several calls with different seeds
+MAX_SAMPLES = 100_000
+
+
+def sample_count(n):
+    """A number of samples to draw at once: a whole number in [1, MAX_SAMPLES]."""
+    n = count(n)
+    if n > MAX_SAMPLES:
+        raise InputError(
+            f"number of samples {n:,} is more than one call draws ({MAX_SAMPLES:,}, to keep memory bounded); "
+            f"draw a larger set as several calls with different seeds"
+        )
+    return n
+
+
 def seed(value):
     """A random seed: a whole number in [0, 2^32)."""
     if not _is_int(value) or not 0 <= value < 2**32:

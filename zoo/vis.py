@@ -1,4 +1,5 @@
-"""python -m zoo.vis NAME --kind saliency|gradcam|activation|interpolate|latent|curves --out FILE.png
+"""python -m zoo.vis NAME --kind saliency|gradcam|activation|interpolate|latent|forecast|attention|captions|pairs|curves
+    --out FILE.png
 
 Visual diagnosis of zoo models:
   saliency     vanilla saliency and SmoothGrad (tf-keras-vis) of the classifier's decision, or of a
@@ -14,6 +15,7 @@ Visual diagnosis of zoo models:
   attention    a seq2seq model's attention weights (target character x source character) for held-out
                examples of every group (unseen dates, formats, locales), with its greedy output
   captions     a captioner's greedy captions of held-out images (wrong ones marked with the truth)
+  pairs        an image-to-image model's held-out strip: input / classical baseline / output / truth
   curves       training curves from the card's per-epoch history (or a run folder's log.csv)
 Every function below also returns its arrays, so tests can check shapes and contents.
 """

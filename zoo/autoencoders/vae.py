@@ -107,7 +107,7 @@ class VariationalAutoencoder(Autoencoder):
 
     def latents(self, n, seed=0):
         """`[n, latent_dim]` prior draws from NumPy's generator seeded with `seed`."""
-        n = checks.count(n)
+        n = checks.sample_count(n)
         return np.random.default_rng(checks.seed(seed)).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def sample(self, n=16, seed=0):

@@ -143,9 +143,10 @@ def evaluate_samples(model, samples, judge, test_set=None, accept_weak=False, fl
     protocol.update(feature_check=sanity.PROTOCOL["feature_check"])
     images = model.sample(samples, seed=0)
     result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes)}
-    result["feature_check"] = {k: v for k, v in checked.items() if k != "warnings"}
-    if checked["warnings"]:
-        result["warnings"] = checked["warnings"]
+    result["feature_check"] = {k: v for k, v in checked.items() if k not in ("warnings", "caveats")}
+    for kind in ("warnings", "caveats"):
+        if checked.get(kind):
+            result[kind] = checked[kind]
     if floor:
         train = model.data("train")
         n = min(samples, len(train))
@@ -292,10 +293,14 @@ def main(argv=None):
         sys.exit(2)
     if args.raw_generator:
         result.setdefault("protocol", {})["generator"] = RAW_PROTOCOL
-    numbers = {k: v for k, v in result.items() if k not in ("protocol", "floor", "feature_check", "warnings")}
+    numbers = {
+        k: v for k, v in result.items() if k not in ("protocol", "floor", "feature_check", "warnings", "caveats")
+    }
     for warning in result.get("warnings", []):
         print(f"WARNING: {warning}", file=sys.stderr)
         print(f"WARNING (these numbers cannot be trusted): {warning}")
+    for caveat in result.get("caveats", []):
+        print(f"NOTE: {caveat}")
     if "fid" in numbers:
         rows = {args.name: numbers}
         if "floor" in result:

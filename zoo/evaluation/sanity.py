@@ -67,7 +67,7 @@ def shared_share(features, decimals=5):
 def check(judge, test_set, real_images, features=None):
     """{"ok", "warnings": [...], "effective_rank", "shared", "accuracy"?, "majority"?} of `judge` on
     the real test images `real_images` (float [0, 1]) of `test_set`."""
-    features = judge.features(real_images) if features is None else features
+    features = np.asarray(judge.features(real_images) if features is None else features)
     report = {"effective_rank": effective_rank(features), "shared": shared_share(features), "warnings": []}
     if report["effective_rank"] < MIN_EFFECTIVE_RANK or report["shared"] > MAX_SHARED:
         report["warnings"].append(
@@ -86,6 +86,11 @@ def check(judge, test_set, real_images, features=None):
                 f"always answering the commonest class ({majority:.3f}): it has not learned this data"
             )
     report["ok"] = not report["warnings"]
+    if len(features) <= features.shape[1]:  # a Gaussian fit of fewer points than dimensions is degenerate
+        report["caveats"] = [
+            f"the reference holds {len(features)} images for {features.shape[1]}-dimensional features: FID's "
+            f"covariance fit is degenerate and KID and precision/recall are noisy; compare runs only at this size"
+        ]
     return report
 
 

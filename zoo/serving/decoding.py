@@ -201,7 +201,7 @@ class ExportedTranslator:
 def main(argv=None):
     from zoo import checks
 
-    p = cli_parser(prog="python -m zoo.decoding", description=__doc__.strip().splitlines()[0])
+    p = cli_parser(prog="python -m zoo.decoding", description=" ".join(__doc__.split("\n\n")[0].split()))
     p.add_argument("folder", help="export folder (python -m export NAME --out FOLDER)")
     p.add_argument("name", help="the export's name")
     p.add_argument("--runtime", choices=RUNTIMES, default="onnx", help="ONNX Runtime or the LiteRT interpreter")
