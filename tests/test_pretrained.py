@@ -35,6 +35,7 @@ IMAGE_TO_IMAGE = ["srgan-mnist", "pix2pix-edges-mnist", "pix2pix-grey-photos"]
 SHIPPED = (
     *("dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "cyclegan-mnist-digits", "stylegan-lite-mnist"),
     "dcgan-emoji",
+    "cgan-emoji",
     *IMAGE_TO_IMAGE,
     "classifier-mnist",
     "classifier-emoji",
@@ -168,3 +169,17 @@ def test_emoji_generator_reproduces_its_card_beside_its_floor():
     assert again["floor"]["fid"] == pytest.approx(card["floor"]["fid"], rel=1e-3)
     assert "classifier-emoji" in card["protocol"]["feature_network"] and card["feature_check"]["ok"]
     assert card["floor"]["fid"] < card["fid"] and model.sample(2, seed=0).shape == (2, 32, 32, 3)
+
+
+@pytest.mark.slow
+def test_emoji_cgan_card_holds_its_category_accuracy_beside_the_judges_own():
+    """cgan-emoji: how often classifier-emoji reads the requested category in its samples, next to
+    how often it reads real test emoji right (the most a generator could be credited with)."""
+    from zoo.evaluation import features
+
+    model = zoo.load("cgan-emoji")
+    card = model.card["metrics"]
+    again = model.class_accuracy(features.choose(model.recipe))
+    assert again["class_accuracy"] == pytest.approx(card["class_accuracy"], abs=1e-6)
+    judge = zoo.card("classifier-emoji")["metrics"]["test_accuracy"]
+    assert 1 / 9 < card["class_accuracy"] < judge and card["floor"]["fid"] < card["fid"]
