@@ -44,13 +44,15 @@ def _network(judge):
     return ClassifierFeatures(judge, (judge.card or {}).get("name", "classifier"))
 
 
-def image_metrics(images, reference_images, judge, with_classes=True):
+def image_metrics(images, reference_images, judge, with_classes=True, reference_features=None):
     """Every generator metric of `images` against `reference_images` (both float [0, 1]) in the
-    feature space of `judge`; class-probability metrics only `with_classes`."""
+    feature space of `judge`; class-probability metrics only `with_classes`. `reference_features`:
+    the judge's features of `reference_images`, where the caller has them already."""
     from zoo.evaluation import metrics
 
     judge = _network(judge)
-    fake_features, real_features = judge.features(images), judge.features(reference_images)
+    fake_features = judge.features(images)
+    real_features = judge.features(reference_images) if reference_features is None else reference_features
     kid, kid_se = metrics.kernel_inception_distance(real_features, fake_features)
     precision, recall = metrics.precision_recall(real_features, fake_features)
     result = {
@@ -124,7 +126,8 @@ def evaluate_samples(model, samples, judge, test_set=None, accept_weak=False, fl
     judge = _network(judge)
     test_set = test_set if test_set is not None else model.data("test")
     reference = scale_images(test_set.first(REFERENCE_LIMIT))
-    checked = sanity.check(judge, test_set, reference)
+    real_features = judge.features(reference)  # once: the check, the metrics and the floor all use them
+    checked = sanity.check(judge, test_set, reference, real_features)
     sanity.refuse_or_flag(checked, accept_weak)
     with_classes = judge.judges_classes_of(test_set.class_names)
     protocol = {
@@ -142,7 +145,7 @@ def evaluate_samples(model, samples, judge, test_set=None, accept_weak=False, fl
         )
     protocol.update(feature_check=sanity.PROTOCOL["feature_check"])
     images = model.sample(samples, seed=0)
-    result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes)}
+    result = {"protocol": protocol, **image_metrics(images, reference, judge, with_classes, real_features)}
     result["feature_check"] = {k: v for k, v in checked.items() if k not in ("warnings", "caveats")}
     for kind in ("warnings", "caveats"):
         if checked.get(kind):
@@ -151,7 +154,7 @@ def evaluate_samples(model, samples, judge, test_set=None, accept_weak=False, fl
         train = model.data("train")
         n = min(samples, len(train))
         key = {"test": test_set.recipe(), "train": train.recipe(), "n": n, "net": judge.protocol(), "c": with_classes}
-        measure = lambda a, b: image_metrics(a, b, judge, with_classes)  # noqa: E731
+        measure = lambda a, b: image_metrics(a, b, judge, with_classes, real_features)  # noqa: E731
         result["floor"] = sanity.floor(judge, scale_images(train.first(n)), reference, key, measure)
         protocol["floor"] = sanity.PROTOCOL["floor"] + f" (N = {n:,})"
     if "conditional" in model.evaluation:  # are the samples of the requested class?
