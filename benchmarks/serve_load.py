@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from machine import cpu_flags  # noqa: E402
 
-from zoo.serving.serve import load_test, running  # noqa: E402
+from zoo.serving.loadtest import load_test, running  # noqa: E402
 
 CASES = [("classifier-mnist", "classify"), ("dcgan-mnist", "sample")]
 RESULTS = ROOT / "benchmarks" / "results" / "serve_load.json"

@@ -15,7 +15,7 @@ from conftest import run_cli
 import zoo
 from export.serving import columns
 from zoo.errors import ZooError
-from zoo.serving.serve import load_test, running
+from zoo.serving.loadtest import load_test, running
 
 SERVED = ["classifier-mnist", "dcgan-mnist", "gru-char-pydoc", "lstm-stacked-sunspots", "ae-conv-mnist"]
 
@@ -239,3 +239,100 @@ def test_tf_serving_config_files_parse_with_the_serving_protos(shipped_exports):
     assert services[0]["spec"]["predictor"]["model"]["modelFormat"]["name"] == "tensorflow"
     (container,) = services[1]["spec"]["predictor"]["containers"]
     assert container["command"][:4] == ["python", "-m", "zoo.serve", "/mnt/models"] and "8080" in container["command"]
+
+
+def test_tritonclient_json_and_binary_tensors_requested_outputs_and_any_content_type(server):
+    """The Open Inference Protocol's standard client, NVIDIA's tritonclient, in both of its modes:
+    JSON tensors and binary tensors; a request naming one output gets that output only; a plain
+    `curl -d` (no Content-Type) is read as JSON."""
+    import tritonclient.http as triton
+    from tritonclient.utils import InferenceServerException
+
+    url, _ = server
+    client = triton.InferenceServerClient(url.removeprefix("http://"))
+    assert client.is_server_live() and client.is_model_ready("dcgan-mnist.sample")
+    z = np.random.default_rng(0).standard_normal((3, zoo.load("dcgan-mnist").latent_dim)).astype(np.float32)
+    want = _keras("dcgan-mnist", "sample", {"z": z})
+    for binary in (False, True):
+        tensor = triton.InferInput("z", list(z.shape), "FP32")
+        tensor.set_data_from_numpy(z, binary_data=binary)
+        result = client.infer("dcgan-mnist.sample", [tensor])
+        assert {o["name"] for o in result.get_response()["outputs"]} == {"images", "images_uint8"}
+        np.testing.assert_allclose(result.as_numpy("images"), want["images"], atol=1e-4)
+        np.testing.assert_array_equal(result.as_numpy("images_uint8"), want["images_uint8"])
+        only = triton.InferRequestedOutput("images", binary_data=binary)
+        result = client.infer("dcgan-mnist", [tensor], outputs=[only], parameters={"signature_name": "sample"})
+        assert [o["name"] for o in result.get_response()["outputs"]] == ["images"], binary
+        np.testing.assert_allclose(result.as_numpy("images"), want["images"], atol=1e-4)
+    with pytest.raises(InferenceServerException, match="unknown output"):
+        client.infer("dcgan-mnist.sample", [tensor], outputs=[triton.InferRequestedOutput("nope")])
+    request = {"inputs": [{"name": "z", "shape": list(z.shape), "datatype": "FP32", "data": z.ravel().tolist()}]}
+    status, reply = post(f"{url}/v2/models/dcgan-mnist.sample/infer", json.dumps(request).encode(), raw=True)
+    assert status == 200 and {o["name"] for o in reply["outputs"]} == {"images", "images_uint8"}, reply
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+@pytest.mark.slow
+def test_one_large_request_cannot_stall_the_server(shipped_exports):
+    """#36 item 1 through the real server: a 40 MB body is refused (413) from its Content-Length, a
+    history over --max-length gets 400 before its numbers are converted, a GET on :predict gets 405;
+    while 8 clients send the largest requests the limits accept, /v2/health/live answers (p99 under
+    100 ms), a request past --max-queue gets 503, and the workers' memory does not grow from one
+    round of large requests to the next. Client errors are one WARNING line each; SIGINT stops the
+    server in one line."""
+    import signal
+    import threading
+    import time
+
+    from zoo.serving.loadtest import probe_health, rss_mb
+
+    out, _ = shipped_exports
+    name = "lstm-quantile-sunspots"
+    flags = ["--max-length", "2048", "--max-batch", "128", "--max-queue", "8", "--threads", "1"]
+    with serving(str(out), "--name", name, *flags) as (url, process):
+        predict = f"{url}/v1/models/{name}:predict"
+        huge = b'{"instances": [[' + b",".join([b"[1.5]"] * 8_000_000) + b"]]}"  # 40 MB, 8 million steps
+        started = time.perf_counter()
+        status, reply = post(predict, huge, raw=True)
+        assert status == 413 and "--max-body-mb" in reply["error"], reply
+        assert time.perf_counter() - started < 30
+        status, reply = post(predict, {"instances": [[[1.0]] * 3000]})
+        assert status == 400 and "at most 2048 (--max-length)" in reply["error"], reply
+        status, headers, _ = _get(predict)
+        assert status == 405 and headers.get("allow") == "POST"
+        largest = {"instances": (np.random.default_rng(0).random((128, 2048, 1)) * 100).round(2).tolist()}
+        stop, probes, memory = threading.Event(), {}, []
+        prober = threading.Thread(target=lambda: probes.setdefault("ms", probe_health(url, stop)))
+        prober.start()
+        try:
+            for _ in range(2):
+                result = load_test(predict, largest, requests=8, clients=8, time_limit=240)
+                assert result["failed"] == 0 and result["requests"] == 8, result
+                memory.append(rss_mb(process.pid))
+            rejected = []
+            crowd = [threading.Thread(target=lambda: rejected.append(post(predict, largest)[0])) for _ in range(12)]
+            for thread in crowd:
+                thread.start()
+            for thread in crowd:
+                thread.join(240)
+        finally:
+            stop.set()
+            prober.join(60)
+        assert 503 in rejected and 200 in rejected and set(rejected) <= {200, 503}, rejected
+        ms = np.asarray(probes["ms"])
+        print(f"health: {len(ms)} probes, p50 {np.median(ms):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms; rss {memory}")
+        assert len(ms) >= 20 and np.percentile(ms, 99) < 100, ms
+        assert memory[1] - memory[0] < 150, memory  # MiB: the second round of large requests holds no more
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+        log = process.stderr.read()
+    assert "Traceback" not in log and log.strip().splitlines()[-1] == "... stopped", log[-3000:]
+    warnings = [line for line in log.splitlines() if "WARNING" in line]
+    assert any("413 POST" in line for line in warnings) and any("400 POST" in line for line in warnings), log

@@ -15,17 +15,16 @@ runs: a bad request gets HTTP 400 with one line saying what is wrong.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from zoo.errors import InputError, ZooError
 from zoo.serving.endpoints import Endpoint, Input
+from zoo.serving.front import Workers, start
 from zoo.serving.report import ExportReport, ReportError
 
 DEFAULT_SIGNATURE = "serving_default"
@@ -54,7 +53,7 @@ class ServedExport:
     ranges, least lengths), whose functions call the SavedModel signature or the ONNX Runtime session.
     """
 
-    def __init__(self, folder, name=None, runtime="savedmodel", threads=0, max_batch=256):
+    def __init__(self, folder, name=None, runtime="savedmodel", threads=0, max_batch=256, max_length=4096, load=True):
         folder = Path(folder)
         reports = export_reports(folder)
         if not reports:
@@ -65,14 +64,16 @@ class ServedExport:
             name = next(iter(reports))
         if name not in reports:
             raise ZooError(f"{folder} has no export named '{name}'; it holds {', '.join(reports)}")
-        self.folder, self.name, self.runtime, self.max_batch = folder, name, runtime, max_batch
+        self.folder, self.name, self.runtime = folder, name, runtime
+        self.max_batch, self.max_length = max_batch, max_length
         try:
             self.report = ExportReport.read(reports[name])
         except ReportError as exc:
             raise ZooError(str(exc)) from None
         self.signatures = list(self.report.endpoints)
         self.output_specs = {k: self.report.outputs(k) for k in self.signatures}  # {endpoint: {output: spec}}
-        run = self._runner(runtime, threads)
+        self._check_runtime(runtime)
+        run = self._runner(runtime, threads) if load else (lambda key: None)  # load=False: metadata only
         self.endpoints = {
             key: Endpoint(
                 key,
@@ -84,10 +85,16 @@ class ServedExport:
             for key in self.signatures
         }
 
+    def _check_runtime(self, runtime):
+        if runtime not in ("savedmodel", "onnx"):
+            raise ZooError(f"unknown runtime '{runtime}'; choose savedmodel or onnx")
+        if runtime == "savedmodel" and self.report.savedmodel is None:
+            raise ZooError(f"export '{self.name}' has no SavedModel; export it with --format savedmodel")
+        if runtime == "onnx" and "onnx" not in self.report:
+            raise ZooError(f"export '{self.name}' has no ONNX files; export it with --format onnx")
+
     def _runner(self, runtime, threads):
         if runtime == "savedmodel":
-            if self.report.savedmodel is None:
-                raise ZooError(f"export '{self.name}' has no SavedModel; export it with --format savedmodel")
             import zoo._tensorflow  # noqa: F401  (TensorFlow, loaded quietly)
 
             import tensorflow as tf
@@ -107,8 +114,6 @@ class ServedExport:
 
             return runner
         if runtime == "onnx":
-            if "onnx" not in self.report:
-                raise ZooError(f"export '{self.name}' has no ONNX files; export it with --format onnx")
             import onnxruntime as ort
 
             options = ort.SessionOptions()
@@ -128,7 +133,6 @@ class ServedExport:
                 return lambda **x: dict(zip(names, session.run(names, x)))
 
             return runner
-        raise ZooError(f"unknown runtime '{runtime}'; choose savedmodel or onnx")
 
     # --- requests ----------------------------------------------------------------------------------
     def endpoint(self, signature):
@@ -152,10 +156,12 @@ class ServedExport:
 
     def predict_v1(self, body, signature=None):
         """TF Serving's REST predict: row format ("instances") or columnar ("inputs")."""
-        if isinstance(body, (bytes, str)):  # sent without a JSON content type (curl -d): KServe passes it raw
+        if isinstance(body, (bytes, str)):  # the raw request, as the front hands it over (any Content-Type)
+            import orjson  # strict JSON (no NaN), and fast
+
             try:
-                body = json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                body = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
                 raise InputError(f"the request body is not JSON ({exc})") from None
         if not isinstance(body, dict):
             raise InputError('the request body must be a JSON object with "instances" or "inputs"')
@@ -186,6 +192,8 @@ class ServedExport:
             inputs = columns if isinstance(columns, dict) else {names[0]: columns} if len(names) == 1 else None
             if inputs is None:
                 raise InputError(f'"inputs" must be an object naming the inputs {names}')
+        for key, value in inputs.items():
+            self.check_extent(endpoint, key, _extent(value))
         outputs = self.run(endpoint, {k: _array(v, f"input '{k}'") for k, v in inputs.items()})
         if "instances" in body:
             n = len(next(iter(outputs.values())))
@@ -195,6 +203,78 @@ class ServedExport:
         if len(outputs) == 1:
             return {"outputs": next(iter(outputs.values())).tolist()}
         return {"outputs": {k: v.tolist() for k, v in outputs.items()}}
+
+    def check_extent(self, endpoint, key, shape):
+        """A batch over --max-batch, or an input longer than --max-length on a free axis (a forecaster's
+        history, say), is refused before its numbers are converted; the declared shape fixes the rest."""
+        spec = endpoint.inputs.get(key)
+        if shape and shape[0] > self.max_batch:
+            raise InputError(f"batch of {shape[0]} is over this server's limit of {self.max_batch} (--max-batch)")
+        for axis, (want, got) in enumerate(zip(spec.shape if spec else (), shape)):
+            if axis and want is None and got > self.max_length:
+                hint = "; send the most recent values" if spec.min_length else ""
+                raise InputError(
+                    f"input '{key}' has length {got} on axis {axis}; this server takes at most "
+                    f"{self.max_length} (--max-length){hint}"
+                )
+
+    def infer_v2(self, body, headers, model, signature=None):
+        """The Open Inference Protocol (v2) over REST: `body` is the raw request (JSON, or JSON plus
+        binary tensors when the inference-header-content-length header is given, as tritonclient
+        sends them; any Content-Type). Returns (JSON dict or bytes, JSON length or None)."""
+        from kserve.errors import InvalidInput
+        from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
+        from kserve.protocol.rest.v2_datamodels import InferenceRequest
+
+        try:
+            length = headers.get("inference-header-content-length")
+            if length is not None:
+                request = InferRequest.from_bytes(body, int(length), model)
+            else:
+                request = InferRequest.from_inference_request(InferenceRequest.model_validate_json(body), model)
+        except InvalidInput as exc:
+            raise InputError(str(exc).strip().splitlines()[0]) from None
+        except ValueError as exc:  # pydantic's ValidationError and a bad header value
+            first = getattr(exc, "errors", lambda: [])()
+            where = ".".join(str(part) for part in (first[0].get("loc", ()) if first else ()))
+            detail = first[0].get("msg", "") if first else str(exc).splitlines()[0]
+            raise InputError(f"malformed request: {where + ': ' if where else ''}{detail}") from None
+        parameters = request.parameters or {}
+        signature = parameters.get("signature_name", signature)
+        if hasattr(signature, "string_param"):  # a gRPC InferParameter
+            signature = signature.string_param
+        endpoint = self.endpoint(signature)
+        wanted = [o.name for o in request.request_outputs or ()]
+        unknown = [n for n in wanted if n not in self.output_specs[endpoint.name]]
+        if unknown:
+            raise InputError(
+                f"unknown output(s) {unknown}; endpoint '{endpoint.name}' returns "
+                f"{list(self.output_specs[endpoint.name])}"
+            )
+        inputs = {}
+        for item in request.inputs:
+            self.check_extent(endpoint, item.name, item.shape)
+            try:
+                inputs[item.name] = item.as_numpy()
+            except Exception as exc:  # the SDK's own errors for data that does not fit its shape/type
+                raise InputError(f"input '{item.name}': {str(exc).strip().splitlines()[0]}") from None
+        outputs = self.run(endpoint, inputs)
+        answer = []
+        for key, value in outputs.items():
+            if wanted and key not in wanted:
+                continue
+            value = np.ascontiguousarray(value)
+            output = InferOutput(key, list(value.shape), V2_TYPES.get(str(value.dtype), "FP32"))
+            output.set_data_from_numpy(value, binary_data=False)
+            answer.append(output)
+        response = InferResponse(
+            response_id=request.id or str(uuid.uuid4()),
+            model_name=model,
+            infer_outputs=answer,
+            use_binary_outputs=request.use_binary_outputs,
+            requested_outputs=request.request_outputs,
+        )
+        return response.to_rest()
 
     def types(self, signature, kind):
         """v2 metadata: [{name, datatype, shape}] of an endpoint's inputs or outputs."""
@@ -214,6 +294,22 @@ class ServedExport:
         ]
 
 
+def _extent(value):
+    """The shape a JSON value would have, read from its list lengths without converting a number:
+    axis 0 and 1 from every row (the longest), deeper axes from the first element."""
+    if not isinstance(value, list):
+        return ()
+    shape = [len(value)]
+    rows = [row for row in value if isinstance(row, list)]
+    if rows:
+        shape.append(max(len(row) for row in rows))
+        first = rows[0]
+        while first and isinstance(first[0], list):
+            first = first[0]
+            shape.append(len(first))
+    return tuple(shape)
+
+
 def _array(value, what):
     """A JSON value as a numeric array; nested lists of unequal length and non-numbers are refused."""
     try:
@@ -226,10 +322,10 @@ def _array(value, what):
 
 
 def kserve_models(served):
-    """KServe models: NAME (every signature; v2 picks with parameters.signature_name) and NAME.ENDPOINT."""
+    """KServe models for metadata and readiness: NAME (every signature; v2 picks with
+    parameters.signature_name) and NAME.ENDPOINT. Their requests never reach KServe's handlers: the
+    front (zoo.serving.front) reads them and a worker process runs them."""
     import kserve
-    from kserve.errors import InvalidInput
-    from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
     class ZooServedModel(kserve.Model):
         def __init__(self, name, signature=None):
@@ -247,183 +343,7 @@ def kserve_models(served):
         def get_output_types(self):
             return served.types(self.signature, "outputs")
 
-        def predict(self, payload, headers=None, response_headers=None):
-            try:
-                if isinstance(payload, InferRequest):
-                    return self.infer_v2(payload)
-                return served.predict_v1(payload, self.signature)
-            except InputError as exc:
-                raise InvalidInput(str(exc)) from None
-
-        def infer_v2(self, request):
-            signature = (request.parameters or {}).get("signature_name", self.signature)
-            if hasattr(signature, "string_param"):  # a gRPC InferParameter
-                signature = signature.string_param
-            endpoint = served.endpoint(signature)
-            inputs = {}
-            for item in request.inputs:
-                try:
-                    inputs[item.name] = item.as_numpy()
-                except Exception as exc:  # the SDK's own errors for data that does not fit its shape/type
-                    raise InputError(f"input '{item.name}': {str(exc).strip().splitlines()[0]}") from None
-            outputs = served.run(endpoint, inputs)
-            answer = []
-            for key, value in outputs.items():
-                value = np.ascontiguousarray(value)
-                output = InferOutput(key, list(value.shape), V2_TYPES.get(str(value.dtype), "FP32"))
-                output.set_data_from_numpy(value, binary_data=False)
-                answer.append(output)
-            return InferResponse(
-                model_name=self.name, infer_outputs=answer, response_id=request.id or str(uuid.uuid4())
-            )
-
     return [ZooServedModel(served.name)] + [ZooServedModel(f"{served.name}.{k}", k) for k in served.signatures]
-
-
-def start(served, host="127.0.0.1", port=8501, log_requests=False, ready=None):
-    """Run the KServe REST server (v1 + v2, health, metrics) for the ServedExports `served` on
-    host:port until interrupted."""
-    import logging
-
-    from kserve import ModelServer
-    from kserve.logging import logger
-    from kserve.protocol.rest.server import RESTServer
-
-    server = ModelServer(http_port=port, enable_grpc=False, enable_latency_logging=log_requests)
-    level = logging.INFO if log_requests else logging.WARNING  # set after KServe configured its logging
-    for name in (logger.name, "kserve.trace", "uvicorn.access", "uvicorn.error"):
-        logging.getLogger(name).setLevel(level)
-    warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
-    for one in served:
-        for model in kserve_models(one):
-            server.register_model(model)
-    rest = RESTServer(
-        "kserve.model_server:app",
-        server.dataplane,
-        server.model_repository_extension,
-        port,
-        grace_period=5,
-    )
-    rest.config.host = host  # KServe binds 0.0.0.0; the zoo serves loopback unless told otherwise
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
-    from kserve.model_server import app
-
-    async def malformed(_, exc):  # FastAPI answers a body that is not a v2 request with 422 and a list
-        first = (exc.errors() or [{}])[0]
-        where = ".".join(str(part) for part in first.get("loc", ())[1:3])
-        return JSONResponse(status_code=400, content={"error": f"malformed request: {where}: {first.get('msg', '')}"})
-
-    app.add_exception_handler(RequestValidationError, malformed)
-    if ready:
-        ready()
-    rest.run()
-
-
-@contextlib.contextmanager
-def running(*args, port=None, wait=180, cwd=None):
-    """`python -m zoo.serve ARGS --port PORT` in a child process, yielded as (url, process) once
-    /v2/health/ready answers; terminated on exit. ZooError if it exits or is not ready in `wait` s."""
-    import os
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
-    if port is None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zoo.serve", *map(str, args), "--port", str(port)],
-        cwd=cwd or Path(__file__).resolve().parents[1],
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + wait
-        while True:
-            if process.poll() is not None:
-                raise ZooError(f"zoo.serve exited {process.returncode}: {process.stderr.read()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "/v2/health/ready", timeout=2) as answer:
-                    if json.loads(answer.read()).get("ready"):
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise ZooError(f"zoo.serve was not ready after {wait} s")
-            time.sleep(0.5)
-        yield url, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def load_test(url, body, requests=2000, clients=8, time_limit=120.0):
-    """POST `body` (JSON) to `url` `requests` times from `clients` threads, each on its own keep-alive
-    connection; stops by itself after `time_limit` seconds. Returns counts, requests/s and latency
-    percentiles (ms); a request fails unless it is answered 200."""
-    import http.client
-    import threading
-    import time
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    payload = json.dumps(body).encode()
-    latencies, statuses, lock = [], {}, threading.Lock()
-    issued = [0]
-    deadline = time.perf_counter() + time_limit
-
-    def client():
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=time_limit)
-        try:
-            while time.perf_counter() < deadline:
-                with lock:
-                    if issued[0] >= requests:
-                        return
-                    issued[0] += 1
-                start = time.perf_counter()
-                try:
-                    connection.request("POST", parts.path, payload, {"Content-Type": "application/json"})
-                    response = connection.getresponse()
-                    response.read()
-                    status = response.status
-                except OSError as exc:
-                    status = type(exc).__name__
-                    connection.close()
-                    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=time_limit)
-                with lock:
-                    latencies.append(time.perf_counter() - start)
-                    statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(time_limit + 30)
-    seconds = time.perf_counter() - began
-    ms = np.asarray(latencies) * 1000
-    return {
-        "requests": len(latencies),
-        "failed": len(latencies) - statuses.get(200, 0),
-        "statuses": {str(k): v for k, v in statuses.items()},
-        "clients": clients,
-        "seconds": round(seconds, 2),
-        "requests_per_s": round(len(latencies) / seconds, 1),
-        "p50_ms": round(float(np.percentile(ms, 50)), 2) if len(ms) else None,
-        "p99_ms": round(float(np.percentile(ms, 99)), 2) if len(ms) else None,
-        "stopped_by_time_limit": len(latencies) < requests,
-    }
 
 
 def main(argv=None):
@@ -443,6 +363,27 @@ def main(argv=None):
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=_port, default=8501, help="HTTP port (TF Serving's REST port is 8501)")
     p.add_argument("--max-batch", type=checks.positive_int, default=256, help="largest batch a request may send")
+    p.add_argument(
+        "--max-length",
+        type=checks.positive_int,
+        default=4096,
+        help="longest free axis an input may have (a forecaster's history, in steps); longer: 400",
+    )
+    p.add_argument(
+        "--max-body-mb",
+        type=checks.positive_float,
+        default=32.0,
+        help="largest request body in MiB; larger: 413, refused before it is read",
+    )
+    p.add_argument(
+        "--max-queue",
+        type=checks.positive_int,
+        default=16,
+        help="data requests in flight (queued or running) at most; more: 503 with Retry-After",
+    )
+    p.add_argument(
+        "--workers", type=checks.positive_int, default=1, help="worker processes that run the models (default: 1)"
+    )
     p.add_argument("--threads", type=checks.positive_int, default=None, help="runtime threads (default: all cores)")
     p.add_argument(
         "--exports", default=None, help="where a NAME or run is exported first (default: a temporary folder)"
@@ -474,10 +415,18 @@ def main(argv=None):
             else:
                 folder = Path(args.exports or scratch)
                 names = [export_first(args.target, folder, args.runtime, args.name[0] if args.name else None)]
-            served = [
-                ServedExport(folder, name, args.runtime, threads=args.threads or 0, max_batch=args.max_batch)
-                for name in names
-            ]
+            served = [ServedExport(folder, name, args.runtime, load=False) for name in names]  # metadata
+            workers = Workers(
+                served,
+                args.runtime,
+                args.threads or 0,
+                args.max_batch,
+                args.max_length,
+                workers=args.workers,
+                max_queue=args.max_queue,
+                max_body_mb=args.max_body_mb,
+            )
+            workers.start()  # each worker loads the runtime; the front never does
         except ZooError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
@@ -487,11 +436,15 @@ def main(argv=None):
             for one in served:
                 say(f"{one.name}: signatures {', '.join(one.signatures)} ({args.runtime})")
             say(
+                f"limits: body {args.max_body_mb:g} MiB (413), batch {args.max_batch} and length {args.max_length} "
+                f"(400), {args.max_queue} requests in flight (503); {args.workers} worker process(es)"
+            )
+            say(
                 f"serving at {url}: POST /v1/models/NAME:predict, /v2/models/NAME/infer; "
                 f"GET /v2/health/ready, /metrics; Ctrl-C stops"
             )
 
-        start(served, args.host, args.port, args.log_requests, ready=ready)
+        start(served, workers, args.host, args.port, args.log_requests, ready=ready)
 
 
 def export_first(target, folder, runtime, name=None):
