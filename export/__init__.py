@@ -28,12 +28,16 @@ def calibration_source(model, endpoints, n=64):
     each input's declared distribution (exact for latents z ~ N(0, I))."""
     own = model.calibration_inputs(n)
     dataset = (model.recipe or {}).get("dataset")
-    return own, {
-        key: f"first {n} training examples of {dataset} (the run's data)"
-        if key in own
-        else f"{n} draws from the declared input distribution"
-        for key in endpoints
-    }
+    said = {}
+    for key in endpoints:
+        count = len(next(iter(own[key].values()))) if key in own else 0
+        if key not in own:
+            said[key] = f"{n} draws from the declared input distribution"
+        elif count >= n:
+            said[key] = f"first {n} training examples of {dataset} (the run's data)"
+        else:  # a small dataset: every example, cycled to n calibration steps (never an empty batch)
+            said[key] = f"all {count} training examples of {dataset} (the run's data), cycled to {n} steps"
+    return own, said
 
 
 def representative_inputs(model, endpoints, n=64, own=None):
@@ -41,8 +45,11 @@ def representative_inputs(model, endpoints, n=64, own=None):
     own = model.calibration_inputs(n) if own is None else own
     for key, endpoint in endpoints.items():
         batch = own.get(key) or endpoint.example_inputs(batch=n, seed=1)
-        for i in range(n):
-            yield key, {name: np.asarray(value[i : i + 1]) for name, value in batch.items()}
+        count = len(next(iter(batch.values())))
+        if count == 0:
+            raise ExportError(f"endpoint '{key}': no calibration examples (the run's training split is empty)")
+        for i in range(n):  # fewer than n examples: cycled, so that every step calibrates on a real one
+            yield key, {name: np.asarray(value[i % count : i % count + 1]) for name, value in batch.items()}
 
 
 def _output_spec(endpoint, example):

@@ -37,6 +37,20 @@ def _diffs(parity):
             yield key, value
 
 
+def variant_text(item):
+    """A quantized file against Keras in words: the float outputs' largest difference, and the share
+    of integer outputs that changed, with labels and tokens (a different answer) said as such."""
+    said = [f"max abs diff from Keras {_worst(item['max_abs_diff']):.2g}"] if item.get("max_abs_diff") else []
+    discrete = item.get("changes_discrete_outputs") or {}
+    for endpoint, shares in (item.get("integer_outputs_changed") or {}).items():
+        for key, share in shares.items():
+            if key in discrete.get(endpoint, ()):
+                said.append(f"CHANGES {share:.1%} of '{key}' values (different answers)")
+            elif share:
+                said.append(f"{share:.1%} of '{key}' values off by more than 1")
+    return ", ".join(said) or "identical to Keras"
+
+
 def _worst(parity):
     """Largest difference in a parity record."""
     return max((diff for _, diff in _diffs(parity)), default=0.0)
@@ -114,10 +128,7 @@ def export_one(entry, args):
         if "skipped" in item:
             print(f"{variant:10s} skipped: {item['skipped']}")
         else:
-            print(
-                f"{variant:10s} {item['path']}  ({item['bytes']:,} bytes, max abs diff from Keras "
-                f"{_worst(item['max_abs_diff']):.2g})"
-            )
+            print(f"{variant:10s} {item['path']}  ({item['bytes']:,} bytes, {variant_text(item)})")
     print(f"report     {args.out}/{report.name}.export.json")
 
 

@@ -23,18 +23,20 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def _report_schema():
-    """zoo/serving/report.py, loaded by its path (standard library only): the one definition of the
-    export report, read here without importing the zoo."""
-    path = Path(__file__).resolve().parents[1] / "zoo" / "serving" / "report.py"
-    spec = importlib.util.spec_from_file_location("zoo_export_report", path)
+def _by_path(relative, name):
+    """A module of the repository loaded by its path, without importing the zoo: zoo/serving/report.py
+    (standard library only, the one definition of the export report) and export/gaps.py (NumPy only,
+    the one measure of a quantized file's difference)."""
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look the module up while the class is made
     spec.loader.exec_module(module)
     return module
 
 
-ExportReport = _report_schema().ExportReport
+ExportReport = _by_path("zoo/serving/report.py", "zoo_export_report").ExportReport
+gaps = _by_path("export/gaps.py", "zoo_export_gaps").gaps
 
 
 def saved_examples(path):
@@ -54,18 +56,6 @@ def worst(expected, got):
         limit = 1.0 if np.issubdtype(want.dtype, np.integer) else 1e-4
         diffs.append((diff, diff <= limit))
     return max(d for d, _ in diffs), all(ok for _, ok in diffs)
-
-
-def gaps(expected, got):
-    """({output: max abs diff}, {output: share of integer values off by more than 1}) as the export measures them."""
-    diffs, changed = {}, {}
-    for key, want in expected.items():
-        gap = np.abs(want.astype(np.float64) - np.asarray(got[key], np.float64))
-        if np.issubdtype(want.dtype, np.integer):
-            changed[key] = float(np.mean(gap > 1))
-        else:
-            diffs[key] = float(gap.max()) if gap.size else 0.0
-    return diffs, changed
 
 
 def replay_quantized(folder, name, litert_examples):

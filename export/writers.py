@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from export import serving, verify
+from export.gaps import gaps
 from export.quiet import native_quiet
 from zoo.contract import LITERT_VARIANTS
 
@@ -235,7 +236,7 @@ def write_litert_variants(
             flex = [op for op in ops if op.startswith("Flex") or op == "CUSTOM"]
             if flex:
                 raise verify.ExportError(f"litert {variant}: the converted model needs non-builtin ops {flex}")
-            diffs, changed = {}, {}
+            diffs, changed, discrete = {}, {}, {}
             try:
                 runs = {endpoint: verify.run_litert(tmp, endpoint, examples[endpoint][0]) for endpoint in endpoints}
             except (
@@ -247,24 +248,25 @@ def write_litert_variants(
                 }
                 continue
             for endpoint in endpoints:
-                inputs, expected = examples[endpoint]
+                _, expected = examples[endpoint]
                 got = runs[endpoint]
-                for key, want in expected.items():
-                    have = np.asarray(got[key], np.float64)
-                    if not np.all(np.isfinite(have)):
+                for key, value in got.items():
+                    if not np.all(np.isfinite(np.asarray(value, np.float64))):
                         raise verify.ExportError(
                             f"litert {variant}: endpoint '{endpoint}' output '{key}' is not finite"
                         )
-                    gap = np.abs(want.astype(np.float64) - have)
-                    if np.issubdtype(want.dtype, np.integer):  # uint8 images, labels: how many changed
-                        changed.setdefault(endpoint, {})[key] = float(np.mean(gap > 1))
-                    else:
-                        diffs.setdefault(endpoint, {})[key] = float(gap.max())
+                diffs[endpoint], changed[endpoint] = gaps(expected, got)
+                different = [k for k, share in changed[endpoint].items() if share and expected[k].dtype != np.uint8]
+                if different:  # a label or token differs: a different answer, not a rounding
+                    discrete[endpoint] = different
+            diffs = {e: d for e, d in diffs.items() if d}
+            changed = {e: c for e, c in changed.items() if c}
             results[variant] = {
                 **_place(tmp, final),
                 "ops": ops,
                 "max_abs_diff": diffs,
                 "integer_outputs_changed": changed,
+                "changes_discrete_outputs": discrete,
             }
         finally:
             if tmp.exists():

@@ -17,6 +17,12 @@ def add_arguments(parser):
 def build(args, data):
     from zoo.classifier import Classifier
 
+    if len(data.class_names) < 2:
+        raise harness.UsageError(
+            f"{args.dataset} has one class ({data.class_names[0]!r}): a classifier needs at least two "
+            "(its test accuracy would be 1.0 by construction)"
+        )
+
     return Classifier(
         image_shape=data.image_shape,
         num_classes=len(data.class_names),

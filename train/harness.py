@@ -58,8 +58,8 @@ from train.rundir import (
     tf_version,
     write_json,  # noqa: F401
 )
-from zoo import checkpoint
-from zoo.data import load_images, scale_images, training_batches
+from zoo import checkpoint, checks
+from zoo.data import check_dataset, load_images, scale_images, training_batches
 from zoo.errors import ZooError
 
 
@@ -140,6 +140,19 @@ class Trainer:
         args = resolve_flags(p.parse_args(argv))
         if vars(args).get("patience") and not vars(args).get("validation_fraction"):
             p.error("--patience stops on the validation loss: pass --validation-fraction too (e.g. 0.1)")
+        if args.freeze and not args.from_pretrained and not args.resume:
+            p.error(
+                f"--freeze {' --freeze '.join(args.freeze)} would keep randomly initialised weights fixed: "
+                "give --from-pretrained NAME to start from trained ones"
+            )
+        try:  # what can be checked without TensorFlow is checked first (it takes ~9 s to load)
+            if self.dataset is None:  # image trainers: --dataset names an image source
+                for flag in ("dataset", "dataset_b"):
+                    if vars(args).get(flag):
+                        check_dataset(vars(args)[flag])
+            checks.output_folder(args.out)
+        except ZooError as exc:
+            p.error(str(exc))
         args.name_template = self.name or self.model + "-{data}"
         # `kill` and job schedulers stop a run with SIGTERM: it ends like Ctrl-C (the checkpoint is only
         # ever replaced whole), with its own line and the shell's status 128 + 15.
@@ -225,7 +238,10 @@ class Run:
         if usable < args.batch_size:
             raise UsageError(f"--batch-size {args.batch_size} is larger than the {usable} training examples")
         slug = dataset_slug(self.train_data.name)
-        args.name = args.name or args.name_template.format(data=slug, pairing=vars(args).get("pairing"))
+        template, pairing = args.name_template, vars(args).get("pairing")
+        if pairing == "pairs":  # real pairs: the data are the pairs, the name says it once (pix2pix-facades)
+            template = template.replace("-{pairing}", "")
+        args.name = args.name or template.format(data=slug, pairing=pairing)
 
     def build(self):
         """The model, its data recipe, and the weights it starts from (--from-pretrained, --freeze)."""

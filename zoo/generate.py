@@ -2,8 +2,9 @@
 a conditional generator, written so it can be regenerated exactly and read back by `zoo.data`
 (`--dataset folder:DIR`) and by TFDS (`tfds.folder_dataset.ImageFolder(DIR)`).
 
-Layout (TFDS ImageFolder's): DIR/train/<label>/<index>.png (uint8 PNG, the model's `images_uint8`),
-plus DIR/dataset_info.json: generator name, its weights' sha256, seed, per-class count, command.
+Layout (TFDS ImageFolder's): DIR/train/<class name>/<index>.png (uint8 PNG, the model's
+`images_uint8`; the class names its card records, else 0, 1, ...), plus DIR/dataset_info.json:
+generator name, its weights' sha256, seed, class names in label order, per-class count, command.
 
     from zoo.generate import generate, write_dataset
     data = generate("cgan-mnist", per_class=100, seed=0)   # zoo.data.ImageSet, uint8, labels 0..9
@@ -51,8 +52,22 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
             for i in range(0, len(labels), batch)
         ]
     )
-    card_name = (model.card or {}).get("name", str(name))
-    return ImageSet(f"synthetic:{card_name}", "train", images, labels)
+    card = model.card or {}
+    names = card.get("data", {}).get("class_names")
+    names = names if names and len(names) == model.num_classes else None  # else "0", "1", ...
+    return ImageSet(f"synthetic:{card.get('name', str(name))}", "train", images, labels, class_names=names)
+
+
+def folder_names(class_names):
+    """A folder name per class: the class name, made safe for a path (no separators, no leading
+    dot) and unique."""
+    out = []
+    for name in class_names:
+        safe = str(name).replace("/", "_").replace("\\", "_").lstrip(".") or "_"
+        while safe in out:
+            safe += "_"
+        out.append(safe)
+    return out
 
 
 def write_dataset(data, out, info):
@@ -64,14 +79,16 @@ def write_dataset(data, out, info):
     if out.exists() and any(out.iterdir()):
         raise InputError(f"{out} exists and is not empty; choose another --out")
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    folders = folder_names(data.class_names)
     try:
         for i, (image, label) in enumerate(zip(data.images, data.labels)):
-            folder = tmp / data.split / str(int(label))
+            folder = tmp / data.split / folders[int(label)]
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(folder / f"{i:06d}.png")
-        counts = {str(int(c)): int(n) for c, n in zip(*np.unique(data.labels, return_counts=True))}
+        counts = {folders[int(c)]: int(n) for c, n in zip(*np.unique(data.labels, return_counts=True))}
+        facts = {"class_names": list(data.class_names), "folders": folders, "counts": counts}
         (tmp / "dataset_info.json").write_text(
-            json.dumps({**info, "counts": counts, "image_shape": list(data.image_shape)}, indent=2) + "\n"
+            json.dumps({**info, **facts, "image_shape": list(data.image_shape)}, indent=2) + "\n"
         )
         if out.exists():
             out.rmdir()
@@ -98,9 +115,12 @@ def main(argv=None):
     args = p.parse_args(argv)
     checks.flag(p, checks.output_folder, args.out, empty=True)
     try:
+        import zoo
+
         classes = None if args.classes is None else [int(c) for c in args.classes.split(",")]
-        data = generate(args.name, args.per_class, args.seed, classes)
-        card = registry.card(args.name) if args.name in registry.available() else {}
+        model = zoo.load(args.name)
+        data = generate(model, args.per_class, args.seed, classes)
+        card = model.card or (registry.card(args.name) if args.name in registry.available() else {})
         info = {
             "generator": args.name,
             "weights_sha256": card.get("weights", {}).get("sha256"),

@@ -97,7 +97,10 @@ def freeze(model, names):
                 f"{', '.join(sorted(available))}"
             )
         available[name].trainable = False
-    if names and not model.trainable_weights:
+    averages = {
+        id(w) for _, average in (model.averaged_networks() if model.keeps_average else ()) for w in average.weights
+    }
+    if names and not [w for w in model.trainable_weights if id(w) not in averages]:  # a moving average is not trained
         raise TransferError(f"freezing {', '.join(names)} leaves nothing to train")
 
 

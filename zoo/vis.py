@@ -199,6 +199,15 @@ def history(model_or_run):
 
 
 # ---- rendering ----------------------------------------------------------------------------------
+def _fit(title, width):
+    """A row title that fits the row: a folder dataset named by its last part (not its absolute
+    path), then cut to `width` characters; a longer title would make tight_layout shrink the grid."""
+    import re
+
+    title = re.sub(r"folder:(\S*?)([^/\s]+)/?(?=[\s,)]|$)", r"folder:\2", title)
+    return title if len(title) <= width else title[: width - 1] + "…"
+
+
 def _figure_of_rows(rows, titles, path, cmap_rows=()):
     import matplotlib
 
@@ -214,7 +223,7 @@ def _figure_of_rows(rows, titles, path, cmap_rows=()):
             if c < len(row):
                 image = np.squeeze(row[c])
                 ax.imshow(image, cmap="jet" if r in cmap_rows else "gray", vmin=0, vmax=1)
-        axes[r][0].set_title(title, fontsize=7, loc="left")
+        axes[r][0].set_title(_fit(title, 22 * n_cols), fontsize=7, loc="left")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

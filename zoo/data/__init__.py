@@ -29,7 +29,7 @@ from zoo.data.base import (
     training_batches,
 )
 from zoo.data.offline import OFFLINE, OFFLINE_SPLITS, PHOTOS_TEST, PHOTOS_TRAIN, available
-from zoo.data.sources import SCHEMES, from_recipe, load_images, load_unpaired, register_scheme
+from zoo.data.sources import SCHEMES, check_dataset, from_recipe, load_images, load_unpaired, register_scheme
 
 __all__ = [
     "DIGIT_CLASSES",
@@ -50,6 +50,7 @@ __all__ = [
     "epoch_order",
     "from_recipe",
     "load_images",
+    "check_dataset",
     "load_unpaired",
     "prefetched",
     "register_scheme",

@@ -328,3 +328,15 @@ def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=No
     a = domains.a.index_pixels(order(sizes[0], seed)).map(scale_images)
     b = domains.b.index_pixels(order(sizes[1], seed + 1)).map(scale_images)
     return prefetched(tf.data.Dataset.zip((a, b))), steps
+
+
+def unreadable(path, exc):
+    """The DataError for an image file PIL cannot read, naming the file (PIL's own message names an
+    in-memory buffer, `<_io.BytesIO object at 0x...>`, when the bytes were read first)."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        why = "not an image: no PNG, JPEG, BMP or GIF data in it"
+    else:
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(f"cannot read image {path}: {why}")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.base import SCALING, ImageData, prefetched, stratified_split
+from zoo.data.base import SCALING, ImageData, prefetched, stratified_split, unreadable
 from zoo.data.sources import register_scheme
 from zoo.errors import DataError
 
@@ -83,6 +83,7 @@ def scan(root, image_size=None):
         entries = [(f, root.name, "") for f in image_files(root, recursive=False)]
     if not entries:
         raise DataError(f"no images ({', '.join(SUFFIXES)}) under {root}")
+    _say_empty(root, entries)
     # A run loads its train and test splits (and evaluation reloads them): decode-check and hash the
     # files once per process, unless a file was added, removed or rewritten since (size, mtime).
     listing = tuple((str(f), c, part, f.stat().st_size, f.stat().st_mtime_ns) for f, c, part in entries)
@@ -94,6 +95,25 @@ def scan(root, image_size=None):
 
 
 _SCANS = {}
+_SAID = set()
+
+
+def _say_empty(root, entries):
+    """A class folder without images is left out, and said once per process (not silently)."""
+    import sys
+
+    classes = {(part, c) for _, c, part in entries}
+    parts = ("train", "test") if (root / "train").is_dir() or (root / "test").is_dir() else ("",)
+    empty = [
+        f"{part}/{d.name}" if part else d.name
+        for part in parts
+        if (root / part).is_dir()
+        for d in _class_dirs(root / part)
+        if (part, d.name) not in classes
+    ]
+    if empty and (root, tuple(empty)) not in _SAID:
+        _SAID.add((root, tuple(empty)))
+        print(f"warning: {root}: class folder(s) {', '.join(empty)} hold no images and are left out", file=sys.stderr)
 
 
 def _check(root, image_size, entries, layout):
@@ -113,7 +133,7 @@ def _check(root, image_size, entries, layout):
                     rgb = np.asarray(image.convert("RGB"))
                     mode = "L" if (rgb == rgb[..., :1]).all() else "RGB"
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-            raise DataError(f"cannot read image {path}: {exc}") from None
+            raise unreadable(path, exc) from None
         relative = path.relative_to(root).as_posix()
         digest.update(relative.encode() + b"\0" + hashlib.sha256(blob).digest())
         sizes.setdefault(size, relative)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.base import SCALING, ImageData, ImageSet, epoch_order, prefetched, scale_images
+from zoo.data.base import SCALING, ImageData, ImageSet, epoch_order, prefetched, scale_images, unreadable
 from zoo.data.imagefolder import image_files
 from zoo.data.sources import from_recipe, load_images, register_recipe_kind
 from zoo.errors import DataError, UnknownNameError, did_you_mean
@@ -237,7 +237,7 @@ def _decode(path, image_size):
                 image = image.resize((image_size, image_size), Image.BILINEAR)
             pixels = np.asarray(image, np.uint8)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
+        raise unreadable(path, exc) from None
     return pixels[..., None] if pixels.ndim == 2 else pixels
 
 
@@ -294,8 +294,9 @@ def load_pairs_folder(folder, split="train", image_size=None, test_fraction=0.2,
     }
     name = f"folder:{root}"
     labels = np.zeros(len(chosen), np.int32)
-    a = ImageSet(name, split, _stack([sides["A"][s] for s in chosen], image_size, root), labels, ("pairs",), facts)
-    b = ImageSet(name, split, _stack([sides["B"][s] for s in chosen], image_size, root), labels, ("pairs",), facts)
+    # real pairs carry no classes (the labels are all 0 and name none)
+    a = ImageSet(name, split, _stack([sides["A"][s] for s in chosen], image_size, root), labels, (), facts)
+    b = ImageSet(name, split, _stack([sides["B"][s] for s in chosen], image_size, root), labels, (), facts)
     return Paired(b, "pairs", sources=a)
 
 

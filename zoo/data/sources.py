@@ -32,6 +32,25 @@ def _scheme(name):
     return scheme if scheme in SCHEMES else None
 
 
+def check_dataset(name):
+    """Refuse, without loading anything, a dataset name that cannot load: an unknown offline name or
+    scheme, or a folder that does not exist (UnknownNameError / DataError)."""
+    if not isinstance(name, str):
+        raise UnknownNameError(f"dataset must be a name, got {name!r}")
+    scheme = _scheme(name)
+    if scheme == "folder":
+        from pathlib import Path
+
+        folder = Path(name[len("folder:") :]).expanduser()
+        if not folder.is_dir():
+            raise DataError(f"dataset folder {folder} does not exist or is not a folder")
+    elif scheme is None and name not in OFFLINE and name not in EMOJI:
+        raise UnknownNameError(
+            f"unknown dataset '{name}'{did_you_mean(name, available())}; "
+            f"offline datasets: {', '.join(available())}, folder:DIR for your own images, or tfds:<name>"
+        )
+
+
 def load_images(name="mnist5k", split="train", image_size=None, test_fraction=0.2, split_seed=0) -> ImageData:
     """Split `split` ("train", "test" or "all") of a dataset: an offline name, "folder:DIR" or
     "tfds:NAME". `image_size` resizes folder images to a square side; `test_fraction` and
@@ -43,11 +62,7 @@ def load_images(name="mnist5k", split="train", image_size=None, test_fraction=0.
     scheme = _scheme(name)
     if scheme is not None:
         return SCHEMES[scheme][0](name[len(scheme) + 1 :], split, image_size, test_fraction, split_seed)
-    if name not in OFFLINE and name not in EMOJI:
-        raise UnknownNameError(
-            f"unknown dataset '{name}'{did_you_mean(name, available())}; "
-            f"offline datasets: {', '.join(available())}, folder:DIR for your own images, or tfds:<name>"
-        )
+    check_dataset(name)
     return load_offline(name, split, image_size)
 
 

@@ -314,6 +314,9 @@ def main(argv=None):
     for key in ("feature_network", "reference", "floor", "omitted", "generator"):
         if key in result.get("protocol", {}):
             print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
+    for key, said in result.get("protocol", {}).items():  # what could not be measured, and why: one line each
+        if isinstance(said, str) and said.startswith("not measured"):
+            print(f"NOTE: {key} {said}")
     if args.json:
         with replacing(args.json) as tmp, open(tmp, "w") as f:  # a crash leaves the old file or the new one
             json.dump(result, f, indent=2, default=float)

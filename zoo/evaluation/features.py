@@ -142,6 +142,13 @@ HOW_TO = (
     "$ZOO_INCEPTION_WEIGHTS"
 )
 
+HOW_TO_UNLABELLED = (
+    "this data has no classes to train a classifier on (real pairs, or one class): pass --feature-network "
+    "with a classifier trained on labelled images like these (python -m train.classifier --dataset "
+    "folder:DIR with one folder per class), or put Inception-V3 weights ({file}) in ~/.keras/models/ or "
+    "$ZOO_INCEPTION_WEIGHTS"
+)
+
 
 def _fits(classifier, shape):
     """None if `classifier` takes images of `shape`; the crop (h, w, H, W) if it takes their centre
@@ -199,9 +206,10 @@ def choose(recipe, requested=None, allow_inception=True):
     weights = inception_weights() if allow_inception else None
     if weights is not None:
         return InceptionFeatures(weights)
+    how = HOW_TO if len(recipe.get("class_names") or ()) > 1 else HOW_TO_UNLABELLED
     raise DataError(
         f"no feature network fits {recipe.get('dataset')} ({'x'.join(map(str, shape))}): "
-        + HOW_TO.format(dataset=recipe.get("dataset"), file=INCEPTION_FILE)
+        + how.format(dataset=recipe.get("dataset"), file=INCEPTION_FILE)
     )
 
 

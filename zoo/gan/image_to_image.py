@@ -226,6 +226,11 @@ class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
         endpoint = self.endpoints()[self.endpoint_name]
         if images.shape[1:3] == (h, w):
             return endpoint.batched(images=images)[self.output_name]
+        if images.shape[1] < h or images.shape[2] < w:
+            raise InputError(
+                f"images of {images.shape[1]}x{images.shape[2]} are smaller than the model's {h}x{w}: resize or "
+                f"pad them to at least {h}x{w} (tile=True runs only larger images, tile by tile)"
+            )
         if not tile:
             raise InputError(
                 f"images of {images.shape[1]}x{images.shape[2]} are not the model's {h}x{w}: pass tile=True to "

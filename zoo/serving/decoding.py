@@ -96,7 +96,12 @@ def exported_endpoints(folder, name, wanted, runtime="onnx", threads=1):
         raise ZooError(str(exc)) from None
     missing = [e for e in wanted if e not in report.endpoints]
     if missing:
-        raise ZooError(f"export '{name}' has no {' / '.join(missing)} endpoint: nothing to decode with")
+        hint = {  # the other mode of this command, where the export has what it needs
+            "step": "; a sequence-to-sequence export translates with --text 'SOURCE' instead of --prompt",
+            "encode": "; a character language model generates with --prompt 'TEXT' instead of --text",
+        }
+        fits = next((hint[e] for e in missing if e in hint and _other_mode(e, report.endpoints)), "")
+        raise ZooError(f"export '{name}' has no {' / '.join(missing)} endpoint: nothing to decode with{fits}")
     runners = {}
     if runtime == "onnx":
         import onnxruntime as ort
@@ -117,6 +122,11 @@ def exported_endpoints(folder, name, wanted, runtime="onnx", threads=1):
     else:
         raise InputError(f"unknown runtime '{runtime}'; choose one of {', '.join(RUNTIMES)}")
     return report, runners
+
+
+def _other_mode(missing, endpoints):
+    """Whether the export serves the other mode of `zoo.decoding` (translate vs generate)."""
+    return ("translate" in endpoints or "encode" in endpoints) if missing == "step" else "step" in endpoints
 
 
 class ExportedStep:

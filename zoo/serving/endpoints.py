@@ -96,7 +96,7 @@ class Endpoint:
             if value.ndim != len(spec.shape) or any(
                 want is not None and got != want for got, want in zip(value.shape, spec.shape)
             ):
-                pretty = "[" + ", ".join("N" if d is None else str(d) for d in spec.shape) + "]"
+                pretty = _pretty(spec.shape)
                 raise InputError(f"{where} must have shape {pretty}, got {list(value.shape)}")
             if value.shape[0] == 0:
                 raise InputError(f"{where} is an empty batch")
@@ -145,3 +145,10 @@ class Endpoint:
                     f"endpoint '{self.name}' output '{key}' overflows float32 for these inputs (values too large?)"
                 )
         return outputs
+
+
+def _pretty(shape):
+    """A declared shape in words: N for the batch, T for a free length (T1, T2 ... if several)."""
+    free = [i for i, d in enumerate(shape) if d is None and i > 0]
+    names = {i: "T" if len(free) == 1 else f"T{k + 1}" for k, i in enumerate(free)}
+    return "[" + ", ".join("N" if i == 0 and d is None else names.get(i, str(d)) for i, d in enumerate(shape)) + "]"

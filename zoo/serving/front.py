@@ -28,16 +28,15 @@ _SERVED = {}  # in a worker process: {model name: (ServedExport, signature or No
 _TRIM_ABOVE = 1 << 20  # bytes of request after which a worker hands freed memory back to the system
 
 
-def _start_worker(specs, runtime, threads, max_batch, max_length):
-    """Worker initializer: load every export's runtime once."""
+def _start_worker(factory, specs, runtime, threads, max_batch, max_length):
+    """Worker initializer: load every export's runtime once (`factory` is zoo.serving.serve's
+    ServedExport, passed in so that this module never imports the command's)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group: the front stops us
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
-    from zoo.serving.serve import ServedExport
-
     for folder, name in specs:
-        served = ServedExport(folder, name, runtime, threads, max_batch, max_length)
+        served = factory(folder, name, runtime, threads, max_batch, max_length)
         _SERVED[name] = (served, None)
         for key in served.signatures:
             _SERVED[f"{name}.{key}"] = (served, key)
@@ -96,7 +95,10 @@ def _trim():
 class Workers:
     """The worker processes, the limits and the count of requests in flight."""
 
-    def __init__(self, served, runtime, threads, max_batch, max_length, workers=1, max_queue=16, max_body_mb=32):
+    def __init__(
+        self, factory, served, runtime, threads, max_batch, max_length, workers=1, max_queue=16, max_body_mb=32
+    ):
+        self.factory = factory
         self.specs = [(str(one.folder), one.name) for one in served]
         self.models = {one.name for one in served} | {f"{one.name}.{k}" for one in served for k in one.signatures}
         self.settings = (runtime, threads, max_batch, max_length)
@@ -117,7 +119,7 @@ class Workers:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),  # a clean process: no state copied from the front
             initializer=_start_worker,
-            initargs=(self.specs, *self.settings),
+            initargs=(self.factory, self.specs, *self.settings),
         )
         try:
             for future in [self.pool.submit(_ready, 0.5 if self.workers > 1 else 0) for _ in range(self.workers)]:
@@ -257,6 +259,31 @@ def _log(level, text):
     getattr(logger, level)(text)
 
 
+def kserve_models(served):
+    """KServe models for metadata and readiness: NAME (every signature; v2 picks with
+    parameters.signature_name) and NAME.ENDPOINT. Their requests never reach KServe's handlers: the
+    front (zoo.serving.front) reads them and a worker process runs them."""
+    import kserve
+
+    class ZooServedModel(kserve.Model):
+        def __init__(self, name, signature=None):
+            super().__init__(name)
+            self.signature = signature
+            self.ready = True
+
+        def load(self):
+            self.ready = True
+            return True
+
+        def get_input_types(self):
+            return served.types(self.signature, "inputs")
+
+        def get_output_types(self):
+            return served.types(self.signature, "outputs")
+
+    return [ZooServedModel(served.name)] + [ZooServedModel(f"{served.name}.{k}", k) for k in served.signatures]
+
+
 def start(served, workers, host="127.0.0.1", port=8501, log_requests=False, ready=None):
     """Serve the ServedExports `served` (metadata only in this process) with the started `workers`
     on host:port until interrupted (Ctrl-C, SIGTERM): KServe's REST server (v1 + v2, health,
@@ -267,8 +294,6 @@ def start(served, workers, host="127.0.0.1", port=8501, log_requests=False, read
     from kserve import ModelServer
     from kserve.logging import logger
     from kserve.protocol.rest.server import RESTServer
-
-    from zoo.serving.serve import kserve_models
 
     server = ModelServer(http_port=port, enable_grpc=False, enable_latency_logging=log_requests)
     for name in ("kserve.trace", "uvicorn.access", "uvicorn.error"):

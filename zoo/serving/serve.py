@@ -321,31 +321,6 @@ def _array(value, what):
     return array
 
 
-def kserve_models(served):
-    """KServe models for metadata and readiness: NAME (every signature; v2 picks with
-    parameters.signature_name) and NAME.ENDPOINT. Their requests never reach KServe's handlers: the
-    front (zoo.serving.front) reads them and a worker process runs them."""
-    import kserve
-
-    class ZooServedModel(kserve.Model):
-        def __init__(self, name, signature=None):
-            super().__init__(name)
-            self.signature = signature
-            self.ready = True
-
-        def load(self):
-            self.ready = True
-            return True
-
-        def get_input_types(self):
-            return served.types(self.signature, "inputs")
-
-        def get_output_types(self):
-            return served.types(self.signature, "outputs")
-
-    return [ZooServedModel(served.name)] + [ZooServedModel(f"{served.name}.{k}", k) for k in served.signatures]
-
-
 def main(argv=None):
     from zoo import checks
     from zoo.errors import cli_parser
@@ -417,6 +392,7 @@ def main(argv=None):
                 names = [export_first(args.target, folder, args.runtime, args.name[0] if args.name else None)]
             served = [ServedExport(folder, name, args.runtime, load=False) for name in names]  # metadata
             workers = Workers(
+                ServedExport,
                 served,
                 args.runtime,
                 args.threads or 0,
