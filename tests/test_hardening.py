@@ -23,6 +23,12 @@ def test_an_absurd_number_of_samples_is_refused_before_any_memory_is_taken():
     assert time.time() - started < 1.0
     with pytest.raises(InputError, match="more than one call draws"):
         zoo.load("vae-mnist").sample(10**9)
+    from zoo.generate import generate
+
+    started = time.time()
+    with pytest.raises(InputError, match="more than one call draws"):  # before 10**10 labels take 40 GB
+        generate(zoo.load("cgan-mnist"), per_class=10**9)
+    assert time.time() - started < 1.0
 
 
 def test_helps_say_everything_they_offer():

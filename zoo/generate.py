@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo import checks
 from zoo.data import ImageSet
 from zoo.errors import InputError, ZooError
 
@@ -43,6 +44,7 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
         raise InputError(f"classes {bad} are outside 0..{model.num_classes - 1}")
     if len(set(classes)) != len(classes):
         raise InputError(f"classes {classes} name a class twice; each class gets per-class images once")
+    checks.sample_count(per_class * len(classes))  # refused before the labels or latents take memory
     labels = np.repeat(np.asarray(classes, np.int32), per_class)
     z = model.latents(len(labels), seed)
     endpoint = model.endpoints()["sample"]
@@ -99,7 +101,7 @@ def write_dataset(data, out, info):
 
 
 def main(argv=None):
-    from zoo import checks, registry
+    from zoo import registry
     from zoo.errors import cli_parser
 
     p = cli_parser(
