@@ -69,7 +69,7 @@ def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     line = one_error_line(run_cli("train.dcgan", *TINY, "--out", str(blocker / "run")))
-    assert "cannot write to --out" in line
+    assert "cannot write to" in line and "is a file, not a folder" in line
 
 
 def weights(path):
@@ -398,7 +398,7 @@ def test_help_texts_read_correctly():
     "args, message",
     [
         (["export", "dcgan-mnist", "--out", "{file}"], "is a file, not a folder"),
-        (["export", "dcgan-mnist", "--out", "/sys/zoo-export"], "cannot create or write"),
+        (["export", "dcgan-mnist", "--out", "/sys/zoo-export"], "cannot write to"),
         (["zoo.vis", "dcgan-mnist", "--kind", "curves", "--out", "/nonexistent/dir/x.png"], "does not exist"),
         (["zoo.vis", "dcgan-mnist", "--kind", "curves", "--out", "{tmp}/x"], "must name a .png file"),
         (["zoo.evaluate", "dcgan-mnist", "--json", "/nonexistent/d/x.json"], "does not exist"),

@@ -163,8 +163,10 @@ def output_folder(path, empty=False, what="--out"):
     if empty and path.is_dir() and any(path.iterdir()):
         raise InputError(f"{what} '{path}' exists and is not empty; choose another folder")
     base = _nearest_existing(path)
-    if not base.is_dir() or not _can_create_in(base):
-        raise InputError(f"{what}: cannot create or write in '{path}' ({base} is not writable)")
+    if not base.is_dir():
+        raise InputError(f"{what}: cannot write to '{path}': '{base}' is a file, not a folder")
+    if not _can_create_in(base):
+        raise InputError(f"{what}: cannot write to '{path}': '{base}' is not writable")
     return path
 
 
