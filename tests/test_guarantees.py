@@ -95,7 +95,13 @@ def test_one_process_per_folder_ctrl_c_and_resume_keeps_its_recipe(tmp_path):
             assert resumed.poll() is None and time.time() < deadline, resumed.communicate()[1][-2000:]
             time.sleep(0.5)
         resumed.terminate()  # SIGTERM
-        _, stderr = resumed.communicate(timeout=120)
+        try:
+            _, stderr = resumed.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            resumed.send_signal(signal.SIGUSR1)  # the run's Python stacks, to say where it hung
+            time.sleep(5)
+            resumed.kill()
+            pytest.fail("SIGTERM did not stop the run in 120 s:\n" + resumed.communicate()[1][-6000:])
     finally:
         if resumed.poll() is None:
             resumed.kill()

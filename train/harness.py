@@ -161,6 +161,10 @@ class Trainer:
         # A job a non-interactive shell starts in the background has SIGINT ignored; `kill -INT PID`
         # must still stop it as Ctrl-C does.
         before_int = signal.signal(signal.SIGINT, signal.default_int_handler) if main_thread else None
+        if main_thread and hasattr(signal, "SIGUSR1"):
+            import faulthandler
+
+            faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: where a run is, on stderr
         try:
             if args.from_pretrained:
                 taken = adopt_architecture(args, explicit_flags(p, argv), rules)
