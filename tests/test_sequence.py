@@ -444,7 +444,7 @@ def test_forecast_plot_paths_and_render(tmp_path):
 
     test = load_forecasting("sunspots", "test", 24, 10)
     model = Forecaster(window=24, horizon=10, units=4, seed=0).attach_recipe(test.recipe())
-    steps, values, paths, start = vis.forecast_paths(model)
+    steps, values, paths, start, _ = vis.forecast_paths(model)
     assert len(steps) == len(values) == 309 and start == test.info["train_end"]
     assert [origin for origin, _, _ in paths] == list(range(start, 309 - 10 + 1, 10))
     assert all(ours.shape == (10,) and seasonal.shape == (10,) for _, ours, seasonal in paths)

@@ -396,6 +396,8 @@ def check_resume(before, args, out, may_change=None, recipe=None):
 def _same_folder(key, value, recipe):
     """True when `value` (a --dataset or --dataset-b) is `folder:PATH` resolving to the folder the run's
     recipe recorded for that flag (an unpaired run records domain A and domain B apart)."""
+    if str(value).startswith("csv:") and key == "dataset" and recipe and recipe.get("path"):
+        return Path(str(value)[len("csv:") :]).expanduser().resolve() == Path(recipe["path"])
     if not recipe or key not in ("dataset", "dataset_b") or not str(value).startswith("folder:"):
         return False
     if recipe.get("kind") == "unpaired":

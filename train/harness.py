@@ -444,7 +444,9 @@ def dataset_slug(name):
     shapes, tfds:cifar10 -> cifar10, mnist5k+digits -> mnist-digits."""
     parts = []
     for part in str(name).split("+"):
+        csv = part.startswith("csv:")
         part = part.rstrip("/").rsplit("/", 1)[-1].split(":")[-1]
+        part = part.rsplit(".", 1)[0] if csv and "." in part else part  # csv:x/weather.csv -> weather
         part = {"mnist5k": "mnist", "mnist5k-32": "mnist"}.get(part, part)
         parts.append("".join(c if c.isalnum() or c in "-_." else "-" for c in part).strip("-") or "data")
     return "-".join(parts)

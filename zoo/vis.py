@@ -230,19 +230,24 @@ def _figure_of_rows(rows, titles, path, cmap_rows=()):
 
 
 def forecast_paths(model):
-    """(years/steps [T], actual [T], [(origin, model path, seasonal-naive path)]) over the held-out
-    part of the model's series, from non-overlapping origins one horizon apart."""
-    from zoo.sequence.forecast import load_forecasting
-
+    """(years/steps [T], actual [T], [(origin, model path, seasonal-naive path)], start, series name)
+    over the held-out part of the model's (first) series, from non-overlapping origins one horizon
+    apart. The seasonal-naive path is the naive one for a series without a period."""
     check_kind(model, "forecast")
-    info = load_forecasting(model.dataset, "test", model.window, model.horizon, model.train_fraction).info
-    values, start, period = info["values"], info["train_end"], info["period"]
+    info = model.data("test").info
+    series, start, period = info["series"][0], info["train_ends"][0], info["period"]
+    values = series[:, 0]
     paths = []
     for origin in range(start, len(values) - model.horizon + 1, model.horizon):
-        ours = model.forecast(values[origin - model.window : origin])
-        seasonal = values[origin - period + np.arange(model.horizon) % period]
+        history = series[origin - model.window : origin]
+        ours = model.forecast(history if model.features > 1 else history[:, 0])
+        seasonal = (
+            values[origin - period + np.arange(model.horizon) % period]
+            if period
+            else np.repeat(values[origin - 1], model.horizon)
+        )
         paths.append((origin, ours, seasonal))
-    return np.arange(len(values)), values, paths, start
+    return np.arange(len(values)), values, paths, start, info["series_names"][0]
 
 
 def _render_forecast(model, path):
@@ -251,7 +256,7 @@ def _render_forecast(model, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps, values, paths, start = forecast_paths(model)
+    steps, values, paths, start, series_name = forecast_paths(model)
     first = max(0, start - 3 * model.window)
     fig, ax = plt.subplots(figsize=(10, 3.6))
     ax.plot(steps[first:], values[first:], color="black", lw=1.2, label="actual")
@@ -265,10 +270,11 @@ def _render_forecast(model, path):
             lw=1.6,
             label=f"{(model.card or {}).get('name', 'model')} ({model.horizon} steps at once)" if i == 0 else None,
         )
-        ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label="seasonal naive" if i == 0 else None)
+        naive = "seasonal naive" if model.period else "naive"
+        ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label=naive if i == 0 else None)
         if model.quantiles:  # the outer quantile levels as a band
-            history = values[origin - model.window : origin]
-            levels = model.forecast(history, quantiles=True)
+            history = model.data("test").info["series"][0][origin - model.window : origin]
+            levels = model.forecast(history if model.features > 1 else history[:, 0], quantiles=True)
             low, high = model.quantiles[0], model.quantiles[-1]
             ax.fill_between(
                 span,
@@ -279,8 +285,10 @@ def _render_forecast(model, path):
                 lw=0,
                 label=f"{low:g}-{high:g} quantiles" if i == 0 else None,
             )
+    which = f"series '{series_name}': " if series_name else ""
     ax.set_title(
-        f"held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)", fontsize=9
+        f"{which}held-out forecasts from every {model.horizon}th origin (left of the dotted line: training part)",
+        fontsize=9,
     )
     ax.set_xlabel("step since the series' start", fontsize=8)
     ax.legend(fontsize=8, loc="upper left")

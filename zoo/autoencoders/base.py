@@ -332,7 +332,7 @@ class Autoencoder(OneOptimizer, ZooModel, keras.Model):
                 roc_auc=float(roc_auc_score(~normal, scores)),
                 true_positive_rate=float(np.mean(scores[~normal] > self.threshold)),
                 evaluated_on=f"second half of the test split: {int(normal.sum())} normal, "
-                f"{int((~normal).sum())} digit-{self.held_out_class} images",
+                f"{int((~normal).sum())} {_class_words(test_set, self.held_out_class)} images",
             )
         result.update(self.extra_metrics(normal_images))
         return result
@@ -370,3 +370,11 @@ class Autoencoder(OneOptimizer, ZooModel, keras.Model):
         outputs = self.reconstruct(inputs)
         rows = [r for i in range(0, len(inputs), 8) for r in (inputs[i : i + 8], outputs[i : i + 8])]
         return np.concatenate(rows)
+
+
+def _class_words(data, label):
+    """How the held-out class reads: 'digit-3' for digits, "'Food & Drink' (class 3)" for named classes."""
+    names = list(getattr(data, "class_names", None) or [])
+    if names and label < len(names) and names[label] != str(label):
+        return f"'{names[label]}' (class {label})"
+    return f"digit-{label}"

@@ -281,7 +281,7 @@ class ArraySet:
         facts = {
             k: v for k, v in (self.info or {}).items() if isinstance(v, (int, float, str, bool)) and k != "vocabulary"
         }
-        return {"dataset": self.name, "kind": "arrays", **facts}
+        return {"dataset": self.name, "kind": "arrays", **facts, **(self.info or {}).get("recipe", {})}
 
     def split_off_tail(self, fraction):
         """(the first examples, the last `fraction` of them as a "validation" set): in order, so for

@@ -228,6 +228,18 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def forecast_table(numbers):
+    """Markdown table: the network and every baseline, MAE / RMSE / MASE (best MAE in bold)."""
+    rows = {k: v for k, v in numbers.items() if isinstance(v, dict) and "mae" in v}
+    best = min(v["mae"] for v in rows.values())
+    lines = ["| forecaster | MAE | RMSE | MASE | configuration |", "|---|---|---|---|---|"]
+    for name, v in rows.items():
+        mae = f"**{v['mae']:.3f}**" if v["mae"] == best else f"{v['mae']:.3f}"
+        mase = f"{v['mase']:.3f}" if "mase" in v else ""
+        lines.append(f"| {name} | {mae} | {v['rmse']:.3f} | {mase} | {v.get('config', '')} |")
+    return "\n".join(lines)
+
+
 RAW_PROTOCOL = "the trained generator's own weights (--raw-generator), not the moving average the model samples with"
 
 
@@ -304,17 +316,23 @@ def main(argv=None):
         print(f"WARNING (these numbers cannot be trusted): {warning}")
     for caveat in result.get("caveats", []):
         print(f"NOTE: {caveat}")
-    if "fid" in numbers:
+    if isinstance(numbers.get("model"), dict) and "mase" in numbers["model"]:  # a forecaster beside its baselines
+        print(forecast_table(numbers))
+        print(f"protocol: {result['protocol']}")
+        if "classical_protocol" in numbers:
+            print(f"classical models: {numbers['classical_protocol']}")
+    elif "fid" in numbers:
         rows = {args.name: numbers}
         if "floor" in result:
             rows["floor: real train vs real test"] = result["floor"]
         print(format_table(rows))
     else:
         print("\n".join(f"{k}: {v}" for k, v in numbers.items()))
+    protocol = result.get("protocol") if isinstance(result.get("protocol"), dict) else {}  # (a forecaster's: words)
     for key in ("feature_network", "reference", "floor", "omitted", "generator"):
-        if key in result.get("protocol", {}):
-            print(f"{key.replace('_', ' ')}: {result['protocol'][key]}")
-    for key, said in result.get("protocol", {}).items():  # what could not be measured, and why: one line each
+        if key in protocol:
+            print(f"{key.replace('_', ' ')}: {protocol[key]}")
+    for key, said in protocol.items():  # what could not be measured, and why: one line each
         if isinstance(said, str) and said.startswith("not measured"):
             print(f"NOTE: {key} {said}")
     if args.json:

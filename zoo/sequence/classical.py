@@ -12,6 +12,13 @@ the network, which is also trained once and then only fed each origin's history.
     ETS      level / + additive damped trend / + additive seasonality of the series' period,
              state-space exponential smoothing fitted by maximum likelihood
     ARIMA    (p, d, q) over a small grid                                  (statsmodels ARIMA)
+    Theta    simple exponential smoothing plus half the training trend's slope (the standard Theta
+             method, theta = 2; Hyndman & Billah 2003), alpha from a grid; not deseasonalised
+
+Why statsmodels and not statsforecast's AutoETS/AutoARIMA/AutoTheta: statsmodels is already a
+dependency (the bundled series come with it), its fitted state-space models filter new history
+with fixed parameters (the protocol above), and the choice among configurations is made here on
+validation values the way it is made for the network, rather than by in-sample AIC.
 
 No TensorFlow here: the numbers can be checked on their own.
 """
@@ -27,7 +34,8 @@ MAX_LAGS = 24
 ARIMA_ORDERS = tuple((p, d, q) for p in (1, 2, 3) for d in (0, 1) for q in (0, 1, 2))
 VALIDATION_FRACTION = 0.2
 PROTOCOL = (
-    "autoreg AR(p), ets (level / damped trend / seasonality), arima (p,d,q): each configuration chosen by "
+    "autoreg AR(p), ets (level / damped trend / seasonality), arima (p,d,q), theta (SES + half the training "
+    "trend, alpha on a grid): each configuration chosen by "
     "rolling-origin MAE on the last 20% of the training values (fitted on the rest), refitted on all "
     "training values, then its parameters fixed and applied to each test origin's history"
 )
@@ -64,6 +72,31 @@ def _arima(values, order, period):
     return ARIMA(values, order=order, trend="c" if order[1] == 0 else "n").fit()
 
 
+@dataclass(frozen=True)
+class ThetaFit:
+    """The Theta method's fitted parameters: SES smoothing `alpha` and the training trend's slope."""
+
+    alpha: float
+    slope: float
+
+    def forecasts(self, values, origins, horizon):
+        values, origins = np.asarray(values, np.float64), np.asarray(origins)
+        levels = np.empty(origins.max())
+        level = values[0]
+        for t in range(origins.max()):  # level after values[:t + 1]
+            level = self.alpha * values[t] + (1 - self.alpha) * level
+            levels[t] = level
+        a, n = self.alpha, origins.astype(np.float64)
+        h = np.arange(1, horizon + 1, dtype=np.float64)
+        drift = 0.5 * self.slope * (h[None, :] - 1 + 1 / a - (1 - a) ** n[:, None] / a)
+        return levels[origins - 1][:, None] + drift
+
+
+def _theta(values, alpha, period):
+    x = np.arange(len(values), dtype=np.float64)
+    return ThetaFit(float(alpha), float(np.polyfit(x, np.asarray(values, np.float64), 1)[0]))
+
+
 def _ets_forms(period):
     forms = [(False, False), (True, False)]
     return forms + [(False, True), (True, True)] if period else forms
@@ -79,6 +112,7 @@ FAMILIES = {
     "autoreg": (_autoreg, lambda period, n: range(1, min(MAX_LAGS, n // 4) + 1), lambda p: f"AR({p})"),
     "ets": (_ets, lambda period, n: _ets_forms(period), _describe_ets),
     "arima": (_arima, lambda period, n: ARIMA_ORDERS, lambda order: f"ARIMA{order}"),
+    "theta": (_theta, lambda period, n: (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0), lambda a: f"Theta(alpha={a:g})"),
 }
 
 
@@ -86,6 +120,8 @@ def forecasts_from(fitted, values, origins, horizon):
     """`[len(origins), horizon]`: the fitted model's forecasts from each origin t given values[:t]
     (what `fitted.apply(values[:t]).forecast(horizon)` gives, computed in one pass)."""
     values, origins = np.asarray(values, np.float64), np.asarray(origins)
+    if isinstance(fitted, ThetaFit):
+        return fitted.forecasts(values, origins, horizon)
     if hasattr(fitted, "filter_results"):  # a state-space model (ETS, ARIMA): filter once
         run = fitted.apply(values[: origins.max()]).filter_results
         design, obs_intercept = run.design[:, :, 0], run.obs_intercept[:, 0]

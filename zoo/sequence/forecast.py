@@ -56,39 +56,144 @@ def load_series(name):
 
 
 def windows(values, window, horizon, start, stop):
-    """Every (history [window], future [horizon]) pair whose future starts at an origin in [start, stop]."""
+    """Every (history [window, ...], future [horizon, ...]) pair whose future starts at an origin in
+    [start, stop] of `values` ([T] or [T, F])."""
     origins = range(max(start, window), stop + 1)
     inputs = np.stack([values[t - window : t] for t in origins])
     targets = np.stack([values[t : t + horizon] for t in origins])
     return inputs, targets, np.asarray(list(origins))
 
 
-def load_forecasting(name, split, window, horizon, train_fraction=0.8):
-    """ArraySet of scaled (history [window, 1], future [horizon]) pairs: training windows lie wholly
-    in the training part; test windows start at every origin after it. `info` holds the series,
-    the split point, the scaling and the period."""
-    values, period, description = load_series(name)
-    train_end = int(round(len(values) * train_fraction))
-    if train_end - window - horizon < 8 or len(values) - train_end < horizon:
-        raise InputError(
-            f"series '{name}' ({len(values)} values) is too short for window {window} and horizon {horizon}"
-        )
-    mean, std = float(values[:train_end].mean()), float(values[:train_end].std())
-    if split == "train":
-        inputs, targets, _ = windows(values, window, horizon, window, train_end - horizon)
+#: bundled CSV series: the file inside an installed package and the columns it is read with
+TABLES = {
+    "seattle-weather": {
+        "package": ("vega_datasets", "_data/seattle-weather.csv"),
+        "columns": {"time": "date", "target": "temp_max", "covariates": ["precipitation", "temp_min", "wind"]},
+        "description": "daily Seattle weather 2012-2015 (vega_datasets): max temperature (C), precipitation (mm), "
+        "min temperature, wind (m/s)",
+    },
+}
+COLUMN_KEYS = ("time", "target", "covariates", "id", "freq", "fill")
+
+
+def table_path(name):
+    """The file of a bundled table, or the path of `csv:PATH`."""
+    if name in TABLES:
+        from importlib.resources import files
+
+        package, inside = TABLES[name]["package"]
+        return files(package).joinpath(inside)
+    if str(name).startswith("csv:"):
+        from pathlib import Path
+
+        return Path(name[len("csv:") :]).expanduser().resolve()
+    raise UnknownNameError(
+        f"unknown series '{name}'{did_you_mean(name, [*SERIES, *TABLES])}; bundled series: "
+        f"{', '.join(sorted([*SERIES, *TABLES]))}, or csv:FILE for your own"
+    )
+
+
+def table_columns(name, columns=None):
+    """The columns a table is read with: the bundled table's own, overridden by any given."""
+    chosen = {"covariates": [], "id": None, "freq": None, "fill": "none"}
+    chosen.update(TABLES.get(name, {}).get("columns", {}))
+    chosen.update({k: v for k, v in (columns or {}).items() if v not in (None, "", ()) and k in COLUMN_KEYS})
+    chosen["covariates"] = list(chosen["covariates"] or [])
+    return chosen
+
+
+def load_table(name, columns=None, sha256=None):
+    from zoo.sequence.table import read_table
+
+    c = table_columns(name, columns)
+    return read_table(
+        table_path(name), c["time"], c["target"], c["covariates"], c["id"], c["freq"], c["fill"], sha256=sha256
+    )
+
+
+def _split_table(table, window, horizon, train_fraction):
+    """Each series' training end: the cut is one timestamp for every series (the train_fraction
+    point of all the timestamps), so no test value precedes a training one in another series."""
+    stamps = np.unique(np.concatenate(table.times))
+    cutoff = stamps[min(len(stamps) - 1, int(round(len(stamps) * train_fraction)))]
+    ends = [int(np.searchsorted(t, cutoff)) for t in table.times]
+    for name, values, end in zip(table.ids, table.series, ends):
+        if end - window - horizon < 8 or len(values) - end < horizon:
+            which = f"series '{name}'" if name else f"the series of {table.path}"
+            raise InputError(
+                f"{which} ({len(values)} values, {end} before the cut at {str(cutoff)[:19]}) is too short for "
+                f"window {window} and horizon {horizon}: it needs {window + horizon + 8} before the cut and "
+                f"{horizon} after"
+            )
+    return cutoff, ends
+
+
+def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=None, sha256=None):
+    """ArraySet of scaled (history [window, F], future [horizon]) pairs: training windows lie wholly
+    in the training part; test windows start at every origin after it. F is 1 for a bundled series,
+    1 + the covariates for a table (the target first). `info` holds the series, the split points,
+    the scaling and the period; its "recipe" part goes into the card."""
+    if name in SERIES:
+        values, period, description = load_series(name)
+        train_end = int(round(len(values) * train_fraction))
+        if train_end - window - horizon < 8 or len(values) - train_end < horizon:
+            raise InputError(
+                f"series '{name}' ({len(values)} values) is too short for window {window} and horizon {horizon}"
+            )
+        series, ends, ids, extra = [values[:, None]], [train_end], [""], {}
     else:
-        inputs, targets, _ = windows(values, window, horizon, train_end, len(values) - horizon)
+        table = load_table(name, columns, sha256)
+        name = name if name in TABLES else f"csv:{table.path}"  # the file by its absolute path, from any directory
+        cutoff, ends = _split_table(table, window, horizon, train_fraction)
+        series, ids, period, description = table.series, table.ids, table.period, table.describe()
+        extra = {
+            "columns": table_columns(name, {**(columns or {}), "freq": table.freq}),
+            "path": table.path,
+            "sha256": table.sha256,
+            "cutoff": str(cutoff)[:19],
+            "series_ids": list(ids) if table.id else [],
+            "filled": table.filled,
+        }
+    training = np.concatenate([v[:end] for v, end in zip(series, ends)])
+    means, stds = training.mean(axis=0), training.std(axis=0)
+    if not stds[0] > 0:
+        raise InputError(f"the target of '{name}' is constant over the training part: nothing to forecast")
+    stds = np.where(stds > 0, stds, 1.0)  # a constant covariate is only centred
+    parts = []
+    for values, end in zip(series, ends):
+        start, stop = (window, end - horizon) if split == "train" else (end, len(values) - horizon)
+        parts.append(windows(values, window, horizon, start, stop)[:2])
+    inputs = np.concatenate([p[0] for p in parts])
+    targets = np.concatenate([p[1] for p in parts])[..., 0]
+    features = series[0].shape[1]
     info = {
-        "values": values,
-        "train_end": train_end,
+        "series": series,
+        "train_ends": ends,
+        "series_names": ids,
         "train_fraction": float(train_fraction),
         "period": period,
-        "mean": mean,
-        "std": std,
+        "mean": float(means[0]),
+        "std": float(stds[0]),
+        "features": int(features),
         "description": description,
+        # kept for the single bundled series (their cards and tests read them)
+        "values": series[0][:, 0],
+        "train_end": ends[0],
     }
-    scale = lambda x: ((x - mean) / std).astype(np.float32)  # noqa: E731
-    return ArraySet(name, split, scale(inputs)[..., None], scale(targets), info)
+    if features > 1 or extra:
+        extra.update(means=[float(m) for m in means], stds=[float(s) for s in stds])
+    info["recipe"] = extra  # lists and paths a table's model needs to read it back
+    inputs = ((inputs - means) / stds).astype(np.float32)
+    targets = ((targets - means[0]) / stds[0]).astype(np.float32)
+    return ArraySet(name, split, inputs, targets, info)
+
+
+def mase_scale(values, train_end, period):
+    """MASE's denominator (Hyndman & Koehler 2006): the in-sample MAE of the seasonal-naive forecast
+    (naive when the series has no period) over the training part."""
+    m = period or 1
+    train = np.asarray(values[:train_end], np.float64)
+    return float(np.mean(np.abs(train[m:] - train[:-m])))
 
 
 def pinball(targets, outputs, levels):
@@ -98,20 +203,32 @@ def pinball(targets, outputs, levels):
     return tf.maximum(tau * diff, (tau - 1.0) * diff)
 
 
-def errors(forecasts, actual):
+def errors(forecasts, actual, scale=None):
+    """MAE and RMSE, and MASE when each forecast's scale ([N], its series' `mase_scale`) is given."""
     diff = np.asarray(forecasts, np.float64) - np.asarray(actual, np.float64)
-    return {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff**2)))}
+    found = {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff**2)))}
+    if scale is not None:
+        found["mase"] = float(np.mean(np.abs(diff) / np.asarray(scale, np.float64)[:, None]))
+    return found
+
+
+def _is_frame(value):
+    return type(value).__name__ == "DataFrame" and hasattr(value, "columns")
 
 
 @register_architecture("forecaster")
 class Forecaster(SequenceModel):
-    """history `[N, T, 1]` (T >= window, any length) -> the next `horizon` values `[N, horizon]`."""
+    """history `[N, T, F]` (T >= window, any length; F = 1, or the target then its covariates) -> the
+    next `horizon` values of the target `[N, horizon]`."""
 
     task_metric_names = ("mae_scaled",)
 
-    def __init__(self, window=24, horizon=10, instance_norm=True, quantiles=(), **kwargs):
+    def __init__(self, window=24, horizon=10, instance_norm=True, quantiles=(), features=1, **kwargs):
         self.window, self.horizon, self.instance_norm = int(window), int(horizon), bool(instance_norm)
         self.quantiles = checks.quantiles(quantiles)
+        self.features = int(features)
+        if self.features < 1:
+            raise InputError(f"features must be at least 1, got {features}")
         super().__init__(**kwargs)
 
     # The series, its split and its scaling are the run's data recipe, not the architecture.
@@ -125,6 +242,11 @@ class Forecaster(SequenceModel):
 
     mean = property(lambda self: float(self._fact("mean", 0.0)), doc="training-part mean of the series (the scaling)")
     std = property(lambda self: float(self._fact("std", 1.0)), doc="training-part standard deviation (the scaling)")
+    means = property(
+        lambda self: np.asarray(self._fact("means", [self.mean]), np.float32), doc="per-feature training means"
+    )
+    stds = property(lambda self: np.asarray(self._fact("stds", [self.std]), np.float32), doc="per-feature stds")
+    columns = property(lambda self: self._fact("columns", None), doc="a table's columns (time, target, covariates...)")
     period = property(lambda self: self._fact("period", None), doc="seasonal period of the series")
     dataset = property(lambda self: self._fact("dataset", "sunspots"), doc="the bundled series")
     train_fraction = property(
@@ -138,6 +260,7 @@ class Forecaster(SequenceModel):
             "horizon": self.horizon,
             "instance_norm": self.instance_norm,
             "quantiles": list(self.quantiles),
+            **({"features": self.features} if self.features != 1 else {}),
         }
 
     @property
@@ -145,7 +268,7 @@ class Forecaster(SequenceModel):
         return self.window
 
     def input_layers(self):
-        return [keras.Input((self.fixed_length, 1))]
+        return [keras.Input((self.fixed_length, self.features))]
 
     def head(self):
         if not self.quantiles:
@@ -176,8 +299,8 @@ class Forecaster(SequenceModel):
         centre = tf.reduce_mean(history, axis=1, keepdims=True)
         spread = tf.sqrt(tf.reduce_mean(tf.square(history - centre), axis=1, keepdims=True) + 1e-5)
         out = self.scaled_forecast((history - centre) / spread, training)
-        if self.quantiles:  # [N, H, Q]: every level mapped back alike
-            return out * spread + centre
+        if self.quantiles:  # [N, H, Q]: every level mapped back alike, by the target's (feature 0) statistics
+            return out * spread[:, :, :1] + centre[:, :, :1]
         return out * spread[:, :, 0] + centre[:, :, 0]
 
     def scaled_forecast(self, history, training):
@@ -198,7 +321,7 @@ class Forecaster(SequenceModel):
 
     def endpoints(self):
         def forecast(history):
-            scaled = (history - self.mean) / self.std
+            scaled = (history - self.means) / self.stds
             out = self(scaled) * self.std + self.mean
             if not self.quantiles:
                 return {"forecast": out}
@@ -210,11 +333,15 @@ class Forecaster(SequenceModel):
                 forecast,
                 {
                     "history": Input(
-                        (None, self.fixed_length, 1), "float32", example=self._example, min_length=self.window
+                        (None, self.fixed_length, self.features),
+                        "float32",
+                        example=self._example,
+                        min_length=self.window,
                     )
                 },
-                doc=f"the last T >= {self.window} values of the series [N, T, 1] -> the next {self.horizon} "
-                f"values [N, {self.horizon}]"
+                doc=f"the last T >= {self.window} values of the series [N, T, {self.features}]"
+                + (f" ({', '.join(self._feature_names())})" if self.features > 1 else "")
+                + f" -> the next {self.horizon} values [N, {self.horizon}]"
                 + (
                     f" (the median) and quantiles [N, {self.horizon}, {len(self.quantiles)}] at levels "
                     f"{', '.join(f'{q:g}' for q in self.quantiles)}"
@@ -226,58 +353,114 @@ class Forecaster(SequenceModel):
         }
 
     def _example(self, rng, shape):
-        shape = (shape[0], self.fixed_length or self.window + 6, 1)  # a length other than the training window
-        return self.mean + self.std * rng.standard_normal(shape)
+        shape = (shape[0], self.fixed_length or self.window + 6, self.features)  # not the training window's length
+        return self.means + self.stds * rng.standard_normal(shape)
+
+    def _feature_names(self):
+        c = self.columns or {}
+        return [c.get("target", "target"), *c.get("covariates", [])] if c else ["series"]
 
     def forecast(self, history, quantiles=False):
-        """The next `horizon` values after `history` ([T] one series, or [N, T] / [N, T, 1] several);
-        with `quantiles=True` (a model trained with quantile levels), every level: [..., horizon, Q]."""
+        """The next `horizon` values of the target after `history`: for one series [T] (one feature)
+        or [T, F] (F > 1: the target then its covariates, as trained), for several [N, T] (one
+        feature) or [N, T, F]; or a pandas DataFrame with the training columns (and the id column, if
+        the model was trained with one: one forecast per id, in order of appearance). With
+        `quantiles=True` (a model trained with quantile levels), every level: [..., horizon, Q]."""
         if not isinstance(quantiles, (bool, np.bool_)):
             raise InputError(f"quantiles must be True or False, got {quantiles!r}")
         if quantiles and not self.quantiles:
             raise InputError("this forecaster was trained for point forecasts only (no quantile levels)")
-        history = checks.array(history, "history")
-        shape, single = history.shape, history.ndim == 1
-        if single:
-            history = history[None]
-        if history.ndim == 2:
-            history = history[..., None]
-        if history.ndim != 3 or history.shape[-1] != 1:
-            raise InputError(
-                f"history must be [T], [N, T] or [N, T, 1] values of one series, got shape {list(np.shape(history))}"
+        if _is_frame(history):
+            history, single = self._from_frame(history), False
+            shape = history.shape
+        else:
+            history = checks.array(history, "history")
+            shape = history.shape
+            single = history.ndim == 1 or (history.ndim == 2 and self.features > 1)
+            if single:
+                history = history[None]
+            if history.ndim == 2:
+                history = history[..., None]
+        if history.ndim != 3 or history.shape[-1] != self.features:
+            want = (
+                "[T], [N, T] or [N, T, 1] values of one series"
+                if self.features == 1
+                else f"[T, {self.features}] or [N, T, {self.features}] ({', '.join(self._feature_names())})"
             )
+            raise InputError(f"history must be {want}, got shape {list(shape)}")
         if history.shape[1] < self.window:
             read_as = (
-                f" (shape {list(shape)} read as {shape[0]} series of {shape[1]} values)" if len(shape) == 2 else ""
+                f" (shape {list(shape)} read as {shape[0]} series of {shape[1]} values)"
+                if len(shape) == 2 and self.features == 1
+                else ""
             )
             raise InputError(
-                f"history of {history.shape[1]} values is too short: the model forecasts one series (1 feature) "
-                f"from at least {self.window} values{read_as}"
+                f"history of {history.shape[1]} values is too short: the model forecasts from at least "
+                f"{self.window} values of {self.features} feature{'s' if self.features > 1 else ''}{read_as}"
             )
         result = self.endpoints()["forecast"].batched(history=history)["quantiles" if quantiles else "forecast"]
         return result[0] if single else result
+
+    def _from_frame(self, frame):
+        """[N, T, F] from a DataFrame with the training columns; several ids: the last T rows of each,
+        T the shortest id's length."""
+        c = self.columns
+        if not c:
+            raise InputError("this forecaster was trained on a bundled series, not a table: pass an array")
+        wanted = [c["target"], *c.get("covariates", [])]
+        missing = [name for name in wanted + ([c["id"]] if c.get("id") else []) if name not in frame.columns]
+        if missing:
+            raise InputError(f"history frame has no column {', '.join(repr(m) for m in missing)}; it needs {wanted}")
+        if c.get("time") in frame.columns:
+            frame = frame.sort_values(c["time"], kind="stable")
+        groups = [frame] if not c.get("id") else [g for _, g in frame.groupby(c["id"], sort=False)]
+        try:
+            blocks = [g[wanted].to_numpy(np.float64) for g in groups]
+        except (TypeError, ValueError):
+            raise InputError(f"history frame columns {wanted} must hold numbers") from None
+        if any(np.isnan(b).any() for b in blocks):
+            raise InputError("history frame has missing values; fill them as the training data were filled")
+        length = min(len(b) for b in blocks)
+        return np.stack([b[len(b) - length :] for b in blocks])
 
     vis_kinds = ("forecast", "curves")
     api = ("forecast",)
 
     def data(self, split):
-        return load_forecasting(self.dataset, split, self.window, self.horizon, self.train_fraction)
+        return load_forecasting(
+            self.dataset,
+            split,
+            self.window,
+            self.horizon,
+            self.train_fraction,
+            columns=self.columns,
+            sha256=self._fact("sha256", None),
+        )
 
     def calibration_inputs(self, n=64):
-        train = load_forecasting(self.dataset, "train", self.window, self.horizon, self.train_fraction)
-        return {"forecast": {"history": (train.inputs[:n] * self.std + self.mean).astype(np.float32)}}
+        train = self.data("train")
+        return {"forecast": {"history": (train.inputs[:n] * self.stds + self.means).astype(np.float32)}}
 
     def held_out_metrics(self, test_set):
-        """MAE / RMSE of every forecast from every origin after the training part, against the naive
-        (last value repeated) and seasonal-naive (same phase one period earlier) forecasts and the
-        classical models of `zoo.sequence.classical` (each configured on the validation years)."""
+        """MAE / RMSE / MASE of every forecast from every origin after the training part, against the
+        naive (last value repeated) and seasonal-naive (same phase one period earlier) forecasts and
+        the classical models of `zoo.sequence.classical` (each configured on the validation part of
+        each series' training values; they read the target only)."""
         from zoo.sequence.classical import PROTOCOL, classical_forecasts
 
-        values, train_end, period = test_set.info["values"], test_set.info["train_end"], test_set.info["period"]
-        inputs, actual, origins = windows(values, self.window, self.horizon, train_end, len(values) - self.horizon)
+        info = test_set.info
+        period = info["period"]
+        rows = []  # per series: (inputs, actual, origins, values, train_end)
+        for values, end in zip(info["series"], info["train_ends"]):
+            inputs, actual, origins = windows(values, self.window, self.horizon, end, len(values) - self.horizon)
+            rows.append((inputs, actual[..., 0], origins, values[:, 0], end))
+        inputs = np.concatenate([r[0] for r in rows])
+        actual = np.concatenate([r[1] for r in rows])
+        scale = np.concatenate([np.full(len(r[2]), mase_scale(r[3], r[4], period)) for r in rows])
+        measure = lambda forecasts: errors(forecasts, actual, scale)  # noqa: E731
         probabilistic = {}
         if not self.quantiles:
-            ours = self.forecast(inputs)
+            ours = self.forecast(inputs if self.features > 1 else inputs[..., 0])
         else:  # one pass: every level, the median among them
             levels = self.forecast(inputs, quantiles=True)  # [origins, horizon, Q]
             ours = levels[..., self.median_index]
@@ -293,19 +476,27 @@ class Forecaster(SequenceModel):
                     "pinball_per_level": [float(v) for v in loss.mean(axis=(0, 1))],
                 }
             }
-        naive = np.repeat(values[origins - 1][:, None], self.horizon, axis=1)
         steps = np.arange(self.horizon)
-        seasonal = values[origins[:, None] - period + steps % period]
+        naive = np.concatenate([np.repeat(v[o - 1][:, None], self.horizon, axis=1) for _, _, o, v, _ in rows])
+        held = sum(len(r[3]) - r[4] for r in rows)
+        many = f" of {len(rows)} series" if len(rows) > 1 else ""
         result = {
-            "protocol": f"rolling origin over the held-out {len(values) - train_end} values "
-            f"({len(origins)} origins x {self.horizon} steps), "
-            f"history {self.window}; scaling fitted on the first {train_end} values",
-            "model": errors(ours, actual),
-            "naive": errors(naive, actual),
-            f"seasonal_naive_period_{period}": errors(seasonal, actual),
+            "protocol": f"rolling origin over the held-out {held} values{many} "
+            f"({len(actual)} origins x {self.horizon} steps), "
+            f"history {self.window}; scaling fitted on the training part; MASE: MAE over the in-sample "
+            f"{'seasonal-naive (period ' + str(period) + ')' if period else 'naive'} MAE of each series' training part",
+            "model": measure(ours),
+            "naive": measure(naive),
         }
-        for name, choice in classical_forecasts(values, train_end, origins, self.horizon, period).items():
-            result[name] = {**errors(choice.forecasts, actual), "config": choice.config}
+        if period:
+            seasonal = np.concatenate([v[o[:, None] - period + steps % period] for _, _, o, v, _ in rows])
+            result[f"seasonal_naive_period_{period}"] = measure(seasonal)
+        chosen = [classical_forecasts(v, end, o, self.horizon, period) for _, _, o, v, end in rows]
+        for family in chosen[0]:
+            forecasts = np.concatenate([c[family].forecasts for c in chosen])
+            configs = [c[family].config for c in chosen]
+            config = configs[0] if len(set(configs)) == 1 else "per series: " + ", ".join(configs)
+            result[family] = {**measure(forecasts), "config": config}
         result["classical_protocol"] = PROTOCOL
         result.update(probabilistic)
         return result

@@ -1,0 +1,204 @@
+"""Your own series (#33): a CSV through `python -m train.forecaster --dataset csv:FILE`, its checks,
+the classical baselines and MASE, zoo.evaluate / zoo.vis / export from another directory, and the
+exports replayed without TensorFlow."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, portable_check, run_cli
+
+from zoo.errors import DataError
+from zoo.sequence.table import read_table, season_of
+
+
+def weekly(n=200, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2020-01-01", periods=n, freq="D")
+    y = scale * (10 + np.sin(np.arange(n) * 2 * np.pi / 7)) + rng.normal(0, 0.1, n)
+    return pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "y": y, "x": rng.normal(size=n)})
+
+
+@pytest.fixture
+def csvs(tmp_path):
+    base = weekly()
+    base.to_csv(tmp_path / "ok.csv", index=False)
+    bad = base.copy()
+    bad.loc[5, "date"] = "not a date"
+    bad.to_csv(tmp_path / "baddate.csv", index=False)
+    bad = base.copy()
+    bad.loc[7, "date"] = bad.loc[6, "date"]
+    bad.to_csv(tmp_path / "dup.csv", index=False)
+    bad = base.astype({"y": object})
+    bad.loc[9, "y"] = "abc"
+    bad.to_csv(tmp_path / "text.csv", index=False)
+    base.drop(index=[20, 21]).to_csv(tmp_path / "gap.csv", index=False)
+    bad = base.copy()
+    bad.loc[30, "x"] = np.nan
+    bad.to_csv(tmp_path / "empty.csv", index=False)
+    two = pd.concat([base.assign(store="a"), weekly(seed=1, scale=2.0).assign(store="b")])
+    two.to_csv(tmp_path / "two.csv", index=False)
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "nothing.csv").write_text("")
+    return tmp_path
+
+
+def test_read_table_checks_and_fills(csvs):
+    table = read_table(csvs / "ok.csv", "date", "y", ["x"])
+    assert table.freq == "D" and table.period == 7 and table.series[0].shape == (200, 2) and table.ids == [""]
+    two = read_table(csvs / "two.csv", "date", "y", [], "store")
+    assert two.ids == ["a", "b"] and [len(s) for s in two.series] == [200, 200]
+    for name, message in [
+        ("baddate.csv", "baddate.csv line 7: cannot read 'not a date' in column 'date' as a timestamp"),
+        ("dup.csv", "dup.csv line 9: timestamp 2020-01-07 appears twice"),
+        ("text.csv", "text.csv line 11: column 'y' holds 'abc', not a number"),
+        ("gap.csv", "gap.csv line 22: jumps from 2020-01-20 to 2020-01-23 (2 missing D steps in all)"),
+        ("empty.csv", "empty.csv line 32: column 'x' is empty; pass --fill"),
+        ("binary.csv", "is not a UTF-8 text file"),
+        ("nothing.csv", "is empty"),
+    ]:
+        with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            read_table(csvs / name, "date", "y", ["x"])
+    # --fill: the gap's two days and the empty cell, each way
+    truth = weekly()
+    gap = read_table(csvs / "gap.csv", "date", "y", ["x"], fill="interpolate")
+    assert gap.series[0].shape == (200, 2) and gap.filled == 4
+    expected = truth.y[19] + (truth.y[22] - truth.y[19]) * np.array([1, 2]) / 3
+    np.testing.assert_allclose(gap.series[0][20:22, 0], expected)
+    ffilled = read_table(csvs / "gap.csv", "date", "y", ["x"], fill="ffill")
+    np.testing.assert_allclose(ffilled.series[0][20:22, 0], truth.y[19])
+    zero = read_table(csvs / "empty.csv", "date", "y", ["x"], fill="zero")
+    assert zero.series[0][30, 1] == 0 and zero.filled == 1
+    # a duplicate is refused whatever the fill
+    with pytest.raises(DataError, match="appears twice"):
+        read_table(csvs / "dup.csv", "date", "y", fill="ffill")
+    # the file the model was trained on, and no other
+    with pytest.raises(DataError, match="changed since the model was trained"):
+        read_table(csvs / "ok.csv", "date", "y", sha256="0" * 64)
+    assert [season_of(f) for f in ("D", "h", "MS", "W-SUN", "2D", "min")] == [7, 24, 12, 52, None, None]
+
+
+def test_theta_and_mase_match_their_definitions():
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    from zoo.sequence.classical import _theta
+    from zoo.sequence.forecast import errors, mase_scale
+
+    values = weekly(120).y.to_numpy() + np.linspace(0, 3, 120)
+    fitted = ThetaModel(values[:100], period=7, deseasonalize=False).fit()
+    ours = _theta(values[:100], float(fitted.params["alpha"]), None)
+    np.testing.assert_allclose(ours.forecasts(values, np.array([100]), 5)[0], fitted.forecast(5).to_numpy(), rtol=1e-9)
+    # MASE: MAE scaled by the in-sample seasonal-naive MAE of the training part
+    scale = mase_scale(values, 100, 7)
+    assert scale == pytest.approx(np.mean(np.abs(values[7:100] - values[:93])))
+    got = errors(np.zeros((2, 3)), np.ones((2, 3)), np.array([scale, 2 * scale]))
+    assert got["mase"] == pytest.approx((1 / scale + 1 / (2 * scale)) / 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, flags, message",
+    [
+        ("ok.csv", ["--target", "nope"], "--target nope: ok.csv has no column 'nope'; its columns: date, y, x"),
+        ("baddate.csv", [], "cannot read 'not a date' in column 'date' as a timestamp"),
+        ("dup.csv", [], "timestamp 2020-01-07 appears twice"),
+        ("text.csv", [], "column 'y' holds 'abc', not a number"),
+        ("gap.csv", [], "jumps from 2020-01-20 to 2020-01-23"),
+        ("binary.csv", [], "is not a UTF-8 text file"),
+        ("missing.csv", [], "does not exist"),
+    ],
+)
+def test_bad_csv_one_line_exit_2_nothing_written(csvs, name, flags, message):
+    out = csvs / "run"
+    args = ["--dataset", f"csv:{csvs / name}", "--time", "date", "--target", "y", *flags]
+    result = run_cli("train.forecaster", *args, "--epochs", "1", "--out", str(out))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_table_flags_without_a_table_are_refused():
+    result = run_cli("train.forecaster", "--dataset", "sunspots", "--target", "y", "--epochs", "1")
+    assert result.returncode == 2 and "--target read a table" in result.stderr
+
+
+@pytest.mark.slow
+def test_two_series_with_a_covariate_end_to_end(csvs, tmp_path):
+    """Train on two series by id with a covariate; then, from another directory: resume by another
+    path to the same file, zoo.evaluate (the baselines with MASE), zoo.vis, export, replay without
+    TensorFlow; forecast() from a DataFrame equals forecast() from the array."""
+    out = csvs / "run"
+    flags = ["--time", "date", "--target", "y", "--covariates", "x", "--id", "store"]
+    common = ["--window", "14", "--horizon", "7", "--units", "8", "--depth", "1", "--quiet", "--no-export"]
+    first = run_cli("train.forecaster", "--dataset", f"csv:{csvs / 'two.csv'}", *flags, *common, "--epochs", "2",
+                    "--out", str(out))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    card = json.loads((out / "card.json").read_text())
+    assert card["name"] == "lstm-stacked-two" and card["data"]["series_ids"] == ["a", "b"]
+    assert card["data"]["columns"]["covariates"] == ["x"] and card["data"]["path"] == str(csvs / "two.csv")
+    assert card["config"]["features"] == 2
+    metrics = card["metrics"]
+    for row in ("model", "naive", "seasonal_naive_period_7", "autoreg", "ets", "arima", "theta"):
+        assert {"mae", "rmse", "mase"} <= set(metrics[row]), row
+    assert "of 2 series" in metrics["protocol"]
+    # the same file by a relative path from its own folder is the same dataset
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "train.forecaster",
+            "--dataset",
+            "csv:./two.csv",
+            *flags,
+            *common,
+            "--epochs",
+            "3",
+            "--out",
+            str(out),
+            "--resume",
+        ],  # fmt: skip
+        cwd=csvs,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run_elsewhere(*args):
+        return subprocess.run(
+            [sys.executable, "-m", *args],
+            cwd=elsewhere,
+            env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    evaluated = run_elsewhere("zoo.evaluate", str(out))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "| forecaster | MAE | RMSE | MASE |" in evaluated.stdout and "| theta |" in evaluated.stdout
+    drawn = run_elsewhere("zoo.vis", str(out), "--kind", "forecast", "--out", "f.png")
+    assert drawn.returncode == 0 and (elsewhere / "f.png").stat().st_size > 10_000, drawn.stderr
+    exported = run_elsewhere("export", str(out), "--out", "ex", "--format", "onnx,litert")
+    assert exported.returncode == 0, exported.stderr
+    report = portable_check(elsewhere / "ex", "lstm-stacked-two")  # fails unless every file matches Keras
+    assert report["onnx"] and report["litert"] and report["tensorflow_importable"] is False
+    import zoo
+
+    model = zoo.load(str(out))
+    frame = pd.read_csv(csvs / "two.csv")
+    by_frame = model.forecast(frame)
+    by_array = model.forecast(np.stack([frame[frame.store == s][["y", "x"]].to_numpy() for s in ("a", "b")]))
+    np.testing.assert_allclose(by_frame, by_array, rtol=1e-6)
+    assert by_frame.shape == (2, 7)
+    # a changed file is refused when the model reads its data back
+    frame.assign(y=frame.y + 1).to_csv(csvs / "two.csv", index=False)
+    with pytest.raises(DataError, match="changed since the model was trained"):
+        model.data("test")

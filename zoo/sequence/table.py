@@ -1,0 +1,260 @@
+"""Your own time series from a CSV file: long format (one row per time step, and per series when an
+id column names several), as statsforecast and darts read it.
+
+    date,store,sales,price          --time date --target sales --covariates price --id store
+    2024-01-01,a,12,1.5
+    2024-01-01,b,30,2.0
+    ...
+
+Policy for holes (stated, and refused by default): an empty or non-numeric cell, a timestamp that
+cannot be read, a timestamp that appears twice in one series, or a missing step at the series'
+frequency (a gap) stops the load with the first bad row named (its line in the file, the header
+being line 1). `--fill ffill` (last value carried forward), `interpolate` (linear in time) or
+`zero` fills empty cells and the missing steps of a gap instead; a row with an unreadable timestamp
+or a duplicate is refused whatever the fill. Non-numeric text is never read as a number.
+
+The file is read once (pandas), and the recipe records its absolute path and sha256: a model loaded
+later reads the same file, and refuses one whose contents changed. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import DataError, InputError
+
+FILLS = ("none", "ffill", "interpolate", "zero")
+#: the seasonal period a frequency implies (pandas offset alias prefix -> steps per season)
+PERIODS = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
+
+
+@dataclass
+class Table:
+    """The series of one CSV: `series[i]` is `[T_i, F]` float64 (the target first, then the
+    covariates), `times[i]` its timestamps, `ids[i]` its id ("" without an id column)."""
+
+    path: str
+    sha256: str
+    time: str
+    target: str
+    covariates: tuple
+    id: str | None
+    freq: str
+    fill: str
+    series: list
+    times: list
+    ids: list
+    filled: int  # cells or steps filled by --fill
+
+    @property
+    def columns(self):
+        return (self.target, *self.covariates)
+
+    @property
+    def period(self):
+        return season_of(self.freq)
+
+    def describe(self):
+        many = f"{len(self.series)} series by '{self.id}', " if self.id else ""
+        cov = f" from {', '.join(self.covariates)}" if self.covariates else ""
+        filled = f"; {self.filled} cells filled ({self.fill})" if self.filled else ""
+        return f"{Path(self.path).name}: {many}'{self.target}'{cov}, every {self.freq}{filled}"
+
+
+def season_of(freq):
+    """Steps per season of a pandas frequency ('D' -> 7, 'h' -> 24, 'MS' -> 12), None if unknown."""
+    import re
+
+    if not freq:
+        return None
+    match = re.fullmatch(r"(\d*)([A-Za-z]+)(-[A-Z]+)?", str(freq))
+    if not match or match.group(1) not in ("", "1"):
+        return None
+    unit = match.group(2)
+    return PERIODS.get(unit) or PERIODS.get(unit.upper()) or PERIODS.get(unit.lower())
+
+
+def sha256_of(path, chunk=1 << 20):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def header(path):
+    """The column names of a CSV file (its first line), read without pandas."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"CSV file {path} does not exist or is not a file")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            first = next(csv.reader(f), None)
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not a UTF-8 text file (a CSV file was expected)") from None
+    if not first:
+        raise DataError(f"{path} is empty: a CSV file with a header line was expected")
+    return [name.strip() for name in first]
+
+
+def check_columns(path, time, target, covariates=(), id_column=None):
+    """Refuse a missing file or a column the header does not have, naming the columns it has."""
+    names = header(path)
+    if not time or not target:
+        raise InputError("a CSV dataset needs --time COLUMN and --target COLUMN")
+    wanted = [("--time", time), ("--target", target), *(("--covariates", c) for c in covariates)]
+    if id_column:
+        wanted.append(("--id", id_column))
+    for flag, column in wanted:
+        if column not in names:
+            raise DataError(
+                f"{flag} {column}: {Path(path).name} has no column '{column}'; its columns: {', '.join(names)}"
+            )
+    used = [time, target, *covariates, *([id_column] if id_column else [])]
+    twice = sorted({c for c in used if used.count(c) > 1})
+    if twice:
+        raise InputError(
+            f"column {', '.join(repr(c) for c in twice)} is named twice among --time/--target/--covariates/--id"
+        )
+    return names
+
+
+def _when(stamp):
+    """A timestamp as a person writes it: the date alone at midnight."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(stamp)
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+
+
+def _line(index):
+    return int(index) + 2  # the header is line 1, the first row line 2
+
+
+def read_table(path, time, target, covariates=(), id_column=None, freq=None, fill="none", sha256=None):
+    """Read, check and (if asked) fill the series of a CSV file: a `Table`. `sha256`: the digest the
+    file must have (a model reading its training file back)."""
+    import pandas as pd
+
+    if fill not in FILLS:
+        raise InputError(f"unknown fill '{fill}'; choose one of {', '.join(FILLS)}")
+    path = Path(path).expanduser().resolve()
+    covariates = tuple(covariates or ())
+    check_columns(path, time, target, covariates, id_column)
+    digest = sha256_of(path)
+    if sha256 is not None and digest != sha256:
+        raise DataError(f"{path} changed since the model was trained (sha256 {digest[:12]}..., was {sha256[:12]}...)")
+    usecols = [time, target, *covariates, *([id_column] if id_column else [])]
+    try:
+        frame = pd.read_csv(path, usecols=usecols, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path.name}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+    if frame.empty:
+        raise DataError(f"{path.name} has a header but no rows")
+    stamps = pd.to_datetime(frame[time].str.strip(), errors="coerce", format="mixed")
+    bad = stamps.isna()
+    if bad.any():
+        row = bad.idxmax()
+        raise DataError(
+            f"{path.name} line {_line(row)}: cannot read '{frame[time][row]}' in column '{time}' as a timestamp"
+        )
+    values = {}
+    empty_cells = np.zeros(len(frame), bool)
+    for column in (target, *covariates):
+        text = frame[column].str.strip()
+        numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+        wrong = numbers.isna() & (text != "")
+        if wrong.any():
+            row = wrong.idxmax()
+            raise DataError(f"{path.name} line {_line(row)}: column '{column}' holds '{text[row]}', not a number")
+        missing = text == ""
+        if missing.any() and fill == "none":
+            row = missing.idxmax()
+            raise DataError(
+                f"{path.name} line {_line(row)}: column '{column}' is empty; pass --fill ffill, interpolate or zero "
+                "to fill missing values"
+            )
+        empty_cells |= missing.to_numpy()
+        values[column] = numbers.to_numpy(np.float64)
+    ids = frame[id_column].str.strip().to_numpy() if id_column else np.full(len(frame), "", object)
+    stamps = stamps.to_numpy()
+    series, times, names, filled = [], [], [], int(sum(np.isnan(v).sum() for v in values.values()))
+    order = list(dict.fromkeys(ids))  # ids in the order they first appear
+    steps = freq
+    for name in order:
+        rows = np.flatnonzero(ids == name)
+        rows = rows[np.argsort(stamps[rows], kind="stable")]
+        t = stamps[rows]
+        twice = np.flatnonzero(t[1:] == t[:-1])
+        if len(twice):
+            row = rows[twice[0] + 1]
+            where = f" in series '{name}'" if id_column else ""
+            raise DataError(f"{path.name} line {_line(row)}: timestamp {_when(t[twice[0]])} appears twice{where}")
+        if steps is None:
+            steps = _infer_freq(t, path.name, name if id_column else None)
+        block = pd.DataFrame({c: values[c][rows] for c in (target, *covariates)}, index=pd.DatetimeIndex(t))
+        block["_line"] = rows
+        try:
+            full = pd.date_range(t[0], t[-1], freq=steps)
+        except ValueError as exc:
+            raise InputError(f"--freq {steps}: not a pandas frequency ({exc})") from None
+        on_grid = pd.DatetimeIndex(t).isin(full)
+        if not on_grid.all():
+            row = rows[np.argmin(on_grid)]
+            raise DataError(
+                f"{path.name} line {_line(row)}: timestamp {_when(t[np.argmin(on_grid)])} is not on the "
+                f"{steps} grid that starts at {_when(t[0])}; give the right --freq"
+            )
+        if len(full) != len(t):
+            if fill == "none":
+                present = pd.DatetimeIndex(t)
+                first_gap = int(np.argmax(~full.isin(present)))
+                before = full[first_gap - 1]
+                row = rows[present.get_loc(before) + 1]
+                after = pd.Timestamp(t[present.get_loc(before) + 1])
+                where = f"series '{name}' " if id_column else ""
+                raise DataError(
+                    f"{path.name} line {_line(row)}: {where}jumps from {_when(before)} to {_when(after)} "
+                    f"({len(full) - len(t)} missing {steps} steps in all); pass --fill ffill, interpolate or zero "
+                    "to fill gaps"
+                )
+            filled += (len(full) - len(t)) * (1 + len(covariates))
+            block = block.reindex(full)
+        block = block.drop(columns="_line")
+        if fill == "ffill":
+            block = block.ffill().bfill()
+        elif fill == "interpolate":
+            block = block.interpolate(method="time").ffill().bfill()
+        elif fill == "zero":
+            block = block.fillna(0.0)
+        series.append(block.to_numpy(np.float64))
+        times.append(block.index.to_numpy())
+        names.append(str(name))
+    return Table(str(path), digest, time, target, covariates, id_column, str(steps), fill, series, times, names, filled)
+
+
+def _infer_freq(t, file, name):
+    import pandas as pd
+
+    if len(t) < 3:
+        raise DataError(f"{file}: series {name or ''} has {len(t)} rows; too few to forecast".replace("  ", " "))
+    guess = pd.infer_freq(pd.DatetimeIndex(t[: min(len(t), 64)]))
+    if guess is None:  # gaps break pandas' inference: the most common step, if it is a whole unit
+        diffs = pd.Series(np.diff(t)).value_counts()
+        step = pd.Timedelta(diffs.index[0])
+        for unit, alias in (
+            (pd.Timedelta(days=1), "D"),
+            (pd.Timedelta(hours=1), "h"),
+            (pd.Timedelta(minutes=1), "min"),
+        ):
+            if step == unit:
+                return alias
+        raise DataError(
+            f"{file}: cannot tell the series' frequency from its timestamps; give --freq (D, h, W, MS, ...)"
+        )
+    return guess
