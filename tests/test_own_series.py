@@ -202,3 +202,13 @@ def test_two_series_with_a_covariate_end_to_end(csvs, tmp_path):
     frame.assign(y=frame.y + 1).to_csv(csvs / "two.csv", index=False)
     with pytest.raises(DataError, match="changed since the model was trained"):
         model.data("test")
+
+
+def test_the_forecaster_table_in_the_docs_is_the_cards():
+    """docs/sequence-models.md's forecaster table is generated from the shipped cards, never typed."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.forecast_table import table
+
+    page = (ROOT / "docs" / "sequence-models.md").read_text()
+    block = page.split("<!-- forecasters:start -->\n", 1)[1].split("\n<!-- forecasters:end -->", 1)[0]
+    assert block == table()

@@ -148,7 +148,7 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
         series, ids, period, description = table.series, table.ids, table.period, table.describe()
         extra = {
             "columns": table_columns(name, {**(columns or {}), "freq": table.freq}),
-            "path": table.path,
+            "path": "/".join(TABLES[name]["package"]) if name in TABLES else table.path,  # bundled: in its package
             "sha256": table.sha256,
             "cutoff": str(cutoff)[:19],
             "series_ids": list(ids) if table.id else [],
