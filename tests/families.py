@@ -4,7 +4,7 @@ import numpy as np
 
 import zoo
 from zoo.autoencoders import TYPES
-from zoo.sequence import CharLanguageModel, Forecaster, ImageCaptioner, Seq2Seq, SequenceClassifier
+from zoo.sequence import CharLanguageModel, Forecaster, ImageCaptioner, Seq2Seq, SequenceClassifier, SeriesClassifier
 
 rng = np.random.default_rng(0)
 X = rng.random((8, 8, 8, 1), dtype=np.float32)
@@ -26,6 +26,10 @@ FAMILIES = {
         (rng.random((8, 6, 1), dtype=np.float32), rng.random((8, 3), dtype=np.float32)),
     ),
     "row-classifier": (lambda: SequenceClassifier(features=8, steps=8, units=4), (X, LABELS)),
+    "series-classifier": (
+        lambda: SeriesClassifier(features=2, num_classes=3, steps=6, units=4, cell="bilstm"),
+        (rng.standard_normal((8, 6, 2)).astype(np.float32), (np.arange(8) % 3).astype(np.int32)),
+    ),
     "char-lm": (
         lambda: CharLanguageModel(vocabulary="abcdef", units=4, context=5),
         (rng.integers(0, 6, (8, 5)).astype(np.int32),) * 2,

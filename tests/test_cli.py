@@ -353,8 +353,10 @@ def test_offered_names_match_the_tables():
     from zoo.autoencoders import TYPES
     from zoo.losses import ADVERSARIAL_LOSSES
     from zoo.sequence import CELLS
-    from zoo.sequence.forecast import SERIES
+    from zoo.sequence.forecast import SERIES, TABLES
+    from zoo.sequence.table import FILLS
 
+    assert choices.TABLES == tuple(TABLES) and choices.FILLS == FILLS
     assert choices.LOSSES == tuple(ADVERSARIAL_LOSSES) and choices.AUTOENCODER_TYPES == tuple(TYPES)
     assert choices.CELLS == tuple(CELLS) and choices.SERIES == tuple(sorted(SERIES))
 

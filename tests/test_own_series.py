@@ -204,11 +204,12 @@ def test_two_series_with_a_covariate_end_to_end(csvs, tmp_path):
         model.data("test")
 
 
-def test_the_forecaster_table_in_the_docs_is_the_cards():
-    """docs/sequence-models.md's forecaster table is generated from the shipped cards, never typed."""
+def test_the_sequence_tables_in_the_docs_are_the_cards():
+    """docs/sequence-models.md's forecaster and classifier tables are generated from the shipped
+    cards, never typed."""
     sys.path.insert(0, str(ROOT))
-    from benchmarks.forecast_table import table
+    from benchmarks.sequence_tables import classifier_table, table
 
     page = (ROOT / "docs" / "sequence-models.md").read_text()
-    block = page.split("<!-- forecasters:start -->\n", 1)[1].split("\n<!-- forecasters:end -->", 1)[0]
-    assert block == table()
+    for name, block in (("forecasters", table()), ("series-classifiers", classifier_table())):
+        assert page.split(f"<!-- {name}:start -->\n", 1)[1].split(f"\n<!-- {name}:end -->", 1)[0] == block

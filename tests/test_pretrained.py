@@ -18,9 +18,12 @@ AUTOENCODERS = [
     "ae-conv-mnist",
     "vae-mnist",
 ]
+SERIES_CLASSIFIERS = ["bilstm-gunpoint", "bilstm-italypowerdemand", "bilstm-basicmotions"]
 SEQUENCE = [
     "lstm-stacked-sunspots",
     "lstm-quantile-sunspots",
+    "gru-seattle-weather",
+    *SERIES_CLASSIFIERS,
     "bilstm-mnist-rows",
     "gru-char-pydoc",
     "gru-attention-dates",
@@ -99,6 +102,32 @@ def test_forecaster_beats_both_naive_forecasts():
         card = model.card["metrics"][family]
         assert metrics[family]["config"] == card["config"]
         assert metrics[family]["mae"] == pytest.approx(card["mae"], rel=1e-6)
+
+
+def test_table_forecaster_reproduces_its_card_and_beats_every_baseline():
+    """gru-seattle-weather reads four columns of a bundled CSV (target + 3 covariates): its card's
+    MAE is reproduced, and it beats the naive, seasonal-naive and all four classical models."""
+    model = zoo.load("gru-seattle-weather")
+    card = model.card["metrics"]
+    metrics = model.held_out_metrics(model.data("test"))
+    assert model.features == 4 and model.columns["covariates"] == ["precipitation", "temp_min", "wind"]
+    assert metrics["model"]["mae"] == pytest.approx(card["model"]["mae"], rel=1e-4)
+    for row in ("naive", "seasonal_naive_period_7", "autoreg", "ets", "arima", "theta"):
+        assert metrics[row]["mae"] == pytest.approx(card[row]["mae"], rel=1e-6), row
+        assert metrics["model"]["mae"] < metrics[row]["mae"], row
+
+
+@pytest.mark.parametrize("name", SERIES_CLASSIFIERS)
+def test_series_classifier_reproduces_its_card_and_its_baselines(name):
+    """The network's test accuracy and the 1-NN / ROCKET baselines in the card, from the shipped
+    weights and aeon's published split."""
+    model = zoo.load(name)
+    card = model.card["metrics"]
+    metrics = model.held_out_metrics(model.data("test"))
+    assert metrics["test_accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-9)
+    for baseline in ("nn_euclidean", "nn_dtw", "rocket"):
+        assert metrics[baseline]["test_accuracy"] == pytest.approx(card[baseline]["test_accuracy"], abs=1e-9)
+    assert metrics["test_accuracy"] > 1.5 * metrics["chance"]
 
 
 def test_row_classifier_accuracy(test_digits):

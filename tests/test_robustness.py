@@ -198,7 +198,7 @@ def test_bad_scalars_are_refused_by_name():
         (lambda: lm.decode([-1]), "vocabulary"),
         (lambda: model_of("classifier-mnist").probabilities(np.zeros((2, 28, 28, 1), np.uint8) + 255), "255"),
         (lambda: model_of("classifier-mnist").probabilities(np.zeros((0, 28, 28, 1))), "empty"),
-        (lambda: model_of("lstm-stacked-sunspots").forecast(np.zeros((24, 2))), "one series"),
+        (lambda: model_of("lstm-stacked-sunspots").forecast(np.zeros((24, 2))), "read as 24 series of 2 values"),
     ]:
         with pytest.raises(InputError, match=word):
             call()

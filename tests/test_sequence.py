@@ -120,7 +120,7 @@ def test_classical_baselines_recover_a_known_ar_process():
     values = ar2_series()
     origins = np.arange(200, 231)
     chosen = classical.classical_forecasts(values, 200, origins, 3)
-    assert set(chosen) == {"autoreg", "ets", "arima"}
+    assert set(chosen) == {"autoreg", "ets", "arima", "theta"}
     assert all(c.forecasts.shape == (len(origins), 3) for c in chosen.values())
     # One-step forecasts close to the true conditional mean 5 + 0.6 y[t-1] - 0.3 y[t-2] (the order
     # picked on 40 validation origins may overshoot 2; the extra lags get near-zero weights).

@@ -1,4 +1,4 @@
-"""python -m train.char_lm: character-level language model on a bundled text (teacher forcing). See --help."""
+"""python -m train.char_lm: character-level language model on a bundled text or yours (teacher forcing). See --help."""
 
 from train import harness
 from train.sequence import add_cell_arguments, cell_config
@@ -23,6 +23,10 @@ def load_data(args, split):
 def check(args):
     if args.cell == "bilstm":
         raise harness.UsageError("--cell bilstm: a language model predicts from the past only; use lstm or gru")
+    from zoo.sequence import textfile
+
+    if textfile.is_text_name(args.dataset):
+        textfile.check(args.dataset)  # a missing, empty or binary file: refused before TensorFlow loads
 
 
 def build(args, data):
@@ -46,7 +50,11 @@ trainer = harness.Trainer(
     lr=2e-3,
     name="gru-char-{data}",
     load_data=load_data,
-    dataset=("pydoc", "pydoc (Python's reference topics, offline) or tfds:<name> of a text dataset (online)"),
+    dataset=(
+        "pydoc",
+        "pydoc (Python's reference topics, offline), text:FILE or text:DIR (your UTF-8 text) or tfds:<name> "
+        "of a text dataset (online)",
+    ),
     check=check,
 )
 main = trainer.main

@@ -275,7 +275,7 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
         "--name",
         default=None,
         help=f"name of the trained entry, in card.json and export file names (default: "
-        f"{name.format(data='<dataset>', pairing='<pairing>')})",
+        f"{name.format(data='<dataset>', pairing='<pairing>', cell='<cell>')})",
     )
     p.add_argument(
         "--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)"
@@ -396,8 +396,9 @@ def check_resume(before, args, out, may_change=None, recipe=None):
 def _same_folder(key, value, recipe):
     """True when `value` (a --dataset or --dataset-b) is `folder:PATH` resolving to the folder the run's
     recipe recorded for that flag (an unpaired run records domain A and domain B apart)."""
-    if str(value).startswith("csv:") and key == "dataset" and recipe and recipe.get("path"):
-        return Path(str(value)[len("csv:") :]).expanduser().resolve() == Path(recipe["path"])
+    scheme = str(value).partition(":")[0]
+    if scheme in ("csv", "npz", "text") and key == "dataset" and recipe and recipe.get("path"):
+        return Path(str(value)[len(scheme) + 1 :]).expanduser().resolve() == Path(recipe["path"])
     if not recipe or key not in ("dataset", "dataset_b") or not str(value).startswith("folder:"):
         return False
     if recipe.get("kind") == "unpaired":

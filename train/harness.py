@@ -245,7 +245,7 @@ class Run:
         template, pairing = args.name_template, vars(args).get("pairing")
         if pairing == "pairs":  # real pairs: the data are the pairs, the name says it once (pix2pix-facades)
             template = template.replace("-{pairing}", "")
-        args.name = args.name or template.format(data=slug, pairing=pairing)
+        args.name = args.name or template.format(data=slug, pairing=pairing, cell=vars(args).get("cell"))
 
     def build(self):
         """The model, its data recipe, and the weights it starts from (--from-pretrained, --freeze)."""
@@ -444,7 +444,8 @@ def dataset_slug(name):
     shapes, tfds:cifar10 -> cifar10, mnist5k+digits -> mnist-digits."""
     parts = []
     for part in str(name).split("+"):
-        csv = part.startswith("csv:")
+        csv = part.startswith(("csv:", "npz:", "text:"))
+        part = part.lower() if part.startswith("aeon:") else part  # aeon:GunPoint -> gunpoint
         part = part.rstrip("/").rsplit("/", 1)[-1].split(":")[-1]
         part = part.rsplit(".", 1)[0] if csv and "." in part else part  # csv:x/weather.csv -> weather
         part = {"mnist5k": "mnist", "mnist5k-32": "mnist"}.get(part, part)

@@ -47,6 +47,8 @@ def publish(run_dir, name=None, summary="", images=DOCS):
     run_dir = Path(run_dir)
     card = json.loads((run_dir / "card.json").read_text())
     name = name or card["name"]
+    if Path(name).exists():  # zoo.load(name) below would be ambiguous: refuse before writing anything
+        raise ZooError(f"'{name}' is also a file or folder here; run python -m train.publish from another folder")
     registry.PRETRAINED_DIR.mkdir(parents=True, exist_ok=True)
     weights = registry.PRETRAINED_DIR / f"{name}.weights.h5"
     strip_optimizer(card, run_dir / "model.weights.h5", weights)

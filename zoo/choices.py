@@ -16,7 +16,7 @@ AUTOENCODER_TYPES = (  # zoo.autoencoders.TYPES
 AUGMENTATIONS = ("translation", "cutout", "color")  # zoo.gan.augment.TRANSFORMS
 CELLS = ("lstm", "gru", "bilstm")  # zoo.sequence.CELLS
 SERIES = ("co2", "sunspots")  # zoo.sequence.forecast.SERIES
-TABLES = ("seattle-weather",)  # zoo.sequence.forecast.TABLES (bundled CSV series)
+TABLES = ("seattle-weather", "stocks")  # zoo.sequence.forecast.TABLES (bundled CSV series)
 FILLS = ("none", "ffill", "interpolate", "zero")  # zoo.sequence.table.FILLS
 
 # Each autoencoder type's defaults of the flags train.autoencoder offers (zoo.autoencoders.TYPES'

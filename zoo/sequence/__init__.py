@@ -3,7 +3,7 @@
 from zoo.sequence.base import CELLS, SequenceModel
 from zoo.sequence.captioner import ImageCaptioner
 from zoo.sequence.charlm import CharLanguageModel
-from zoo.sequence.classify import SequenceClassifier
+from zoo.sequence.classify import SequenceClassifier, SeriesClassifier
 from zoo.sequence.forecast import Forecaster
 from zoo.sequence.seq2seq import Seq2Seq
 
@@ -12,6 +12,7 @@ __all__ = [
     "SequenceModel",
     "Forecaster",
     "SequenceClassifier",
+    "SeriesClassifier",
     "CharLanguageModel",
     "Seq2Seq",
     "ImageCaptioner",

@@ -8,12 +8,13 @@ tenth of the text, teacher-forced.
 
 Texts: "pydoc" is the Python language reference that ships with CPython itself (the
 `pydoc_data.topics` help texts, ~465,000 characters of English technical prose); "tfds:<name>"
-reads the text feature of a TFDS text dataset (e.g. tfds:tiny_shakespeare, tfds:imdb_reviews).
+reads the text feature of a TFDS text dataset (e.g. tfds:tiny_shakespeare, tfds:imdb_reviews);
+"text:FILE" or "text:DIR" is your own UTF-8 text (`zoo.sequence.textfile` says how it is read). The
+held-out part is always the text's last tenth.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 
@@ -27,6 +28,7 @@ from zoo import checks
 from zoo.data import ArraySet
 from zoo.errors import DataError, InputError, UnknownNameError
 from zoo.registry import register_architecture
+from zoo.sequence import textfile
 from zoo.sequence.base import SequenceModel
 from zoo.serving.endpoints import Endpoint, Input
 
@@ -39,11 +41,19 @@ def _pydoc_text():
 
 def load_text(name):
     """(text, description) of a named text."""
+    return _load_text(name)[:2]
+
+
+def _load_text(name):
+    """(text, description, recipe facts) of a named text."""
+    if textfile.is_text_name(name):
+        return textfile.read(name)
     if name == "pydoc":
         return (
             _pydoc_text(),
             f"Python {sys.version_info.major}.{sys.version_info.minor} language reference topics "
             f"(pydoc_data.topics, ships with CPython)",
+            {},
         )
     if name.startswith("tfds:"):
         import tensorflow_datasets as tfds
@@ -57,21 +67,29 @@ def load_text(name):
         key = next((k for k in ("text", "sentence", "content") if k in data.element_spec), None)
         if key is None:
             raise DataError(f"TFDS dataset '{name[5:]}' has no text feature (features: {sorted(data.element_spec)})")
-        return "\n".join(
-            x[key].decode("utf-8", "replace") for x in tfds.as_numpy(data)
-        ), f"TFDS {name[5:]} ('{key}' feature)"
-    raise UnknownNameError(f"unknown text '{name}'; use pydoc (offline) or tfds:<name>")
+        text = "\n".join(x[key].decode("utf-8", "replace") for x in tfds.as_numpy(data))
+        return text, f"TFDS {name[5:]} ('{key}' feature)", {}
+    raise UnknownNameError(f"unknown text '{name}'; use pydoc (offline), text:FILE_OR_DIR or tfds:<name>")
 
 
 TEST_FRACTION = 0.1  # the held-out part: the text's last 10%
 
 
-def load_chunks(name, split, length, test_fraction=TEST_FRACTION):
+def load_chunks(name, split, length, test_fraction=TEST_FRACTION, sha256=None):
     """ArraySet of (ids [length], next ids [length]) chunks of the text's `split` part; the
-    vocabulary (every character of the whole text, sorted) is in `info`."""
-    text, description = load_text(name)
+    vocabulary (every character of the whole text, sorted) is in `info`. `sha256`: the fingerprint
+    a trained model recorded; a text that changed since is refused."""
+    text, description, facts = _load_text(name)
+    fingerprint = textfile.fingerprint(text)
+    if sha256 and fingerprint != sha256:
+        raise DataError(f"{name[len(textfile.SCHEME) :] if facts else name} changed since the model was trained on it")
     if len(text) < 20 * (length + 1):
-        raise DataError(f"text '{name}' has {len(text)} characters: too short for sequences of {length}")
+        raise DataError(
+            f"text '{name}' has {len(text)} characters: too short for sequences of {length} "
+            f"(at least {20 * (length + 1)}; a smaller --context needs less)"
+        )
+    if facts:
+        name = textfile.SCHEME + facts["path"]  # the absolute path: the run reads it back from anywhere
     vocabulary = "".join(sorted(set(text)))
     lookup = {c: i for i, c in enumerate(vocabulary)}
     cut = int(len(text) * (1 - test_fraction))
@@ -84,7 +102,8 @@ def load_chunks(name, split, length, test_fraction=TEST_FRACTION):
         "vocabulary": vocabulary,
         "description": description,
         "characters": len(part),
-        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "sha256": fingerprint,
+        "recipe": facts,
     }
     return ArraySet(name, split, inputs, targets, info)
 
@@ -267,10 +286,13 @@ class CharLanguageModel(SequenceModel):
         return self.decode(ids)
 
     def data(self, split):
-        return load_chunks(self.dataset, split, self.context)
+        # your own text is checked against its fingerprint (a changed file is refused); pydoc's text
+        # follows the Python version, and its vocabulary check (calibration_inputs) covers it
+        own = textfile.is_text_name(self.dataset)
+        return load_chunks(self.dataset, split, self.context, sha256=(self.recipe or {}).get("sha256") if own else None)
 
     def calibration_inputs(self, n=64):
-        chunks = load_chunks(self.dataset, "train", self.context)
+        chunks = self.data("train")
         if chunks.info["vocabulary"] != self.vocabulary:  # trained on another text: declared draws instead
             return {}
         return {"next_char_logits": {"ids": chunks.inputs[:n]}}
@@ -286,6 +308,8 @@ class CharLanguageModel(SequenceModel):
         text, _ = load_text(self.dataset)
         cut = int(len(text) * (1 - TEST_FRACTION))
         scored = text[cut + 1 : cut + 1 + count]
+        # "The " for English texts (the shipped card's prompt); else the held-out text's first characters
+        prompt = "The " if all(c in self.lookup for c in "The ") else text[cut : cut + 4]
         return {
             "test_bits_per_char": nats / count / math.log(2.0),
             "test_characters": count,
@@ -293,5 +317,6 @@ class CharLanguageModel(SequenceModel):
             "compressors_bits_per_char": compressor_bits_per_char(text[:cut], scored),
             "compressors_protocol": "the same scored characters, UTF-8; 'after_training_text': compressed size "
             "of training text + scored text minus that of the training text alone",
-            "sample_temperature_0.8": self.generate("The ", 160, temperature=0.8, seed=0),
+            "sample_prompt": prompt,
+            "sample_temperature_0.8": self.generate(prompt, 160, temperature=0.8, seed=0),
         }

@@ -63,12 +63,15 @@ class SequenceClassifier(SequenceModel):
             "classify": Endpoint(
                 "classify",
                 classify,
-                {"sequences": Input((None, self.fixed_length, self.features), "float32", example=unit_interval)},
-                doc=f"sequences [N, T, {self.features}] (an image's rows, pixels in [0, 1]) -> class "
-                f"probabilities and label",
+                {"sequences": Input((None, self.fixed_length, self.features), "float32", example=self._example)},
+                doc=f"sequences [N, T, {self.features}] ({self._values}) -> class probabilities "
+                f"[N, {self.num_classes}] and label",
                 outputs=("probabilities", "label"),
             )
         }
+
+    _values = "an image's rows, pixels in [0, 1]"  # what the sequences' values are, for the endpoint's doc
+    _example = staticmethod(unit_interval)  # declared draws of the endpoint's input
 
     api = ("probabilities",)
 
@@ -107,3 +110,95 @@ class SequenceClassifier(SequenceModel):
             "test_examples": int(len(labels)),
             "per_class_accuracy": per_class,
         }
+
+
+@register_architecture("series-classifier")
+class SeriesClassifier(SequenceClassifier):
+    """Labelled sequences `[N, T, F]` (a UCR/UEA set, your CSV or .npz) -> class probabilities. With
+    `instance_norm`, each sequence is z-normalised per channel over time inside the model (the UCR
+    convention), so raw values in any units go in, from Python or from an exported file."""
+
+    uses_labels = False  # (sequences, labels) come from the ArraySet's own pipeline
+    data_kind = "arrays"
+
+    def __init__(self, features=1, num_classes=2, steps=24, instance_norm=True, **kwargs):
+        self.instance_norm = bool(instance_norm)
+        super().__init__(features=features, num_classes=num_classes, steps=steps, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "instance_norm": self.instance_norm}
+
+    def call(self, inputs, training=False):
+        inputs = tf.cast(inputs, tf.float32)
+        if self.instance_norm:
+            centre = tf.reduce_mean(inputs, axis=1, keepdims=True)
+            spread = tf.sqrt(tf.reduce_mean(tf.square(inputs - centre), axis=1, keepdims=True) + 1e-6)
+            inputs = (inputs - centre) / spread
+        return self.network(inputs, training=training)
+
+    @property
+    def class_names(self):
+        """The class names of the run's data (as the training file writes them); () without a run."""
+        return tuple((self.recipe or {}).get("class_names") or ())
+
+    def _names(self):
+        return self.class_names or tuple(str(i) for i in range(self.num_classes))
+
+    @property
+    def _values(self):
+        return f"raw values; T = {self.steps} in training"
+
+    def _example(self, rng, shape):
+        return rng.standard_normal((shape[0], self.fixed_length or self.steps, self.features))
+
+    api = ("probabilities", "predict_labels")
+
+    def probabilities(self, sequences):
+        """Softmax class probabilities `[N, classes]` of sequences `[N, T, F]` (or `[N, T]` when F = 1)."""
+        sequences = checks.array(sequences, "sequences")
+        if sequences.ndim == 2 and self.features == 1:
+            sequences = sequences[..., None]
+        if sequences.ndim != 3 or sequences.shape[-1] != self.features or sequences.shape[1] < 2:
+            raise InputError(
+                f"expected sequences [N, T, {self.features}]"
+                + (" or [N, T]" if self.features == 1 else "")
+                + f" with T >= 2, got shape {list(sequences.shape)}"
+            )
+        return self.endpoints()["classify"].batched(sequences=sequences)["probabilities"]
+
+    def predict_labels(self, sequences):
+        """The class name of each sequence (as the training file writes it; "0", "1", ... without a run)."""
+        names = self._names()
+        return [names[i] for i in self.probabilities(sequences).argmax(1)]
+
+    def data(self, split):
+        from zoo.sequence.labelled import check_unchanged, load_labelled
+
+        check_unchanged(self.recipe)
+        return load_labelled(self.recipe["dataset"], split, (self.recipe or {}).get("label", "label"))
+
+    def calibration_inputs(self, n=64):
+        if self.recipe is None:
+            return {}
+        return {"classify": {"sequences": self.data("train").inputs[:n]}}
+
+    def held_out_metrics(self, test_set):
+        """Accuracy on the test split beside 1-NN DTW and ROCKET (aeon) fitted on the same train split."""
+        from zoo.sequence.baselines import classification_baselines
+
+        predicted = self.probabilities(test_set.inputs).argmax(1)
+        labels = np.asarray(test_set.targets)
+        names = self._names()
+        train = self.data("train")
+        result = {
+            "test_accuracy": float(np.mean(predicted == labels)),
+            "test_examples": int(len(labels)),
+            "chance": float(np.max(np.bincount(labels, minlength=self.num_classes)) / len(labels)),
+            "per_class_accuracy": {
+                str(names[c]): float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)
+            },
+            "protocol": f"{test_set.info['split']}; {len(train)} training and {len(labels)} test sequences; "
+            "chance = the most common test class's share",
+        }
+        result.update(classification_baselines(train.inputs, train.targets, test_set.inputs, labels))
+        return result

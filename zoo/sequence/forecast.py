@@ -72,6 +72,11 @@ TABLES = {
         "description": "daily Seattle weather 2012-2015 (vega_datasets): max temperature (C), precipitation (mm), "
         "min temperature, wind (m/s)",
     },
+    "stocks": {
+        "package": ("vega_datasets", "_data/stocks.csv"),
+        "columns": {"time": "date", "target": "price", "id": "symbol"},
+        "description": "monthly closing prices of AAPL, AMZN, GOOG, IBM and MSFT 2000-2010 (vega_datasets)",
+    },
 }
 COLUMN_KEYS = ("time", "target", "covariates", "id", "freq", "fill")
 
@@ -146,6 +151,8 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
         name = name if name in TABLES else f"csv:{table.path}"  # the file by its absolute path, from any directory
         cutoff, ends = _split_table(table, window, horizon, train_fraction)
         series, ids, period, description = table.series, table.ids, table.period, table.describe()
+        if name in TABLES:
+            description = f"{TABLES[name]['description']}; {description}"
         extra = {
             "columns": table_columns(name, {**(columns or {}), "freq": table.freq}),
             "path": "/".join(TABLES[name]["package"]) if name in TABLES else table.path,  # bundled: in its package

@@ -1,0 +1,98 @@
+"""The sequence entries' held-out figures beside their baselines, from the shipped cards (no
+training, no re-measuring: the cards hold the numbers, `tests/test_pretrained.py` reproduces them).
+
+    python benchmarks/sequence_tables.py --write-readme
+
+rewrites the <!-- forecasters:... --> and <!-- series-classifiers:... --> tables.
+
+Forecasters: MAE and MASE of the network, the naive and seasonal-naive forecasts, and each classical
+model (chosen on validation values, the protocol in the card), the best MAE in bold. Sequence
+classifiers: test accuracy of the network beside 1-NN Euclidean, 1-NN DTW and ROCKET, the best in bold.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.readme_block import rewrite  # noqa: E402
+
+BASELINES = ("naive", "seasonal naive", "autoreg", "ets", "arima", "theta")
+
+
+def cards(architecture="forecaster"):
+    for path in sorted((ROOT / "zoo" / "pretrained").glob("*.json")):
+        card = json.loads(path.read_text())
+        if card.get("architecture") == architecture:
+            yield card
+
+
+def cell(row, best):
+    if row is None:
+        return "—"
+    mae = f"{row['mae']:.2f}"
+    mae = f"**{mae}**" if row["mae"] == best else mae
+    return f"{mae} ({row['mase']:.2f})" if "mase" in row else mae
+
+
+def table():
+    lines = [
+        "| entry | data, horizon | network | " + " | ".join(BASELINES) + " |",
+        "|---" * (3 + len(BASELINES)) + "|",
+    ]
+    for card in cards():
+        m = card["metrics"]
+        seasonal = next((v for k, v in m.items() if k.startswith("seasonal_naive")), None)
+        rows = [m["model"], m["naive"], seasonal, *(m.get(k) for k in ("autoreg", "ets", "arima", "theta"))]
+        best = min(r["mae"] for r in rows if r)
+        horizon = card["config"]["horizon"]
+        data = f"{card['data']['dataset']}, {horizon} steps"
+        lines.append(f"| `{card['name']}` | {data} | " + " | ".join(cell(r, best) for r in rows) + " |")
+    lines.append("")
+    lines.append(
+        "*MAE (MASE) from every held-out origin, from each entry's card (`python benchmarks/sequence_tables.py "
+        "--write-readme`); — : not in that card (measured before the baseline was added; `python -m zoo.evaluate "
+        "NAME` measures it now).*"
+    )
+    return "\n".join(lines)
+
+
+CLASSIFIER_BASELINES = ("nn_euclidean", "nn_dtw", "rocket")
+
+
+def classifier_table():
+    lines = [
+        "| entry | data (train / test sequences, T x F) | network | 1-NN Euclidean | 1-NN DTW | ROCKET | chance |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for card in cards("series-classifier"):
+        m, d = card["metrics"], card["data"]
+        scores = [m["test_accuracy"], *(m[k]["test_accuracy"] for k in CLASSIFIER_BASELINES)]
+        best = max(scores)
+        cells = [f"**{v:.1%}**" if v == best else f"{v:.1%}" for v in scores]
+        data = f"{d['dataset']} ({d['examples_train']} / {d['examples_test']}, {d['steps']} x {d['features']})"
+        lines.append(f"| `{card['name']}` | {data} | " + " | ".join(cells) + f" | {m['chance']:.1%} |")
+    lines.append("")
+    lines.append(
+        "*Test accuracy on each set's published split, from each entry's card (`python "
+        "benchmarks/sequence_tables.py --write-readme`); the baselines fitted on the same training split "
+        "(`zoo/sequence/baselines.py`).*"
+    )
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument("--write-readme", action="store_true", help="rewrite the table in the docs")
+    args = p.parse_args()
+    for name, block in (("forecasters", table()), ("series-classifiers", classifier_table())):
+        print(block, end="\n\n")
+        if args.write_readme and not rewrite(name, block):
+            sys.exit(f"no page holds <!-- {name}:start --> ... <!-- {name}:end -->")
+
+
+if __name__ == "__main__":
+    main()
