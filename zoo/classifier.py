@@ -104,7 +104,7 @@ class Classifier(OneOptimizer, ZooModel, keras.Model):
 
     def probabilities(self, images):
         """Softmax class probabilities `[N, num_classes]`."""
-        return self._batched(lambda x: tf.nn.softmax(self(x, training=False)), images)
+        return self.endpoint("classify").batched(images=images)["probabilities"]
 
     def accuracy(self, images, labels):
         """Fraction of `images` whose arg-max class is `labels` (integers, one per image)."""

@@ -56,6 +56,35 @@ class ZooModel:
         them. Every model declares its own."""
         raise NotImplementedError(f"{type(self).__name__} declares no endpoints")
 
+    def endpoint(self, name):
+        """The endpoint `name` as the NumPy API runs it: the same input and output checks, its function
+        compiled once per model and endpoint (`Endpoint.compiled`: one trace for every batch size and
+        free length) and kept until `endpoint_state()` changes or a recipe is attached. For debugging,
+        run it eagerly with `tf.config.run_functions_eagerly(True)`."""
+        import dataclasses
+
+        from zoo.errors import UnknownNameError
+
+        declared = self.endpoints()
+        if name not in declared:
+            raise UnknownNameError(f"no endpoint '{name}'; this model has {', '.join(declared)}")
+        endpoint = declared[name]
+        cache = self.__dict__.get("_compiled_endpoints")
+        if cache is None:  # set past Keras' attribute tracking: a cache, not a layer or a weight
+            cache = {}
+            object.__setattr__(self, "_compiled_endpoints", cache)
+        key = (name, self.endpoint_state())
+        if key not in cache:
+            cache[key] = endpoint.compiled()
+        compiled, keys = cache[key], list(endpoint.inputs)
+        return dataclasses.replace(endpoint, fn=lambda **inputs: compiled(*(inputs[k] for k in keys)))
+
+    def endpoint_state(self):
+        """The Python values (not weights: those are variables) that the endpoints' functions read and
+        that may change after the model is built; a compiled endpoint is retraced when they change.
+        Default: none."""
+        return ()
+
     @property
     def optimizers(self):
         """{attribute name: optimizer} of every optimizer the model trains with (the full-state
@@ -77,6 +106,7 @@ class ZooModel:
     def attach_recipe(self, recipe):
         """Remember the data this model was trained on (from the harness, or a card at load)."""
         self.recipe = dict(recipe) if recipe else None
+        self.__dict__.pop("_compiled_endpoints", None)  # endpoints may read the recipe (a scaling): retrace
         return self
 
     def data(self, split):

@@ -47,7 +47,7 @@ def generate(name, per_class, seed=0, classes=None, batch=500):
     checks.sample_count(per_class * len(classes))  # refused before the labels or latents take memory
     labels = np.repeat(np.asarray(classes, np.int32), per_class)
     z = model.latents(len(labels), seed)
-    endpoint = model.endpoints()["sample"]
+    endpoint = model.endpoint("sample")
     images = np.concatenate(
         [
             endpoint(z=z[i : i + batch], label=labels[i : i + batch])["images_uint8"]

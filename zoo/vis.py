@@ -147,7 +147,7 @@ def slerp(a, b, t):
 def interpolation_grid(model, pairs=6, steps=10, seed=0):
     """`[pairs, steps, H, W, C]` images along slerp paths between pairs of seeded latents."""
     latents = model.latents(2 * pairs, seed=seed)
-    endpoint = model.endpoints()["sample"]
+    endpoint = model.endpoint("sample")
     rows = []
     for i in range(pairs):
         path = np.stack([slerp(latents[2 * i], latents[2 * i + 1], t) for t in np.linspace(0, 1, steps)]).astype(

@@ -248,7 +248,7 @@ class Autoencoder(OneOptimizer, ZooModel, keras.Model):
 
     # --- NumPy API: validated through the endpoints, batched ---------------------------------------
     def _run(self, endpoint, output, **inputs):
-        return self.endpoints()[endpoint].batched(**inputs)[output]
+        return self.endpoint(endpoint).batched(**inputs)[output]
 
     def encode(self, images):
         """`[N, latent_dim]` codes of images in [0, 1]."""

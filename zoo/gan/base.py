@@ -95,6 +95,9 @@ class AveragedGenerator:
         average = getattr(self, f"{name}_ema", None)
         return average if average is not None and self.use_average else getattr(self, name)
 
+    def endpoint_state(self):
+        return (self.use_average,)  # which generator the endpoints run: its moving average or itself
+
     @property
     def sampler(self):
         """The generator that `sample`, the previews and the exported endpoints run."""
@@ -287,7 +290,7 @@ class GAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
 
     def sample(self, n=16, seed=0):
         """`n` images as float32 `[n, H, W, C]` in [0, 1], reproducible for a given `seed`."""
-        return self.endpoints()["sample"].batched(z=self.latents(n, seed))["images"]
+        return self.endpoint("sample").batched(z=self.latents(n, seed))["images"]
 
     def preview(self):
         """The images the training callbacks show each epoch: 64 samples from fixed latents (seed 0)."""

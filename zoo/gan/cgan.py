@@ -110,13 +110,13 @@ class ConditionalGAN(GAN):
         labels = self.sample_labels(n) if labels is None else checks.array(labels, "labels")
         if labels.shape != (n,):
             raise InputError(f"labels must have shape [{n}], got {list(labels.shape)}")
-        return self.endpoints()["sample"].batched(z=z, label=labels)["images"]
+        return self.endpoint("sample").batched(z=z, label=labels)["images"]
 
     def preview(self):
         """The per-epoch grid: row r shows class r (0-7) for eight fixed latents."""
         n = 8 * 8
         labels = np.repeat(np.arange(8) % self.num_classes, 8).astype(np.int32)
-        return self.endpoints()["sample"](z=self.latents(n, self.seed), label=labels)["images"]
+        return self.endpoint("sample")(z=self.latents(n, self.seed), label=labels)["images"]
 
     def endpoints(self):
         def sample(z, label):

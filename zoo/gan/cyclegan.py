@@ -242,8 +242,8 @@ class CycleGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
 
     def translate(self, images, direction="a_to_b"):
         """Translate float [0, 1] images `[N, H, W, C]`; direction "a_to_b" or "b_to_a"."""
-        endpoints = self.endpoints()
-        return endpoints[checks.choice(direction, tuple(endpoints), "direction")].batched(images=images)["translated"]
+        direction = checks.choice(direction, tuple(self.endpoints()), "direction")
+        return self.endpoint(direction).batched(images=images)["translated"]
 
     def preview(self):
         """Rows: 8 held-out inputs from A, their translation to B, 8 from B, their translation to A."""

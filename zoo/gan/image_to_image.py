@@ -223,7 +223,7 @@ class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
         h, w, c = self.input_image_shape
         if images.ndim != 4 or images.shape[-1] != c:
             raise InputError(f"images must have shape [N, H, W, {c}], got {list(images.shape)}")
-        endpoint = self.endpoints()[self.endpoint_name]
+        endpoint = self.endpoint(self.endpoint_name)
         if images.shape[1:3] == (h, w):
             return endpoint.batched(images=images)[self.output_name]
         if images.shape[1] < h or images.shape[2] < w:

@@ -331,9 +331,9 @@ class StyleGANLite(GAN):
     def sample(self, n=16, seed=0, psi=1.0):
         """`n` images in [0, 1] (float32 [n, 32, 32, C]); `psi` < 1 trades variety for typicality."""
         z, psi = self.latents(n, seed), checks.number(psi, "psi", 0.0, 1.0)
-        return self.endpoints()["sample"].batched(
-            z=z, psi=np.full((n,), psi, np.float32), **self.noise_inputs(n, seed)
-        )["images"]
+        return self.endpoint("sample").batched(z=z, psi=np.full((n,), psi, np.float32), **self.noise_inputs(n, seed))[
+            "images"
+        ]
 
     def endpoints(self):
         noise_specs = {f"noise{i}": Input((None, *s), "float32") for i, s in enumerate(self.synthesis.noise_shapes)}

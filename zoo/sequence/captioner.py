@@ -179,14 +179,11 @@ class ImageCaptioner(Seq2Seq):
         else beam search."""
         beam = checks.count(beam, "beam")
         images = self._images(images)
-        out = []
-        for i in range(0, len(images), 500):
-            if beam == 1:
-                ids, _ = self.greedy(tf.constant(images[i : i + 500]))
-                out += [self.decode_ids(row) for row in np.asarray(ids)]
-            else:
-                out += [self.decode_ids(self.beam_search(row, beam)) for row in images[i : i + 500]]
-        return out
+        if beam == 1:
+            return [
+                self.decode_ids(row) for row in self.endpoint(self.greedy_endpoint).batched(source=images)["target"]
+            ]
+        return [self.decode_ids(self.beam_search(row, beam)) for row in images]
 
     def attention_map(self, image):
         """(attention [T, H/4, W/4] over the image's grid for each caption character, the caption)."""

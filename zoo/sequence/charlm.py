@@ -276,11 +276,11 @@ class CharLanguageModel(SequenceModel):
         from zoo.serving import decoding
 
         length, temperature = checks.count(length, "length"), checks.number(temperature, "temperature", low=0)
-        step = tf.function(lambda ids, state: self.step(ids, state))
+        step = self.endpoint("step").fn  # compiled once per model; ids and state are checked by the loop
 
         def run(ids, state):
-            logits, state = step(tf.constant(ids, tf.int32), tf.constant(state))
-            return logits.numpy(), state.numpy()
+            out = step(ids=tf.constant(ids, tf.int32), state=tf.constant(state, tf.float32))
+            return out["logits"].numpy(), out["next_state"].numpy()
 
         ids = decoding.generate(run, self.encode(prompt), self.initial_state(), length, temperature, checks.seed(seed))
         return self.decode(ids)

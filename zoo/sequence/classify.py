@@ -85,7 +85,7 @@ class SequenceClassifier(SequenceModel):
                 f"expected sequences [N, T, {self.features}] (or images [N, T, {self.features}, 1]), got shape "
                 f"{list(sequences.shape)}"
             )
-        return self.endpoints()["classify"].batched(sequences=sequences)["probabilities"]
+        return self.endpoint("classify").batched(sequences=sequences)["probabilities"]
 
     def calibration_inputs(self, n=64):
         from zoo.data import scale_images
@@ -164,7 +164,7 @@ class SeriesClassifier(SequenceClassifier):
                 + (" or [N, T]" if self.features == 1 else "")
                 + f" with T >= 2, got shape {list(sequences.shape)}"
             )
-        return self.endpoints()["classify"].batched(sequences=sequences)["probabilities"]
+        return self.endpoint("classify").batched(sequences=sequences)["probabilities"]
 
     def predict_labels(self, sequences):
         """The class name of each sequence (as the training file writes it; "0", "1", ... without a run)."""

@@ -405,7 +405,7 @@ class Forecaster(SequenceModel):
                 f"history of {history.shape[1]} values is too short: the model forecasts from at least "
                 f"{self.window} values of {self.features} feature{'s' if self.features > 1 else ''}{read_as}"
             )
-        result = self.endpoints()["forecast"].batched(history=history)["quantiles" if quantiles else "forecast"]
+        result = self.endpoint("forecast").batched(history=history)["quantiles" if quantiles else "forecast"]
         return result[0] if single else result
 
     def _from_frame(self, frame):

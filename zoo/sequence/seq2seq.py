@@ -477,8 +477,8 @@ class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
         beam = checks.count(beam, "beam")
         source = self.encode_texts(texts)
         if beam == 1:
-            ids, _ = self.greedy(tf.constant(source))
-            out = [self.decode_ids(row) for row in np.asarray(ids)]
+            ids = self.endpoint(self.greedy_endpoint).batched(source=source)["target"]
+            out = [self.decode_ids(row) for row in ids]
         else:
             out = [self.decode_ids(self.beam_search(row, beam)) for row in source]
         return out[0] if single else out

@@ -71,6 +71,19 @@ class Endpoint:
 
         return [tf.TensorSpec(spec.shape, spec.dtype, name=key) for key, spec in self.inputs.items()]
 
+    def compiled(self):
+        """`fn` as a tf.function over the declared input signature (positional, as TF requires): one
+        trace serves every batch size and free length. The exporter's signature and the NumPy API's
+        compiled call are this function."""
+        import tensorflow as tf
+
+        keys, fn = list(self.inputs), self.fn
+
+        def call(*args):
+            return fn(**dict(zip(keys, args)))
+
+        return tf.function(call, input_signature=self.tensor_specs(), autograph=False)
+
     def example_inputs(self, batch=4, seed=0):
         rng = np.random.default_rng(seed)
         return {key: spec.draw(rng, batch) for key, spec in self.inputs.items()}
