@@ -4,7 +4,15 @@ import numpy as np
 
 import zoo
 from zoo.autoencoders import TYPES
-from zoo.sequence import CharLanguageModel, Forecaster, ImageCaptioner, Seq2Seq, SequenceClassifier, SeriesClassifier
+from zoo.sequence import (
+    CharLanguageModel,
+    Forecaster,
+    ImageCaptioner,
+    Seq2Seq,
+    SequenceClassifier,
+    SeriesAutoencoder,
+    SeriesClassifier,
+)
 
 rng = np.random.default_rng(0)
 X = rng.random((8, 8, 8, 1), dtype=np.float32)
@@ -26,6 +34,10 @@ FAMILIES = {
         (rng.random((8, 6, 1), dtype=np.float32), rng.random((8, 3), dtype=np.float32)),
     ),
     "row-classifier": (lambda: SequenceClassifier(features=8, steps=8, units=4), (X, LABELS)),
+    "series-autoencoder": (
+        lambda: SeriesAutoencoder(window=6, features=2, units=4),
+        (rng.standard_normal((8, 6, 2)).astype(np.float32),) * 2,
+    ),
     "series-classifier": (
         lambda: SeriesClassifier(features=2, num_classes=3, steps=6, units=4, cell="bilstm"),
         (rng.standard_normal((8, 6, 2)).astype(np.float32), (np.arange(8) % 3).astype(np.int32)),

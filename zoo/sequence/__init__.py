@@ -6,6 +6,7 @@ from zoo.sequence.charlm import CharLanguageModel
 from zoo.sequence.classify import SequenceClassifier, SeriesClassifier
 from zoo.sequence.forecast import Forecaster
 from zoo.sequence.seq2seq import Seq2Seq
+from zoo.sequence.series_ae import SeriesAutoencoder
 
 __all__ = [
     "CELLS",
@@ -16,4 +17,5 @@ __all__ = [
     "CharLanguageModel",
     "Seq2Seq",
     "ImageCaptioner",
+    "SeriesAutoencoder",
 ]
