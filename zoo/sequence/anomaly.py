@@ -97,15 +97,9 @@ def _timeeval(path, target, label):
         frame = pd.read_csv(path)
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataError(f"{path} is not a readable CSV file ({type(exc).__name__})") from None
-    columns = target.split(",")
-    values = frame[columns].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        raise DataError(
-            f"{path.name} line {row + 2}: column '{columns[column]}' holds '{frame[columns[column]].iat[row]}', "
-            "not a number"
-        )
+    from zoo.sequence.table import numeric_columns
+
+    values = numeric_columns(frame, target.split(","), path)
     labels = pd.to_numeric(frame[label], errors="coerce").to_numpy()
     odd = ~np.isin(labels, (0, 1))
     if odd.any():
@@ -115,7 +109,7 @@ def _timeeval(path, target, label):
         )
     if len(values) < 10:
         raise DataError(f"{path.name} has {len(values)} rows: too short to window")
-    return values.to_numpy(np.float64), labels.astype(np.int8)
+    return values, labels.astype(np.int8)
 
 
 def windows(values, window):

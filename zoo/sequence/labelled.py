@@ -90,15 +90,10 @@ def _csv(path, label):
     steps = frame.drop(columns=label)
     if steps.shape[1] < 2:
         raise DataError(f"{path.name}: one row per sequence needs at least 2 value columns beside '{label}'")
-    values = steps.apply(pd.to_numeric, errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        raise DataError(
-            f"{path.name} line {row + 2}: column '{steps.columns[column]}' holds '{steps.iat[row, column]}', "
-            "not a number"
-        )
-    return {"all": (values.to_numpy(np.float64)[..., None], labels)}, f"{path.name}: one row per sequence"
+    from zoo.sequence.table import numeric_columns
+
+    values = numeric_columns(steps, steps.columns, path)
+    return {"all": (values[..., None], labels)}, f"{path.name}: one row per sequence"
 
 
 def _npz(path):

@@ -87,6 +87,22 @@ def sha256_of(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
+def numeric_columns(frame, columns, path):
+    """float64 `[rows, len(columns)]` of a DataFrame's `columns`; the first empty or non-numeric cell
+    is refused naming its line in the file (the header is line 1)."""
+    import pandas as pd
+
+    values = frame[list(columns)].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        name = list(columns)[column]
+        raise DataError(
+            f"{Path(path).name} line {row + 2}: column '{name}' holds '{frame[name].iat[row]}', not a number"
+        )
+    return values.to_numpy(np.float64)
+
+
 def header(path):
     """The column names of a CSV file (its first line), read without pandas."""
     path = Path(path).expanduser()
