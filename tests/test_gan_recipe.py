@@ -317,3 +317,24 @@ def test_the_ablation_configs_start_from_the_recipe_before_batch_norm_and_overri
     assert ablation.flags("wgan_gp", "default") == ["--lr-d", "5e-4", "--no-batch-norm"]
     assert ablation.flags("wgan_gp", "ttur") == ["--no-batch-norm", "--lr-d", "1e-3"]
     assert ablation.flags("wgan_gp", "bn-ttur") == ["--batch-norm", "--lr-d", "1e-3"]
+
+
+def test_the_small_data_study_gives_every_fraction_the_same_steps_and_valid_trainer_flags():
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("small_data", ROOT / "benchmarks" / "small_data.py")
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    plans = {f: study.plan(3219, f, 2000) for f in (1, 0.25, 0.1)}
+    assert [images for images, _ in plans.values()] == [3219, 805, 322]
+    for images, epochs in plans.values():  # about the same number of generator steps for every fraction
+        assert abs(epochs * -(-images // 32) - 2000) <= 60
+    from train import dcgan
+
+    parser = dcgan.trainer.parser()
+    parsed = {arm: parser.parse_args(["--dataset", "emoji", *flags]) for arm, flags in study.ARMS.items()}
+    assert parsed["none"].augment == "" and parsed["none"].augment_adaptive is None
+    assert parsed["diffaugment"].augment == parsed["adaptive"].augment == study.POLICY
+    assert parsed["adaptive"].augment_adaptive == 0.6
