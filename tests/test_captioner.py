@@ -7,6 +7,7 @@ import pytest
 import zoo
 from zoo.errors import InputError
 from zoo.sequence.captioner import ImageCaptioner, load_number_pairs, number_words
+from zoo.serving.decoding import scored
 
 
 @pytest.mark.slow
@@ -101,11 +102,16 @@ def encode(images):
 def step(token, state, memory, source):
     o = run["decode_step"](token=token, state=state, memory=memory)
     return o["logits"], o["next_state"]
-ids = greedy_decode(encode, step, np.load(f"{folder}/captioner-images.npy"), meta["target_length"])
-print(json.dumps(ids.tolist()))
+images = np.load(f"{folder}/captioner-images.npy")
+ids, log_probs = greedy_decode(encode, step, images, meta["target_length"], scores=True)
+print(json.dumps([ids.tolist(), log_probs.tolist()]))
 """
     expected = model.caption(images)
+    keras_scores = model.caption(images, return_scores=True)
     for runtime in ("onnx", "litert"):
         r = subprocess.run([sys.executable, "-c", script, str(out), runtime], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-2000:]
-        assert [model.decode_ids(row) for row in json.loads(r.stdout)] == expected, runtime
+        ids, log_probs = json.loads(r.stdout)
+        assert [model.decode_ids(row) for row in ids] == expected, runtime
+        exported = [scored(model.decode_ids(row), row, lp) for row, lp in zip(ids, log_probs)]
+        np.testing.assert_allclose([e.log_prob for e in exported], [k.log_prob for k in keras_scores], atol=1e-3)

@@ -93,8 +93,10 @@ def test_shipped_api_calls_equal_their_eager_endpoints():
     dates = zoo.load("gru-attention-dates")
     texts = ["de_DE|12. März 2021", "en_US|March 3, 2021"]
     source = dates.encode_texts(texts)
-    ids, _ = dates.greedy(tf.constant(source))
+    ids, _, _, score = dates.greedy(tf.constant(source))
     assert dates.translate(texts) == [dates.decode_ids(row) for row in np.asarray(ids)]
+    compiled = [s.log_prob for s in dates.translate(texts, return_scores=True)]
+    np.testing.assert_allclose(compiled, np.asarray(score), atol=2e-5)  # the endpoint's score, summed apart
 
 
 def test_attaching_a_recipe_retraces():

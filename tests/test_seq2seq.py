@@ -38,12 +38,29 @@ def test_greedy_output_is_what_teacher_forcing_on_it_predicts_and_beam_1_is_gree
         choices = logits.argmax(-1)[: len(output) + 1]  # its characters, then <end> (if it ended)
         assert m.decode_ids(choices) == output
         assert m.translate(text, beam=1) == output
-        ids = m.beam_search(m.encode_texts([text])[0], 1)
+        [(log_p, ids, step_log_probs)] = m.beam_search(m.encode_texts([text])[0], 1)
         assert m.decode_ids(ids) == output
-    # A wider beam never finds a hypothesis the model scores lower than greedy's.
+        # the greedy score is the sum of the log-softmax of the teacher-forced logits at the chosen
+        # tokens, <end> included; beam width 1 scores it the same
+        shifted = logits - logits.max(-1, keepdims=True)
+        teacher = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))  # log-softmax
+        want = sum(teacher[t, c] for t, c in enumerate(choices))
+        found = m.translate(text, return_scores=True)
+        assert found.text == output and found.log_prob == pytest.approx(want, abs=1e-4)
+        assert len(found.token_probs) == len(choices) and log_p == pytest.approx(want, abs=1e-4)
+        np.testing.assert_allclose(np.log(found.token_probs), step_log_probs, atol=1e-4)
+        assert m.translate([text], return_scores=True) == [found]
+    # A wider beam returns its `beam` best, best first; its best is never scored below greedy's.
     m2 = model(cell="lstm")
     for text in texts:
         assert isinstance(m2.translate(text, beam=3), str)
+        beams = m2.translate(text, beam=3, return_scores=True)
+        assert len(beams) == 3 and beams[0].text == m2.translate(text, beam=3)
+        assert [b.log_prob for b in beams] == sorted((b.log_prob for b in beams), reverse=True)
+        assert beams[0].log_prob >= m2.translate(text, return_scores=True).log_prob - 1e-5
+        assert all(b.log_prob == pytest.approx(np.log(b.token_probs).sum(), abs=1e-6) for b in beams)
+    with pytest.raises(InputError, match="return_scores must be True or False"):
+        m2.translate("abc", return_scores="yes")
 
 
 def test_encode_and_decode_step_in_a_loop_equal_the_teacher_forced_decoder():
@@ -154,6 +171,18 @@ def test_exported_encoder_and_decoder_steps_translate_like_keras_without_tensorf
         r = subprocess.run([sys.executable, *launcher, *args, "--runtime", runtime], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert r.stdout == expected, runtime
+    # --scores: the exported steps give each translation the Keras model's log-probability
+    keras_scores = model.translate(texts, return_scores=True)
+    for runtime, launcher in (("onnx", ["-m", "zoo.decoding"]), ("litert", ["-c", blocked])):
+        r = subprocess.run(
+            [sys.executable, *launcher, *args, "--runtime", runtime, "--scores"], capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr
+        lines = [line.split("\t") for line in r.stdout.splitlines()]
+        assert [line[0] for line in lines] == [s.text for s in keras_scores], runtime
+        for line, want in zip(lines, keras_scores):
+            assert float(line[1].removeprefix("log_prob ")) == pytest.approx(want.log_prob, abs=1e-3), runtime
+            assert float(line[2].removeprefix("min_token_prob ")) == pytest.approx(want.min_token_prob, abs=1e-3)
     bad = subprocess.run(
         [sys.executable, "-m", "zoo.decoding", str(out), SHIPPED, "--text", "de_DE|12 \u20ac"],
         capture_output=True,
@@ -165,3 +194,36 @@ def test_exported_encoder_and_decoder_steps_translate_like_keras_without_tensorf
     )
     assert unknown_locale.returncode == 2 and "locales" in unknown_locale.stderr, unknown_locale.stderr
     assert len(unknown_locale.stderr.strip().splitlines()) == 1
+
+
+def test_a_score_counts_the_steps_up_to_and_including_the_first_end():
+    from zoo.serving.decoding import greedy_decode, scored
+
+    s = scored("ab", [5, 6, END, END, 7], np.log([0.5, 0.25, 0.8, 0.1, 0.1]))
+    assert s.token_probs == pytest.approx((0.5, 0.25, 0.8)) and s.log_prob == pytest.approx(np.log(0.1))
+    assert s.mean_log_prob == pytest.approx(np.log(0.1) / 3) and s.min_token_prob == pytest.approx(0.25)
+    never_ended = scored("abc", [5, 6, 7], np.log([0.5, 0.5, 0.5]))
+    assert never_ended.log_prob == pytest.approx(3 * np.log(0.5))
+    # the NumPy greedy loop of the exports: the argmax's log-softmax each step, nothing after <end>
+    table = np.log(
+        np.array([[0.1, 0.1, 0.1, 0.7], [0.1, 0.1, 0.6, 0.2], [0.9, 0.1, 1e-9, 1e-9], [0.9, 0.1, 1e-9, 1e-9]])
+    )
+
+    def step(token, state, memory, source):  # the logits of step t (the state counts the steps)
+        return table[state[:, 0].astype(int)], state + 1
+
+    ids, log_probs = greedy_decode(
+        lambda source: (None, np.zeros((1, 1))), step, np.zeros((1, 3)), 4, end=END, scores=True
+    )
+    assert ids.tolist() == [[3, END, END, END]]
+    np.testing.assert_allclose(log_probs, [[np.log(0.7), np.log(0.6), 0, 0]], atol=1e-12)
+
+
+def test_decoding_refuses_scores_without_texts(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "zoo.decoding", str(tmp_path), "x", "--scores"], capture_output=True, text=True
+    )
+    assert r.returncode == 2 and "--scores goes with --text" in r.stderr

@@ -24,6 +24,13 @@ def count(value, what="number of samples", at_least=1):
     return int(value)
 
 
+def boolean(value, what):
+    """True or False (not 1, not "yes")."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{what} must be True or False, got {value!r}")
+    return bool(value)
+
+
 #: the most images one `sample` call returns: memory stays bounded (50,000 images of 64x64x3 float32
 #: are 2.5 GB); larger sets are drawn as several calls with different seeds
 MAX_SAMPLES = 100_000

@@ -174,21 +174,16 @@ class ImageCaptioner(Seq2Seq):
             images = images[None]
         return self.endpoints()["caption"].validate({"source": images})["source"]
 
-    def caption(self, images, beam=1):
+    def caption(self, images, beam=1, return_scores=False):
         """The caption of each image ([N, H, W, C] or one [H, W, C] in [0, 1]): greedy with beam=1,
-        else beam search."""
-        beam = checks.count(beam, "beam")
-        images = self._images(images)
-        if beam == 1:
-            return [
-                self.decode_ids(row) for row in self.endpoint(self.greedy_endpoint).batched(source=images)["target"]
-            ]
-        return [self.decode_ids(self.beam_search(row, beam)) for row in images]
+        else beam search. `return_scores` as in `translate`: a `Scored` (text, log_prob, token_probs)
+        per image, or the `beam` best of them, best first."""
+        return self._decode(self._images(images), beam, return_scores)
 
     def attention_map(self, image):
         """(attention [T, H/4, W/4] over the image's grid for each caption character, the caption)."""
         images = self._images(image)[:1]
-        ids, attention = self.greedy(tf.constant(images))
+        ids, attention, _, _ = self.greedy(tf.constant(images))
         h, w = -(-self.image_shape[0] // 4), -(-self.image_shape[1] // 4)
         return np.asarray(attention[0]).reshape(-1, h, w), self.decode_ids(np.asarray(ids[0]))
 

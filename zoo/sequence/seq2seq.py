@@ -39,6 +39,7 @@ from zoo.data import ArraySet
 from zoo.errors import DataError, InputError, UnknownNameError
 from zoo.registry import register_architecture
 from zoo.sequence.base import CELLS, recurrent_stack
+from zoo.serving.decoding import log_softmax, scored
 from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import OneOptimizer, apply_gradients, loss_scale, scaled_gradient
 
@@ -323,16 +324,24 @@ class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
         return self.teacher_forced(source, target, training)[0]
 
     def greedy(self, source):
-        """(target ids [N, T], attention [N, T, S]): argmax fed back for `target_length` steps."""
+        """(target ids [N, T], attention [N, T, S], log_probs [N, T], score [N]): argmax fed back for
+        `target_length` steps; log_probs[:, t] is the log-probability of the token chosen at step t,
+        score the sum of those up to and including the first <end> (the output's log-probability)."""
         memory, mask, state = self.encode_source(source)
         token = tf.fill([tf.shape(source)[0]], START)
-        ids, attention = [], []
+        alive = tf.ones([tf.shape(source)[0]], tf.float32)  # 1 until a row has produced <end>
+        ids, attention, log_probs, score = [], [], [], tf.zeros([tf.shape(source)[0]], tf.float32)
         for _ in range(self.target_length):
             logits, state, weights = self.decode_one(token, state, memory, mask)
             token = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            # the argmax's log-probability: the largest log-softmax (no gather, which LiteRT lacks here)
+            chosen = tf.reduce_max(tf.nn.log_softmax(tf.cast(logits, tf.float32)), axis=-1)
+            score += alive * chosen
+            alive *= tf.cast(tf.not_equal(token, END), tf.float32)
             ids.append(token)
             attention.append(weights)
-        return tf.stack(ids, axis=1), tf.stack(attention, axis=1)
+            log_probs.append(chosen)
+        return tf.stack(ids, axis=1), tf.stack(attention, axis=1), tf.stack(log_probs, axis=1), score
 
     @staticmethod
     def sequence_loss(targets, logits):
@@ -386,8 +395,8 @@ class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
             meta["locales"] = self.recipe["locales"].split(",")
 
         def greedy(source):
-            ids, attention = self.greedy(source)
-            return {"target": ids, "attention": attention}
+            ids, attention, log_probs, score = self.greedy(source)
+            return {"target": ids, "attention": attention, "log_probs": log_probs, "score": score}
 
         def encode(source):
             memory, _, state = self.encode_source(source)
@@ -404,8 +413,9 @@ class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
                 greedy,
                 {"source": source},
                 doc=f"{self.source_doc} -> greedy target ids [N, {self.target_length}] (character i of the card's "
-                f"target vocabulary -> i + {SPECIALS}; 2 = end) and the attention weights",
-                outputs=("target", "attention"),
+                f"target vocabulary -> i + {SPECIALS}; 2 = end), the attention weights, each step's log-probability "
+                "of its token and the score: the output's log-probability (its steps up to and including <end>)",
+                outputs=("target", "attention", "log_probs", "score"),
                 meta=meta,
             ),
             "encode": Endpoint(
@@ -470,49 +480,64 @@ class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
                 out.append(self.target_vocabulary[i - SPECIALS])
         return "".join(out)
 
-    def translate(self, texts, beam=1):
+    def translate(self, texts, beam=1, return_scores=False):
         """The target text of each source text (a string or a list): greedy with beam=1, else beam
-        search keeping `beam` hypotheses (ranked by total log-probability; finished ones wait)."""
+        search keeping `beam` hypotheses (ranked by total log-probability; finished ones wait).
+
+        With `return_scores`, each output is a `Scored` (text, log_prob: the output's log-probability,
+        token_probs: each token's probability) instead of a string, and with beam > 1 the list of the
+        `beam` best `Scored`, best first: a caller can set aside outputs the model doubts."""
         single = isinstance(texts, str)
-        beam = checks.count(beam, "beam")
-        source = self.encode_texts(texts)
-        if beam == 1:
-            ids = self.endpoint(self.greedy_endpoint).batched(source=source)["target"]
-            out = [self.decode_ids(row) for row in ids]
-        else:
-            out = [self.decode_ids(self.beam_search(row, beam)) for row in source]
+        out = self._decode(self.encode_texts(texts), beam, return_scores)
         return out[0] if single else out
 
+    def _decode(self, source, beam, return_scores):
+        """Outputs of `translate`/`caption` for the encoder inputs `source` (rows of a batch)."""
+        beam = checks.count(beam, "beam")
+        return_scores = checks.boolean(return_scores, "return_scores")
+        if beam == 1:
+            out = self.endpoint(self.greedy_endpoint).batched(source=source)
+            if not return_scores:
+                return [self.decode_ids(row) for row in out["target"]]
+            return [scored(self.decode_ids(row), row, lp, END) for row, lp in zip(out["target"], out["log_probs"])]
+        found = [self.beam_search(row, beam) for row in source]
+        if not return_scores:
+            return [self.decode_ids(hypotheses[0][1]) for hypotheses in found]
+        return [[scored(self.decode_ids(ids), ids, lps, END) for _, ids, lps in hyps] for hyps in found]
+
     def beam_search(self, source_row, beam):
-        """Token ids of the best hypothesis for one source row `[S]`."""
+        """The `beam` best hypotheses for one source row `[S]`, best first, each (log p, token ids, the
+        log-probability of each token); a hypothesis ends at its <end> (which counts) or after
+        `target_length` tokens."""
         memory, mask, state = self.encode_source(tf.constant(source_row[None]))
-        hypotheses = [(0.0, [], np.asarray(state[0]), False)]  # (log p, tokens, state, finished)
+        hypotheses = [(0.0, [], [], np.asarray(state[0]), False)]  # (log p, tokens, log p each, state, finished)
         for _ in range(self.target_length):
-            live = [h for h in hypotheses if not h[3]]
+            live = [h for h in hypotheses if not h[4]]
             if not live:
                 break
             tokens = np.array([h[1][-1] if h[1] else START for h in live], np.int32)
             logits, states, _ = self.decode_one(
                 tf.constant(tokens),
-                tf.constant(np.stack([h[2] for h in live])),
+                tf.constant(np.stack([h[3] for h in live])),
                 tf.repeat(memory, len(live), axis=0),
                 tf.repeat(mask, len(live), axis=0),
             )
-            logp = tf.nn.log_softmax(tf.cast(logits, tf.float32)).numpy()
-            candidates = [h for h in hypotheses if h[3]]
+            logp = log_softmax(logits.numpy())
+            candidates = [h for h in hypotheses if h[4]]
             for k, h in enumerate(live):
-                for token in np.argsort(-logp[k])[:beam]:
+                for token in np.argsort(-logp[k], kind="stable")[:beam]:
+                    step = float(logp[k, token])
                     candidates.append(
-                        (h[0] + float(logp[k, token]), h[1] + [int(token)], states[k].numpy(), token == END)
+                        (h[0] + step, h[1] + [int(token)], h[2] + [step], states[k].numpy(), token == END)
                     )
             hypotheses = sorted(candidates, key=lambda h: -h[0])[:beam]
-        return hypotheses[0][1]
+        return [(h[0], h[1], h[2]) for h in hypotheses]
 
     def attention(self, text):
         """(attention weights [T, S] of the greedy translation of one text, its target text)."""
         if not isinstance(text, str):
             raise InputError(f"text must be a string, got {type(text).__name__}")
-        ids, attention = self.greedy(tf.constant(self.encode_texts([text])))
+        ids, attention, _, _ = self.greedy(tf.constant(self.encode_texts([text])))
         return np.asarray(attention[0]), self.decode_ids(np.asarray(ids[0]))
 
     def teacher_forced_logits(self, text, target):
@@ -534,7 +559,7 @@ class Seq2Seq(OneOptimizer, ZooModel, keras.Model):
     def held_out_metrics(self, test_set):
         predicted = []
         for i in range(0, len(test_set), 500):
-            ids, _ = self.greedy(tf.constant(test_set.inputs[i : i + 500]))
+            ids = self.greedy(tf.constant(test_set.inputs[i : i + 500]))[0]
             predicted += [self.decode_ids(row) for row in np.asarray(ids)]
         truth = [self.decode_ids(row) for row in test_set.targets]
         groups = test_set.info["groups"]

@@ -20,6 +20,7 @@ Neither TensorFlow nor Keras is imported.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,21 +61,65 @@ def generate(step, prompt_ids, state, length, temperature=1.0, seed=0):
     return out
 
 
-def greedy_decode(encode, step, source, target_length, start=1, end=2):
+@dataclass(frozen=True)
+class Scored:
+    """One decoded output with how sure the model was of it.
+
+    log_prob     natural log of the probability the model gives the whole output: the sum of the
+                 log-probabilities of its tokens, <end> included where it was produced (0 = certain)
+    token_probs  the probability of each of those tokens, in order (the weakest step shows where a
+                 doubtful output went wrong)
+    """
+
+    text: str
+    log_prob: float
+    token_probs: tuple
+
+    @property
+    def mean_log_prob(self):
+        """log_prob per token: comparable between outputs of different lengths."""
+        return self.log_prob / max(len(self.token_probs), 1)
+
+    @property
+    def min_token_prob(self):
+        return min(self.token_probs, default=1.0)
+
+
+def log_softmax(logits):
+    """log softmax over the last axis, in float64 (the same numbers from every runtime's float32 logits)."""
+    logits = np.asarray(logits, np.float64)
+    shifted = logits - logits.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
+def scored(text, ids, step_log_probs, end=2):
+    """`Scored` of one output: `ids` its token ids step by step and `step_log_probs` the log-probability
+    of each; the steps up to and including the first <end> count (all of them if none was produced)."""
+    ids = np.asarray(ids).reshape(-1)
+    stop = int(np.argmax(ids == end)) + 1 if (ids == end).any() else len(ids)
+    kept = np.asarray(step_log_probs, np.float64).reshape(-1)[:stop]
+    return Scored(text, float(kept.sum()), tuple(float(p) for p in np.exp(kept)))
+
+
+def greedy_decode(encode, step, source, target_length, start=1, end=2, scores=False):
     """Greedy target ids `[N, target_length]` of a sequence-to-sequence export driven one token per
     call: `encode(source) -> (memory, state)`, then `step(token, state, memory, source) -> (logits,
-    state)` fed its own argmax from <start>; rows that produced <end> keep producing it."""
+    state)` fed its own argmax from <start>; rows that produced <end> keep producing it. With
+    `scores`, also the log-probability of each chosen token `[N, target_length]` (0 after <end>)."""
     source = np.asarray(source)
     memory, state = encode(source)
     token = np.full(len(source), start, np.int32)
     done = np.zeros(len(source), bool)
-    out = []
+    out, log_probs = [], []
     for _ in range(target_length):
         logits, state = step(token, state, memory, source)
-        token = np.where(done, end, np.asarray(logits).argmax(-1)).astype(np.int32)
+        logp = log_softmax(logits)
+        token = np.where(done, end, logp.argmax(-1)).astype(np.int32)
+        log_probs.append(np.where(done, 0.0, logp.max(-1)))
         done |= token == end
         out.append(token)
-    return np.stack(out, axis=1)
+    ids = np.stack(out, axis=1)
+    return (ids, np.stack(log_probs, axis=1)) if scores else ids
 
 
 def _exists(file):
@@ -185,7 +230,9 @@ class ExportedTranslator:
             out[row, : len(text)] = [vocabulary.index(c) + offset for c in text]
         return out
 
-    def translate(self, texts):
+    def translate(self, texts, return_scores=False):
+        """The greedy translation of each text; with `return_scores`, a `Scored` for each (the same
+        log-probabilities as the Keras model's `translate(..., return_scores=True)`)."""
         specials, vocabulary = self.meta["specials"], self.meta["target_vocabulary"]
 
         def encode(source):
@@ -196,8 +243,14 @@ class ExportedTranslator:
             out = self._step(token=token, state=state, memory=memory, source=source)
             return out["logits"], out["next_state"]
 
-        ids = greedy_decode(
-            encode, step, self.source_ids(texts), self.meta["target_length"], specials["start"], specials["end"]
+        ids, log_probs = greedy_decode(
+            encode,
+            step,
+            self.source_ids(texts),
+            self.meta["target_length"],
+            specials["start"],
+            specials["end"],
+            scores=True,
         )
         texts_out = []
         for row in ids:
@@ -205,7 +258,9 @@ class ExportedTranslator:
             texts_out.append(
                 "".join(vocabulary[i - specials["offset"]] for i in row[:ended] if i >= specials["offset"])
             )
-        return texts_out
+        if not return_scores:
+            return texts_out
+        return [scored(t, row, lp, specials["end"]) for t, row, lp in zip(texts_out, ids, log_probs)]
 
 
 def main(argv=None):
@@ -226,11 +281,23 @@ def main(argv=None):
         help="sequence-to-sequence exports: a source text to translate greedily (repeatable), e.g. "
         "'de_DE|12. März 2021'",
     )
+    p.add_argument(
+        "--scores",
+        action="store_true",
+        help="with --text: print each translation's log-probability and its least sure token's probability",
+    )
     args = p.parse_args(argv)
+    if args.scores and not args.text:
+        p.error("--scores goes with --text (the scores of translations)")
     try:
         if args.text:
-            for line in ExportedTranslator(args.folder, args.name, args.runtime).translate(args.text):
-                print(line)
+            translator = ExportedTranslator(args.folder, args.name, args.runtime)
+            for out in translator.translate(args.text, return_scores=args.scores):
+                print(
+                    f"{out.text}\tlog_prob {out.log_prob:.4f}\tmin_token_prob {out.min_token_prob:.4f}"
+                    if args.scores
+                    else out
+                )
             return
         step = ExportedStep(args.folder, args.name, args.runtime)
         print(args.prompt + step.generate(args.prompt, args.length, args.temperature, args.seed))
