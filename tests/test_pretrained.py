@@ -17,7 +17,11 @@ AUTOENCODERS = [
     "ae-contractive-mnist",
     "ae-conv-mnist",
     "vae-mnist",
+    "ae-conv-emoji",
+    "vae-emoji",
 ]
+#: the unconditional colour generators: FID beside its floor, within 6x of it (the colour issue's aim)
+EMOJI_GENERATORS = ["dcgan-emoji", "wgan-gp-emoji"]
 SERIES_CLASSIFIERS = ["bilstm-gunpoint", "bilstm-italypowerdemand", "bilstm-basicmotions"]
 SEQUENCE = [
     "lstm-stacked-sunspots",
@@ -37,7 +41,7 @@ IMAGE_TO_IMAGE = ["srgan-mnist", "pix2pix-edges-mnist", "pix2pix-grey-photos"]
 #: fails here, and wherever it is used, instead of skipping)
 SHIPPED = (
     *("dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "cyclegan-mnist-digits", "stylegan-lite-mnist"),
-    "dcgan-emoji",
+    *EMOJI_GENERATORS,
     "cgan-emoji",
     *IMAGE_TO_IMAGE,
     "classifier-mnist",
@@ -77,10 +81,10 @@ def test_digits():
 
 
 @pytest.mark.parametrize("name", AUTOENCODERS)
-def test_autoencoder_reproduces_its_card(name, test_digits):
+def test_autoencoder_reproduces_its_card(name):
     model = zoo.load(name)
     card = model.card["metrics"]
-    mse = float(np.mean(model.anomaly_score(test_digits)))
+    mse = float(np.mean(model.anomaly_score(scale_images(model.data("test").images))))  # its own data's test split
     assert mse == pytest.approx(card["test_mse"], rel=1e-4)
     assert model.threshold == pytest.approx(card["anomaly"]["threshold"], rel=1e-6)
     assert card["noise_to_test_mse_ratio"] > 3  # not an identity map: off-manifold inputs reconstruct badly
@@ -186,18 +190,20 @@ def test_emoji_classifier_reproduces_its_card_and_is_fit_to_judge_emoji():
 
 
 @pytest.mark.slow
-def test_emoji_generator_reproduces_its_card_beside_its_floor():
-    """dcgan-emoji's FID in classifier-emoji features, and its floor (real train vs real test emoji),
-    come back from the shipped weights as its card states them."""
+@pytest.mark.parametrize("name", EMOJI_GENERATORS)
+def test_emoji_generator_reproduces_its_card_beside_its_floor(name):
+    """An emoji generator's FID in classifier-emoji features, and its floor (real train vs real test
+    emoji), come back from the shipped weights as its card states them; within 6x the floor."""
     from zoo.evaluation.evaluate import evaluate
 
-    model = zoo.load("dcgan-emoji")
+    model = zoo.load(name)
     card = model.card["metrics"]
     again = evaluate(model)
     assert again["fid"] == pytest.approx(card["fid"], rel=1e-3)
     assert again["floor"]["fid"] == pytest.approx(card["floor"]["fid"], rel=1e-3)
     assert "classifier-emoji" in card["protocol"]["feature_network"] and card["feature_check"]["ok"]
-    assert card["floor"]["fid"] < card["fid"] and model.sample(2, seed=0).shape == (2, 32, 32, 3)
+    assert card["floor"]["fid"] < card["fid"] < 6 * card["floor"]["fid"]
+    assert model.sample(2, seed=0).shape == (2, 32, 32, 3)
 
 
 @pytest.mark.slow
