@@ -29,6 +29,7 @@ def main():
             # The feature network `python -m zoo.evaluate` picks for the model's data (for 32x32 digits,
             # classifier-mnist on the central 28x28 crop), so the rows are the cards' figures.
             scores = evaluate(model)
+            scores = scores.get("samples", scores)  # an autoencoder's sample figures sit under "samples"
             judge = scores["protocol"]["feature_network"].split(" (")[0]
             data = f"{model.recipe['dataset']}, in {judge}'s features"
             tables.setdefault(data, {})[name] = {k: v for k, v in scores.items() if k != "protocol"}

@@ -21,7 +21,7 @@ AUTOENCODERS = [
     "vae-emoji",
 ]
 #: the unconditional colour generators: FID beside its floor, within 6x of it (the colour issue's aim)
-EMOJI_GENERATORS = ["dcgan-emoji", "wgan-gp-emoji"]
+EMOJI_GENERATORS = ["dcgan-emoji", "wgan-gp-emoji", "stylegan-lite-emoji"]
 SERIES_CLASSIFIERS = ["bilstm-gunpoint", "bilstm-italypowerdemand", "bilstm-basicmotions"]
 SEQUENCE = [
     "lstm-stacked-sunspots",
@@ -204,6 +204,15 @@ def test_emoji_generator_reproduces_its_card_beside_its_floor(name):
     assert "classifier-emoji" in card["protocol"]["feature_network"] and card["feature_check"]["ok"]
     assert card["floor"]["fid"] < card["fid"] < 6 * card["floor"]["fid"]
     assert model.sample(2, seed=0).shape == (2, 32, 32, 3)
+    # not copies: samples lie farther from their nearest training emoji than held-out emoji do
+    train = scale_images(load_images("emoji", "train", image_size=32).images).reshape(-1, 32 * 32 * 3)
+    test = scale_images(load_images("emoji", "test", image_size=32).images).reshape(-1, 32 * 32 * 3)
+
+    def nearest(x):
+        d = (x**2).sum(1)[:, None] + (train**2).sum(1)[None] - 2 * x @ train.T
+        return np.median(np.sqrt(np.maximum(d.min(1), 0) / x.shape[1]))
+
+    assert nearest(model.sample(len(test), seed=0).reshape(len(test), -1)) > nearest(test)
 
 
 @pytest.mark.slow
