@@ -32,6 +32,7 @@ SEQUENCE = [
     "gru-char-pydoc",
     "gru-attention-dates",
     "captioner-mnist-pairs",
+    "lstm-ae-kdd-tsad-135",
 ]
 
 IMAGE_TO_IMAGE = ["srgan-mnist", "pix2pix-edges-mnist", "pix2pix-grey-photos"]
@@ -227,3 +228,19 @@ def test_emoji_cgan_card_holds_its_category_accuracy_beside_the_judges_own():
     assert again["class_accuracy"] == pytest.approx(card["class_accuracy"], abs=1e-6)
     judge = zoo.card("classifier-emoji")["metrics"]["test_accuracy"]
     assert 1 / 9 < card["class_accuracy"] < judge and card["floor"]["fid"] < card["fid"]
+
+
+def test_series_anomaly_entry_reproduces_its_card_and_its_threshold_protocol():
+    """lstm-ae-kdd-tsad-135: AUC, best F1 and the UCR hit beside the classical detectors, from the
+    shipped weights; its threshold is what the card's protocol says (the 99th percentile of the
+    training series' point scores), and it catches the labelled anomaly."""
+    model = zoo.load("lstm-ae-kdd-tsad-135")
+    card = model.card["metrics"]
+    train = model.data("train").info["series"]
+    assert model.threshold == pytest.approx(np.percentile(model.point_scores(train), 99), rel=1e-5)
+    again = model.held_out_metrics(model.data("test"))
+    for row in ("model", "rolling_zscore", "isolation_forest", "matrix_profile_discord"):
+        assert again[row]["auc_roc"] == pytest.approx(card[row]["auc_roc"], abs=1e-6), row
+        assert again[row]["ucr_hit"] == card[row]["ucr_hit"], row
+    assert again["anomalous_points_flagged"] == card["anomalous_points_flagged"] == card["anomalous_points"]
+    assert card["model"]["auc_roc"] > card["matrix_profile_discord"]["auc_roc"]
