@@ -132,7 +132,7 @@ SCALARS["quantiles"] = st.sampled_from([False, True, 1, "yes", None])
 SCALARS["texts"] = st.sampled_from(["en_US|3/12/21", ["de_DE|12. März 2021", "fr_FR|1 mai 1999"], [], "", "xx|1", 5])
 SCALARS["target"] = st.sampled_from(["2021-03-12", "", "abc", "2021-03-12-01", 5, None])
 SCALARS["beam"] = COUNTS
-SCALARS["tile"] = st.sampled_from([False, True, 1, "yes", None])
+SCALARS["tile"] = SCALARS["return_scores"] = st.sampled_from([False, True, 1, "yes", None])
 
 
 def _template(model, parameter, rng):
@@ -148,6 +148,9 @@ def _template(model, parameter, rng):
         return rng.integers(0, 10, size=batch).astype(np.int32)
     if parameter == "ids":
         return rng.integers(0, len(model.vocabulary), size=int(rng.integers(1, 6))).astype(np.int32)
+    if parameter == "series":  # a raw series a few windows long, drawn from the windows' spec
+        windows = specs["windows"].draw(rng, int(rng.integers(1, 4)))
+        return windows.reshape(-1, windows.shape[-1])
     return specs[parameter].draw(rng, batch)  # code, sequences, history
 
 
