@@ -3,7 +3,7 @@ augmentation, for DCGAN on 100%, 25% and 10% of the emoji training split, severa
 
     python benchmarks/small_data.py [--dataset emoji] [--image-size 32] [--fractions 1,0.25,0.1]
                                     [--arms none,diffaugment,adaptive] [--seeds 0,1,2] [--steps 2000]
-                                    [--out runs/small-data] [--write-readme]
+                                    [--out runs/small-data] [--write-readme] [--table-only]
 
 Each (fraction, arm, seed) is one `python -m train.dcgan --dataset emoji --image-size 32 --limit N`
 run with the trainer's defaults otherwise, where N is the fraction of the training split (its first N
@@ -21,7 +21,8 @@ features, beside the floor (real train against real test). Arms:
 
 A finished run is reused (delete its folder to redo it), so the script can be stopped and continued.
 Writes benchmarks/results/small_data.json (every run) and prints mean ± std per (fraction, arm) with
-the relative change against `none`; --write-readme puts the table into README.md (small-data block).
+the relative change against `none`; --write-readme puts the table into the docs page that holds the
+small-data markers (docs/gan-recipe.md); --table-only renders the results file without training.
 """
 
 import argparse
@@ -150,6 +151,7 @@ def main(argv=None):
     p.add_argument("--out", default="runs/small-data")
     p.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "small_data.json"))
     p.add_argument("--write-readme", action="store_true")
+    p.add_argument("--table-only", action="store_true", help="render the table from --results; train nothing")
     args = p.parse_args(argv)
     unknown = [a for a in args.arms.split(",") if a not in ARMS]
     if unknown:
@@ -157,6 +159,11 @@ def main(argv=None):
     fractions = [float(f) for f in args.fractions.split(",")]
     if any(not 0 < f <= 1 for f in fractions):
         p.error("--fractions: each must be in (0, 1]")
+    results = Path(args.results)
+    if args.table_only:
+        if not results.is_file():
+            p.error(f"--table-only: no results file {results}")
+        return publish(json.loads(results.read_text()), args.write_readme)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     total = train_size(args.dataset, args.image_size)
@@ -174,13 +181,16 @@ def main(argv=None):
                 )
     key = lambda r: (r["dataset"], r["image_size"], r["fraction"], r["arm"], r["seed"])  # noqa: E731
     mine = {key(r) for r in records}
-    results = Path(args.results)
     kept = [r for r in (json.loads(results.read_text()) if results.is_file() else []) if key(r) not in mine]
     records = sorted(kept + records, key=lambda r: (-r["fraction"], list(ARMS).index(r["arm"]), r["seed"]))
     results.write_text(json.dumps(records, indent=2) + "\n")
+    publish(records, args.write_readme)
+
+
+def publish(records, write_readme):
     text = table(records) + f"\n\n{PUBLISHED}. Per run: `benchmarks/results/small_data.json`."
     print(text)
-    if args.write_readme:
+    if write_readme:
         from readme_block import rewrite
 
         rewrite("small-data", text)
