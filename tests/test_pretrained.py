@@ -47,6 +47,7 @@ SHIPPED = (
     *IMAGE_TO_IMAGE,
     "classifier-mnist",
     "classifier-emoji",
+    "classifier-emoji-both",
     *AUTOENCODERS,
     *SEQUENCE,
 )
@@ -188,6 +189,30 @@ def test_emoji_classifier_reproduces_its_card_and_is_fit_to_judge_emoji():
     assert judge.name == "classifier-emoji" and "2x2 blocks" in judge.protocol()
     report = sanity.check(judge, big, scale_images(big.images))
     assert report["ok"] and report["accuracy"] == pytest.approx(accuracy, abs=0.01) and report["accuracy"] > 0.75
+
+
+def test_the_two_style_emoji_classifier_reads_both_styles_and_judges_what_involves_twemoji():
+    """classifier-emoji reads Twemoji poorly (trained on Noto); classifier-emoji-both is the judge of
+    what involves Twemoji: its card's accuracies come back per style, both well above the commonest
+    category's share, and features.choose picks it for Twemoji data and for Noto <-> Twemoji."""
+    from zoo.data import load_images, scale_images
+    from zoo.evaluation import features, sanity
+
+    model = zoo.load("classifier-emoji-both")
+    metrics = model.card["metrics"]
+    for name, key in (("emoji", "noto"), ("emoji-twitter", "twemoji")):
+        test = load_images(name, "test", image_size=32)
+        accuracy = float(np.mean(model.probabilities(scale_images(test.images)).argmax(1) == test.labels))
+        assert accuracy == pytest.approx(metrics[f"test_accuracy_{key}"], abs=1e-6) and accuracy > 0.75
+        judge = features.load_classifier("classifier-emoji-both", (32, 32, 3))
+        assert sanity.check(judge, test, scale_images(test.images))["ok"]
+    twemoji = load_images("emoji-twitter", "test", image_size=32).recipe()
+    noto = load_images("emoji", "test", image_size=32).recipe()
+    assert features.choose(twemoji).name == "classifier-emoji-both"
+    assert features.choose({"kind": "unpaired", "a": noto, "b": twemoji, "image_shape": [32, 32, 3]}).name == (
+        "classifier-emoji-both"
+    )
+    assert features.choose(noto).name == "classifier-emoji"  # Noto alone: the judge of the shipped cards
 
 
 @pytest.mark.slow

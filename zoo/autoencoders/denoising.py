@@ -32,8 +32,9 @@ def apply_corruption(images, kind, level, uniform, normal):
 
 def psnr(clean, other):
     """Mean peak signal-to-noise ratio (dB, peak 1) over images."""
-    mse = np.mean((np.asarray(clean, np.float64) - np.asarray(other, np.float64)) ** 2, axis=(1, 2, 3))
-    return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-12))))
+    from zoo.evaluation import metrics
+
+    return float(np.mean(metrics.psnr(other, np.asarray(clean, np.float64))))
 
 
 @register_architecture("ae-denoising")

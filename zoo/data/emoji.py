@@ -2,6 +2,8 @@
 
   emoji          Noto Emoji (emoji-datasource-google 16.0.0), 64x64x3
   emoji-twitter  Twemoji (emoji-datasource-twitter 16.0.0), 64x64x3, the same emoji in the same order
+  emoji-both     both styles: Noto's image i, then Twemoji's image i, for every i of the split (a judge
+                 for both styles: a style transfer is scored in the features of one that reads both)
 
 Alpha is composited on white. Labels are the 9 categories ("Smileys & Emotion" ... "Flags"); names,
 short names, code points and subcategories are in `emoji_names()`. The split is held out by base
@@ -30,7 +32,7 @@ FOLDER = Path(__file__).resolve().parent / "emoji"
 VERSION = "16.0.0"
 FILE = FOLDER / f"emoji-{VERSION}.npz"
 FILE_SHA256 = "sha256:199fde01696c15dea0d1495c03a78a3cdade7f473cfd68e66b945124dcf59d00"
-STYLES = {"emoji": "google", "emoji-twitter": "twitter"}
+STYLES = {"emoji": "google", "emoji-twitter": "twitter"}  # and "emoji-both": the two together
 SIZES = (64, 32, 16, 8)
 TEST_FRACTION, SPLIT_SEED = 0.15, 0
 SPLIT = (
@@ -89,19 +91,34 @@ def downsample(images, size):
 
 
 def load_emoji(name, split, image_size=None):
-    """Split `split` ("train", "test", "all") of `emoji` or `emoji-twitter` as an ImageSet (labels:
-    category ids; `emoji_names(split)` names its images, in the same order)."""
+    """Split `split` ("train", "test", "all") of `emoji`, `emoji-twitter` or `emoji-both` as an ImageSet
+    (labels: category ids; `emoji_names(split)` names its images, in the same order; emoji-both holds
+    each name's two drawings one after the other)."""
     size = 64 if image_size is None else int(image_size)
     if size not in SIZES:
         raise DataError(f"--image-size {size}: the emoji come in {', '.join(map(str, SIZES))} (64 is the original)")
     arrays, keep = _arrays(), rows(split)
-    images = downsample(arrays[STYLES[name]][keep], size)
+    styles = list(STYLES.values()) if name == "emoji-both" else [STYLES[name]]
+    images = np.stack([downsample(arrays[style][keep], size) for style in styles], axis=1)  # [N, styles, ...]
+    labels = np.repeat(arrays["category"][keep].astype(np.int32), len(styles))
+    source = " and ".join(f"emoji-datasource-{style}@{VERSION}" for style in styles)
     facts = {
         "split": SPLIT,
         "image_size": size,
-        "source": f"emoji-datasource-{STYLES[name]}@{VERSION} (npm), shipped in zoo/data/emoji, alpha on white",
+        "source": f"{source} (npm), shipped in zoo/data/emoji, alpha on white",
     }
-    return ImageSet(name, split, images, arrays["category"][keep].astype(np.int32), categories(), facts=facts)
+    return ImageSet(name, split, images.reshape(-1, *images.shape[2:]), labels, categories(), facts=facts)
+
+
+def aligned(a, b):
+    """True when image sets `a` and `b` are the two styles of the same emoji split at the same size:
+    image i of one draws the code point of image i of the other (a style transfer's ground truth)."""
+    return (
+        {a.name, b.name} == set(STYLES)
+        and a.split == b.split
+        and len(a) == len(b)
+        and tuple(a.image_shape) == tuple(b.image_shape)
+    )
 
 
 def rows(split):

@@ -6,6 +6,7 @@ mnist5k-32  the same digits zero-padded to 32x32 (same split).
 digits      1,797 UCI handwritten digits (scikit-learn), 8x8 upscaled to 28x28x1; 1,437 "train", 360 "test".
 photos      32x32 patches of seven colour photographs (scikit-learn, scikit-image); the last is the test split.
 emoji, emoji-twitter   3,781 colour emoji, 64x64x3, in two styles (zoo.data.emoji; shipped in this package).
+emoji-both             both styles together (7,562 images; each emoji's two drawings on the same side)
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _photos():
 
 
 #: the colour emoji (zoo.data.emoji): loaded on first use (an 18 MB file)
-EMOJI = ("emoji", "emoji-twitter")
+EMOJI = ("emoji", "emoji-twitter", "emoji-both")
 OFFLINE = {"mnist5k": _mnist5k, "mnist5k-32": _mnist5k_32, "digits": _uci_digits, "photos": _photos}
 OFFLINE_SPLITS = {
     "mnist5k": "fixed stratified split, seed 0: 4,000 train / 1,000 test (100 per class)",

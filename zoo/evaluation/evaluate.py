@@ -174,6 +174,7 @@ def translation_metrics(model, judge, accept_weak=False):
     domain's test split (beside its floor: the target's real train images against the same test
     split), and (where the judge's classes are both domains') how often the label survives translation."""
     from zoo.data import scale_images
+    from zoo.data.emoji import aligned
     from zoo.evaluation import metrics, sanity
 
     judge = _network(judge)
@@ -199,20 +200,67 @@ def translation_metrics(model, judge, accept_weak=False):
         )
     else:
         result["protocol"]["omitted"] = f"label_kept: {judge.name}'s classes are not both domains' classes"
+    paired = aligned(test.a, test.b)
+    if paired:
+        result["protocol"].update(
+            paired="the test images are the same emoji in both styles: each translation is also scored against "
+            "its true counterpart (the training never saw which image matches which)",
+            **{k: v + " (translation vs its true counterpart)" for k, v in metrics.QUALITY_PROTOCOL.items()},
+            baselines="identity: the source image unchanged; histogram_matching: each source image's colour "
+            "histograms matched per channel to the target domain's training images "
+            "(skimage.exposure.match_histograms); each scored as the model is",
+        )
     for direction, (source, target) in domains.items():
         images = scale_images(source.first(REFERENCE_LIMIT))
         translated = model.translate(images, direction)
-        target_features = judge.features(scale_images(target.first(REFERENCE_LIMIT)))
-        result[f"{direction}_fid"] = metrics.frechet_distance(target_features, judge.features(translated))
-        result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, judge.features(images))
+        real_target = scale_images(target.first(REFERENCE_LIMIT))
+        target_features = judge.features(real_target)
         real_train = train.b if direction == "a_to_b" else train.a
+
+        labels = source.labels[: len(images)] if keeps_labels else None
+        truth = real_target if paired else None
+        scored = lambda outputs: score_translation(outputs, judge, target_features, truth, labels)  # noqa: E731
+
+        result.update({f"{direction}_{k}": v for k, v in scored(translated).items()})
+        result[f"{direction}_fid_untranslated"] = metrics.frechet_distance(target_features, judge.features(images))
         result[f"{direction}_fid_floor"] = metrics.frechet_distance(
             target_features, judge.features(scale_images(real_train.first(len(target_features))))
         )
-        if keeps_labels:
-            labels = source.labels[: len(images)]
-            result[f"{direction}_label_kept"] = float(np.mean(judge.probabilities(translated).argmax(1) == labels))
+        if paired:
+            result[f"{direction}_baselines"] = {
+                "identity": scored(images),
+                "histogram_matching": scored(histogram_matched(images, scale_images(real_train.images))),
+            }
     return result
+
+
+def score_translation(outputs, judge, target_features, truth=None, labels=None):
+    """A translation's figures: FID of `outputs` against the target domain's `target_features`; with
+    `truth` (each output's true counterpart) L1, PSNR and SSIM; with `labels` (the sources' labels)
+    the share `judge` still reads as that label."""
+    from zoo.evaluation import metrics
+
+    found = {"fid": metrics.frechet_distance(target_features, judge.features(outputs))}
+    if truth is not None:
+        found.update(metrics.image_quality(outputs, truth))
+    if labels is not None:
+        found["label_kept"] = float(np.mean(judge.probabilities(outputs).argmax(1) == labels))
+    return found
+
+
+def histogram_matched(images, reference):
+    """Each image's channels matched to the histograms of every `reference` image pooled: the
+    algorithm of skimage.exposure.match_histograms (source value -> the reference value at the same
+    cumulative share, interpolated), with the reference's quantiles computed once. Float [0, 1]."""
+    out = np.empty_like(images, dtype=np.float32)
+    for c in range(images.shape[-1]):
+        values, counts = np.unique(reference[..., c], return_counts=True)
+        quantiles = np.cumsum(counts) / counts.sum()
+        for i, image in enumerate(images):
+            source, index, source_counts = np.unique(image[..., c], return_inverse=True, return_counts=True)
+            mapped = np.interp(np.cumsum(source_counts) / source_counts.sum(), quantiles, values)
+            out[i, ..., c] = mapped[index].reshape(image.shape[:-1])
+    return out
 
 
 def format_table(rows):
@@ -225,6 +273,41 @@ def format_table(rows):
             v = values.get(c)
             cells.append("" if v is None else f"{v:.4f}" if c == "kid" else f"{v:.3f}" if c != "fid" else f"{v:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def translation_rows(result, name="model"):
+    """[(direction, method, figures)] of a translation_metrics result: the model, then its baselines
+    (where the test images are paired), then the floor (real target images: FID only)."""
+    rows = []
+    for direction in ("a_to_b", "b_to_a"):
+        if f"{direction}_fid" not in result:
+            continue
+        prefix = f"{direction}_"
+        own = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix) and not isinstance(v, dict)}
+        rows.append((direction, name, own))
+        for method, figures in result.get(f"{direction}_baselines", {}).items():
+            rows.append((direction, method.replace("_", " "), figures))
+        rows.append((direction, "floor: real train vs real test", {"fid": own.get("fid_floor")}))
+    return rows
+
+
+def translation_table(rows):
+    """Markdown: one row per (direction, method): L1, PSNR, SSIM, FID, label kept (blank where not measured)."""
+    columns = (
+        ("l1", "L1", 4),
+        ("psnr", "PSNR dB", 2),
+        ("ssim", "SSIM", 3),
+        ("fid", "FID", 2),
+        ("label_kept", "label kept", 3),
+    )
+    lines = [
+        "| direction | method | " + " | ".join(c[1] for c in columns) + " |",
+        "|---|---" + "|---" * len(columns) + "|",
+    ]
+    for direction, method, figures in rows:
+        cells = [("" if figures.get(k) is None else f"{figures[k]:.{d}f}") for k, _, d in columns]
+        lines.append(f"| {direction.replace('_', ' ')} | {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -321,6 +404,8 @@ def main(argv=None):
         print(f"protocol: {result['protocol']}")
         if "classical_protocol" in numbers:
             print(f"classical models: {numbers['classical_protocol']}")
+    elif "a_to_b_fid" in numbers:  # a translation model, beside its baselines and floors
+        print(translation_table(translation_rows(result, args.name)))
     elif "fid" in numbers:
         rows = {args.name: numbers}
         if "floor" in result:

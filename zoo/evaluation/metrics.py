@@ -8,6 +8,8 @@
   precision_recall      improved precision / recall (Kynkaanniemi et al. 2019), k-NN manifolds
   label_entropy         entropy of the predicted-label histogram / log(classes): 1 = all classes equally
   duplicate_fraction    share of samples with a near-identical other sample (RMS pixel difference)
+  psnr, ssim, image_quality
+                        paired images against their ground truth (L1, PSNR, SSIM)
 Which features, how many samples and which reference set make a number comparable: see
 zoo.evaluate.PROTOCOL, which is stored next to every number it produces.
 """
@@ -100,3 +102,35 @@ def duplicate_fraction(images, threshold=0.02):
     distances = _pairwise(flat, flat) / np.sqrt(flat.shape[1])
     np.fill_diagonal(distances, np.inf)
     return float(np.mean(distances.min(1) < threshold))
+
+
+# --- paired images: outputs against their ground truth ---------------------------------------------
+def psnr(outputs, targets):
+    """Peak signal-to-noise ratio per image (peak 1), [N]; identical images read 100 dB."""
+    mse = np.mean((np.asarray(outputs, np.float64) - targets) ** 2, axis=(1, 2, 3))
+    return 10 * np.log10(1.0 / np.maximum(mse, 1e-10))
+
+
+def ssim(outputs, targets):
+    """Structural similarity per image (Wang et al. 2004; tf.image.ssim: 11x11 Gaussian, σ 1.5;
+    a 7x7 window below 11 pixels), [N]."""
+    size = min(11, outputs.shape[1], outputs.shape[2])
+    import tensorflow as tf
+
+    return np.asarray(tf.image.ssim(tf.constant(outputs), tf.constant(targets), 1.0, filter_size=size))
+
+
+def image_quality(outputs, targets):
+    """Mean L1, PSNR and SSIM of `outputs` against `targets` (float [0, 1])."""
+    return {
+        "l1": float(np.mean(np.abs(outputs - targets))),
+        "psnr": float(np.mean(psnr(outputs, targets))),
+        "ssim": float(np.mean(ssim(outputs, targets))),
+    }
+
+
+QUALITY_PROTOCOL = {
+    "l1": "mean absolute pixel difference to the ground truth, images in [0, 1]",
+    "psnr": "10 log10(1 / MSE) per image (peak 1), averaged over the images",
+    "ssim": "tf.image.ssim per image (Gaussian window 11, sigma 1.5, max value 1), averaged",
+}

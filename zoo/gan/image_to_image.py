@@ -27,41 +27,13 @@ import tensorflow as tf
 from zoo import checks
 from zoo.contract import ZooModel
 from zoo.errors import InputError
+from zoo.evaluation.metrics import QUALITY_PROTOCOL, image_quality
 from zoo.gan.base import AveragedGenerator, TwoPlayer
 from zoo.gan.cyclegan import build_patch_discriminator, patch_mean
 from zoo.images import to_uint8
 from zoo.losses import adversarial_loss, batch_mean
 from zoo.serving.endpoints import Endpoint, Input, unit_interval
 from zoo.training import minimize
-
-
-def psnr(outputs, targets):
-    """Peak signal-to-noise ratio per image (peak 1), [N]; identical images read 100 dB."""
-    mse = np.mean((np.asarray(outputs, np.float64) - targets) ** 2, axis=(1, 2, 3))
-    return 10 * np.log10(1.0 / np.maximum(mse, 1e-10))
-
-
-def ssim(outputs, targets):
-    """Structural similarity per image (Wang et al. 2004; tf.image.ssim: 11x11 Gaussian, σ 1.5;
-    a 7x7 window below 11 pixels), [N]."""
-    size = min(11, outputs.shape[1], outputs.shape[2])
-    return np.asarray(tf.image.ssim(tf.constant(outputs), tf.constant(targets), 1.0, filter_size=size))
-
-
-def image_quality(outputs, targets):
-    """Mean L1, PSNR and SSIM of `outputs` against `targets` (float [0, 1])."""
-    return {
-        "l1": float(np.mean(np.abs(outputs - targets))),
-        "psnr": float(np.mean(psnr(outputs, targets))),
-        "ssim": float(np.mean(ssim(outputs, targets))),
-    }
-
-
-QUALITY_PROTOCOL = {
-    "l1": "mean absolute pixel difference to the ground truth, images in [0, 1]",
-    "psnr": "10 log10(1 / MSE) per image (peak 1), averaged over the images",
-    "ssim": "tf.image.ssim per image (Gaussian window 11, sigma 1.5, max value 1), averaged",
-}
 
 
 class _Untracked:
