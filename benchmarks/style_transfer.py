@@ -90,7 +90,7 @@ def main(argv=None):
         json.dumps(
             {
                 "cyclegan": args.cyclegan,
-                "pix2pix": pix2pix,
+                "pix2pix": {d: zoo.load(run).card["training"]["commands"] for d, run in pix2pix.items()},
                 "rows": [{"direction": d, "method": m, **f} for d, m, f in ordered],
                 "protocol": result["protocol"],
                 "cpu": cpu_flags(),

@@ -226,6 +226,13 @@ def translation_metrics(model, judge, accept_weak=False):
         result[f"{direction}_fid_floor"] = metrics.frechet_distance(
             target_features, judge.features(scale_images(real_train.first(len(target_features))))
         )
+        untranslated, floor = result[f"{direction}_fid_untranslated"], result[f"{direction}_fid_floor"]
+        if untranslated <= floor:  # the judge barely tells the domains apart: FID cannot rank translations
+            result.setdefault("caveats", []).append(
+                f"{direction} FID cannot rank translations: the untranslated source images read {untranslated:.2f}, "
+                f"at or below the floor {floor:.2f}, so {judge.name}'s features barely tell the domains apart"
+                + ("; judge by L1, PSNR and SSIM against the true pairs" if paired else "")
+            )
         if paired:
             result[f"{direction}_baselines"] = {
                 "identity": scored(images),
