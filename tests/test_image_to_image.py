@@ -218,6 +218,41 @@ def test_srgan_command_cards_quality_next_to_bicubic(srgan_run):
     for part in (metrics, metrics["baseline"]):
         assert {"l1", "psnr", "ssim", "fid", "label_accuracy"} <= set(part)
     assert metrics["baseline"]["method"].startswith("bicubic") and 0.9 < metrics["label_accuracy_ground_truth"] <= 1
+    (lanczos,) = metrics["more_baselines"]
+    assert lanczos["method"].startswith("Lanczos") and {"psnr", "ssim", "fid", "label_accuracy"} <= set(lanczos)
+    assert 0 < metrics["fid_floor"] < metrics["baseline"]["fid"]  # real against real beats any upscaler's guess
+
+
+@pytest.mark.slow
+def test_srgan_on_colour_emoji_x4_from_16_to_64(tmp_path):
+    """python -m train.srgan --dataset emoji: 16x16 -> 64x64 RGB, beside bicubic and Lanczos, judged by
+    classifier-emoji (the upscaled images averaged to its 32x32)."""
+    out = tmp_path / "run"
+    r = run_cli(
+        "train.srgan", "--dataset", "emoji", "--epochs", "1", "--limit", "32", "--batch-size", "16",
+        "--width", "4", "--blocks", "1", "--quiet", "--no-export", "--out", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    card = json.loads((out / "card.json").read_text())
+    assert card["name"] == "srgan-emoji" and card["config"]["input_shape"] == [16, 16, 3]
+    metrics = card["metrics"]
+    assert [metrics["baseline"]["method"][:7], metrics["more_baselines"][0]["method"][:7]] == ["bicubic", "Lanczos"]
+    assert "classifier-emoji" in metrics["protocol"]["fid"] and 0.5 < metrics["label_accuracy_ground_truth"] <= 1
+    model = zoo.load(str(out))
+    assert model.upscale(np.zeros((2, 16, 16, 3), np.float32)).shape == (2, 64, 64, 3)
+    with pytest.raises(InputError):
+        model.upscale(np.zeros((2, 16, 16, 1), np.float32))
+
+
+def test_lanczos_keeps_flat_images_flat_and_differs_from_bicubic():
+    from zoo.gan.srgan import bicubic, lanczos
+
+    flat = np.full((1, 8, 8, 3), 0.25, np.float32)
+    np.testing.assert_allclose(lanczos(flat, (32, 32)), 0.25, atol=1e-5)
+    rng = np.random.default_rng(0)
+    noise = rng.random((2, 8, 8, 3), dtype=np.float32)
+    a, b = lanczos(noise, (32, 32)), bicubic(noise, (32, 32))
+    assert a.shape == (2, 32, 32, 3) and 0.005 < np.abs(a - b).mean() < 0.1
 
 
 @pytest.mark.slow

@@ -35,7 +35,13 @@ SEQUENCE = [
     "lstm-ae-kdd-tsad-135",
 ]
 
-IMAGE_TO_IMAGE = ["srgan-mnist", "pix2pix-edges-mnist", "pix2pix-grey-photos"]
+IMAGE_TO_IMAGE = [
+    "srgan-mnist",
+    "pix2pix-edges-mnist",
+    "pix2pix-grey-photos",
+    "pix2pix-edges-emoji",
+    "pix2pix-grey-emoji",
+]
 
 
 #: every entry the zoo ships: tests use them without asking whether they are there (a missing one

@@ -1,4 +1,5 @@
 """python -m train.publish RUN_DIR: turn a finished training run into a shipped pretrained entry.
+(`--remeasure ENTRY`: the card's metrics measured again with the current code, weights unchanged.)
 
 Copies RUN_DIR/model.weights.h5 (without optimizer slots) to zoo/pretrained/<name>.weights.h5, writes
 the card zoo/pretrained/<name>.json (the run's card + the weights' sha256 + measured metrics), and
@@ -75,15 +76,35 @@ def publish(run_dir, name=None, summary="", images=DOCS):
     return card
 
 
+def remeasure(name):
+    """Measure a shipped entry's metrics again with the current code (its weights unchanged, checked by
+    sha256 on load): a new figure or baseline reaches the card without retraining."""
+    card_path = registry.PRETRAINED_DIR / f"{name}.json"
+    if not card_path.is_file():
+        raise ZooError(f"no shipped entry '{name}' in {registry.PRETRAINED_DIR}")
+    card = json.loads(card_path.read_text())
+    card["metrics"] = measure(zoo.load(name), name)
+    write_json(card_path, card)
+    return card
+
+
 def main(argv=None):
     p = cli_parser(prog="python -m train.publish", description=__doc__.splitlines()[0])
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", nargs="?", help="the finished run to publish")
+    p.add_argument(
+        "--remeasure", metavar="ENTRY", help="measure a shipped entry's card metrics again (weights unchanged)"
+    )
     p.add_argument("--name", default=None)
     p.add_argument("--summary", default="")
     p.add_argument("--images", default=str(DOCS), help="where the sample picture goes (default: docs/images)")
     args = p.parse_args(argv)
+    if (args.run_dir is None) == (args.remeasure is None):
+        p.error("give a run folder to publish or --remeasure ENTRY (one of them)")
     try:
-        card = publish(args.run_dir, args.name, args.summary, args.images)
+        if args.remeasure:
+            card = remeasure(args.remeasure)
+        else:
+            card = publish(args.run_dir, args.name, args.summary, args.images)
     except (ZooError, OSError, KeyError, json.JSONDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

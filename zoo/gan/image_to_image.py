@@ -105,9 +105,10 @@ class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
         """What the PatchGAN judges for one (input, output or target) pair."""
         return outputs
 
-    def classical_baseline(self, inputs):
-        """(name, outputs) of the strongest simple method for the same job, or None."""
-        return None
+    def classical_baselines(self, inputs):
+        """[(name, outputs)] of the strongest simple methods for the same job, the first the main one;
+        [] where there is none (say so in the model's docs)."""
+        return []
 
     def get_config(self):
         return {
@@ -283,6 +284,21 @@ class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
         return {self.endpoint_name: {"images": self.data("train").arrays(n)[0]}}
 
     # --- held-out figures ------------------------------------------------------------------------------
+    def _fid_floor(self, judge, real_features):
+        """FID of the train split's first N real targets against the held-out ones, or None where the
+        train split cannot be read (a recipe without one)."""
+        from zoo.data import scale_images
+        from zoo.errors import DataError
+        from zoo.evaluation import metrics
+
+        try:
+            train = self.data("train")
+        except (DataError, KeyError, OSError):
+            return None
+        return metrics.frechet_distance(
+            real_features, judge.features(scale_images(train.targets.first(len(real_features))))
+        )
+
     def held_out_metrics(self, test_set):
         """L1, PSNR and SSIM against the ground truth of every held-out pair, next to the classical
         baseline; FID (and, for digits, how often classifier-mnist reads the true label) where a
@@ -301,11 +317,14 @@ class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
             **image_quality(outputs, targets),
         }
         compared = {"model": outputs}
-        baseline = self.classical_baseline(inputs)
-        if baseline is not None:
-            name, baseline_outputs = baseline
-            result["baseline"] = {"method": name, **image_quality(baseline_outputs, targets)}
-            compared["baseline"] = baseline_outputs
+        baselines = self.classical_baselines(inputs)
+        for i, (name, baseline_outputs) in enumerate(baselines):
+            figures = {"method": name, **image_quality(baseline_outputs, targets)}
+            if i == 0:
+                result["baseline"] = figures
+            else:
+                result.setdefault("more_baselines", []).append(figures)
+            compared[i] = baseline_outputs
         try:
             judge = features.choose((self.recipe or {}).get("targets") or {"image_shape": self.image_shape})
         except (DataError, KeyError) as exc:
@@ -315,16 +334,21 @@ class ImageToImageGAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
 
         real = judge.features(targets)
         result["protocol"]["fid"] = f"{judge.protocol()}; outputs vs the held-out ground-truth images"
+        rows = [result.get("baseline")] + result.get("more_baselines", [])
+        figures_of = lambda key: result if key == "model" else rows[key]  # noqa: E731
         for key, images in compared.items():
-            where = result if key == "model" else result["baseline"]
-            where["fid"] = metrics.frechet_distance(real, judge.features(images))
+            figures_of(key)["fid"] = metrics.frechet_distance(real, judge.features(images))
+        floor = self._fid_floor(judge, real)
+        if floor is not None:
+            result["fid_floor"] = floor
+            result["protocol"]["fid_floor"] = (
+                "for scale, real against real: the train split's first N targets against the held-out ones "
+                f"(N = {len(targets):,}); outputs matching their own ground truth can read below it (0 when identical)"
+            )
         if judge.judges_classes_of(test_set.class_names):
             labels = np.asarray(test_set.labels)[: len(targets)]
             result["protocol"]["label_accuracy"] = f"share of outputs that {judge.name} reads as the true label"
-            result["label_accuracy"] = float(np.mean(judge.probabilities(outputs).argmax(1) == labels))
-            if baseline is not None:
-                result["baseline"]["label_accuracy"] = float(
-                    np.mean(judge.probabilities(compared["baseline"]).argmax(1) == labels)
-                )
+            for key, images in compared.items():
+                figures_of(key)["label_accuracy"] = float(np.mean(judge.probabilities(images).argmax(1) == labels))
             result["label_accuracy_ground_truth"] = float(np.mean(judge.probabilities(targets).argmax(1) == labels))
         return result

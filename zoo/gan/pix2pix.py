@@ -104,13 +104,13 @@ class Pix2Pix(ImageToImageGAN):
     def critic_inputs(self, inputs, outputs):
         return keras.ops.concatenate([inputs, outputs], axis=-1)
 
-    def classical_baseline(self, inputs):
+    def classical_baselines(self, inputs):
         pairing = (self.recipe or {}).get("pairing")
         if pairing == "grey" and self.image_shape[-1] == 3:  # no colour at all: the grey image as RGB
-            return "the grey input as RGB (no colour added)", np.repeat(inputs, 3, axis=-1)
+            return [("the grey input as RGB (no colour added)", np.repeat(inputs, 3, axis=-1))]
         if pairing == "mask":  # the hole left as it is
-            return "the masked input unchanged", inputs
-        return None
+            return [("the masked input unchanged", inputs)]
+        return []  # a sketch has no classical way back to the image
 
     def translate(self, images, tile=False):
         """Translated images of float [0, 1] `images` (see `apply`)."""

@@ -10,7 +10,7 @@
   data        pairing downscale2 / downscale4: the input is the target averaged over s x s blocks
 The endpoint `upscale(images)` takes [N, h, w, C] in [0, 1] at the training size and returns
 [N, s h, s w, C]; `model.upscale(images, tile=True)` upscales larger images tile by tile.
-Classical baseline: bicubic interpolation (tf.image.resize, bicubic, clipped to [0, 1]).
+Classical baselines: bicubic interpolation (tf.image.resize, clipped to [0, 1]) and Lanczos (PIL).
 """
 
 from __future__ import annotations
@@ -34,6 +34,20 @@ def bicubic(images, size):
     """Bicubic upsampling to `size` (H, W), clipped to [0, 1]: the classical baseline."""
     out = tf.image.resize(tf.constant(images, tf.float32), size, method="bicubic")
     return np.clip(out.numpy(), 0.0, 1.0)
+
+
+def lanczos(images, size):
+    """Lanczos upsampling to `size` (H, W) by PIL, each channel as a float image (no 8-bit rounding),
+    clipped to [0, 1]: the other classical baseline."""
+    from PIL import Image
+
+    images = np.asarray(images, np.float32)
+    out = np.empty((len(images), *size, images.shape[-1]), np.float32)
+    for i, image in enumerate(images):
+        for c in range(images.shape[-1]):
+            channel = Image.fromarray(np.ascontiguousarray(image[..., c]))
+            out[i, ..., c] = np.asarray(channel.resize((size[1], size[0]), Image.LANCZOS))
+    return np.clip(out, 0.0, 1.0)
 
 
 @register_architecture("srgan")
@@ -77,8 +91,12 @@ class SRGAN(ImageToImageGAN):
         smooth = layers.UpSampling2D(self.scale, interpolation="bilinear")(images)
         return keras.Model(images, layers.Add()([smooth, detail]), name="generator")
 
-    def classical_baseline(self, inputs):
-        return "bicubic interpolation (tf.image.resize, clipped to [0, 1])", bicubic(inputs, self.image_shape[:2])
+    def classical_baselines(self, inputs):
+        size = self.image_shape[:2]
+        return [
+            ("bicubic interpolation (tf.image.resize, clipped to [0, 1])", bicubic(inputs, size)),
+            ("Lanczos (PIL Image.LANCZOS, each channel in float, clipped to [0, 1])", lanczos(inputs, size)),
+        ]
 
     def upscale(self, images, tile=False):
         """x`scale` images `[N, s h, s w, C]` of float [0, 1] images `[N, h, w, C]` (see `apply`)."""
