@@ -2,7 +2,7 @@
 
     python benchmarks/image_to_image.py --twin srgan-mnist=RUN ... [--write-readme]
 
-For each shipped entry (srgan-mnist, pix2pix-edges-mnist, pix2pix-grey-photos, pix2pix-edges-emoji,
+For each shipped entry (srgan-mnist, srgan-emoji, pix2pix-edges-mnist, pix2pix-grey-photos, pix2pix-edges-emoji,
 pix2pix-grey-emoji) and its twin (the same command with --adversarial-weight 0, a run folder; a twin
 not given keeps its row from the last results), on the entry's held-out pairs: L1, PSNR, SSIM, FID
 and, for digits and emoji, how often classifier-mnist / classifier-emoji reads the true label (beside
@@ -28,6 +28,7 @@ from readme_block import rewrite  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results" / "image_to_image.json"
 ENTRIES = (
     "srgan-mnist",
+    "srgan-emoji",
     "pix2pix-edges-mnist",
     "pix2pix-grey-photos",
     "pix2pix-edges-emoji",

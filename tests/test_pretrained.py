@@ -293,3 +293,18 @@ def test_series_anomaly_entry_reproduces_its_card_and_its_threshold_protocol():
         assert again[row]["ucr_hit"] == card[row]["ucr_hit"], row
     assert again["anomalous_points_flagged"] == card["anomalous_points_flagged"] == card["anomalous_points"]
     assert card["model"]["auc_roc"] > card["matrix_profile_discord"]["auc_roc"]
+
+
+def test_srgan_emoji_upscales_a_larger_image_tile_by_tile_better_than_bicubic():
+    """Four held-out 16x16 emoji side by side (32x32): tiled x4 beats bicubic on the 64x64 truths."""
+    from zoo.evaluation.metrics import psnr
+    from zoo.gan.srgan import bicubic
+
+    model = zoo.load("srgan-emoji")
+    truth = scale_images(model.data("test").targets.first(4))  # [4, 64, 64, 3]
+    small = truth.reshape(4, 16, 4, 16, 4, 3).mean(axis=(2, 4))
+    mosaic = np.concatenate([np.concatenate(small[:2], axis=1), np.concatenate(small[2:], axis=1)], axis=0)[None]
+    big = model.upscale(mosaic, tile=True)[0]  # [128, 128, 3]
+    quads = np.stack([big[:64, :64], big[:64, 64:], big[64:, :64], big[64:, 64:]])
+    assert big.shape == (128, 128, 3)
+    assert np.mean(psnr(quads, truth)) > np.mean(psnr(bicubic(small, (64, 64)), truth)) + 2
