@@ -5,7 +5,8 @@ running each .tflite through the LiteRT interpreter in place of the Keras endpoi
 
 Metric per family, on the same held-out data as the card: generators FID (evaluation protocol),
 CycleGAN FID of MNIST -> UCI translations, autoencoders held-out reconstruction MSE, classifiers
-accuracy, the forecaster MAE, image-to-image models their held-out PSNR. The language model's
+accuracy, the forecaster MAE, image-to-image models their held-out PSNR, text -> image the FID of
+its drawings of the held-out emoji names. The language model's
 held-out bits/char needs every step's logits, which its exported `next_char_logits` does not return:
 its row shows sizes and output differences.
 Each card gets "litert_variants"; the README table between the markers is rewritten.
@@ -54,6 +55,8 @@ def metric(name, model, classifier):
     """(metric name, value) of the family, chosen from what the model declares (zoo.contract), or (None, None)."""
     if model.data_kind == "paired":  # image-to-image: the card's held-out PSNR, every output through the file
         return "held-out PSNR dB", model.held_out_metrics(model.data("test"))["psnr"]
+    if "generate" in model.endpoints():  # text -> image: FID of its drawings of the held-out prompts
+        return "held-out prompts FID", model.held_out_metrics(model.data("test"))["model"]["fid"]
     if "forecast" in model.api:
         return "held-out MAE", model.held_out_metrics(model.data("test"))["model"]["mae"]
     if model.data_kind == "images" and ("anomaly_score" in model.api or "probabilities" in model.api):

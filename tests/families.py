@@ -28,6 +28,12 @@ FAMILIES = {
         lambda: zoo.Pix2Pix(input_shape=(8, 8, 1), output_shape=(8, 8, 1), depth=1, width=2, d_width=2),
         (X, X[::-1]),
     ),
+    "text2image": (
+        lambda: zoo.TextToImageGAN(
+            vocabulary=["cat", "face", "red"], latent_dim=4, image_shape=(8, 8, 3), width=2, embed_dim=3, text_length=4
+        ),
+        (np.array([[1, 2, 0, 0], [3, 0, 0, 0]] * 4, np.int32), rng.random((8, 8, 8, 3), dtype=np.float32)),
+    ),
     "classifier": (lambda: zoo.Classifier(image_shape=(8, 8, 1), width=2), (X, LABELS)),
     "forecaster": (
         lambda: Forecaster(window=6, horizon=3, units=4),

@@ -91,6 +91,7 @@ ONE_PER_FAMILY = (
     "stylegan",
     "srgan",
     "pix2pix",
+    "text2image",
     "classifier",
     "ae-conv",
     "forecaster",

@@ -37,6 +37,7 @@ SEQUENCE = [
 
 IMAGE_TO_IMAGE = [
     "srgan-mnist",
+    "srgan-emoji",
     "pix2pix-edges-mnist",
     "pix2pix-grey-photos",
     "pix2pix-edges-emoji",
@@ -55,6 +56,7 @@ SHIPPED = (
     "classifier-emoji",
     "classifier-emoji-both",
     "cyclegan-emoji-noto-twemoji",
+    "text2image-emoji",
     *AUTOENCODERS,
     *SEQUENCE,
 )
@@ -308,3 +310,30 @@ def test_srgan_emoji_upscales_a_larger_image_tile_by_tile_better_than_bicubic():
     quads = np.stack([big[:64, :64], big[:64, 64:], big[64:, :64], big[64:, 64:]])
     assert big.shape == (128, 128, 3)
     assert np.mean(psnr(quads, truth)) > np.mean(psnr(bicubic(small, (64, 64)), truth)) + 2
+
+
+@pytest.mark.slow
+def test_text2image_reproduces_its_card_beside_retrieval():
+    model = zoo.load("text2image-emoji")
+    card = model.card["metrics"]
+    found = model.held_out_metrics(model.data("test"))
+    for part in ("model", "retrieval_baseline"):
+        for key, value in card[part].items():
+            assert found[part][key] == pytest.approx(value, rel=1e-4, abs=1e-4), (part, key)
+    assert found["fid_floor"] == pytest.approx(card["fid_floor"], rel=1e-4)
+    assert found["model"]["median_rank"] < found["chance_median_rank"] / 4  # the words steer the drawing
+
+
+def test_text2image_draws_free_prompts_and_refuses_bad_ones():
+    from zoo.errors import InputError
+
+    model = zoo.load("text2image-emoji")
+    images = model.generate(["smiling cat", "red car"], seed=0)
+    assert images.shape == (2, 32, 32, 3) and 0 <= images.min() and images.max() <= 1
+    red = images[1][..., 0].mean() - images[1][..., 1:].mean()
+    assert red > 0.05  # a red car comes out red
+    for bad in ([""], ["qqq xqx"], "smiling cat"):
+        with pytest.raises(InputError):
+            model.generate(bad)
+    with pytest.raises(InputError, match="one per prompt"):
+        model.generate(["cat", "car"], z=np.zeros((3, 64), np.float32))

@@ -129,7 +129,9 @@ SCALARS.update(psi=NUMBERS, temperature=NUMBERS, percentile=NUMBERS)
 SCALARS["direction"] = st.sampled_from(["a_to_b", "b_to_a", "a2b", 3, None])
 SCALARS["text"] = SCALARS["prompt"] = st.sampled_from(["the ", "def f", "", "\x00€", 5, None])
 SCALARS["quantiles"] = st.sampled_from([False, True, 1, "yes", None])
-SCALARS["texts"] = st.sampled_from(["en_US|3/12/21", ["de_DE|12. März 2021", "fr_FR|1 mai 1999"], [], "", "xx|1", 5])
+SCALARS["texts"] = st.sampled_from(
+    ["en_US|3/12/21", ["de_DE|12. März 2021", "fr_FR|1 mai 1999"], [], "", "xx|1", 5, ["grinning face", "red apple"]]
+)
 SCALARS["target"] = st.sampled_from(["2021-03-12", "", "abc", "2021-03-12-01", 5, None])
 SCALARS["beam"] = COUNTS
 SCALARS["tile"] = SCALARS["return_scores"] = st.sampled_from([False, True, 1, "yes", None])

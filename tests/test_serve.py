@@ -17,7 +17,14 @@ from export.serving import columns
 from zoo.errors import ZooError
 from zoo.serving.loadtest import load_test, running
 
-SERVED = ["classifier-mnist", "dcgan-mnist", "gru-char-pydoc", "lstm-stacked-sunspots", "ae-conv-mnist"]
+SERVED = [
+    "classifier-mnist",
+    "dcgan-mnist",
+    "gru-char-pydoc",
+    "lstm-stacked-sunspots",
+    "ae-conv-mnist",
+    "text2image-emoji",
+]
 
 
 @contextlib.contextmanager
@@ -42,7 +49,7 @@ def post(url, body, raw=False):
 
 @pytest.fixture(scope="module")
 def server(shipped_exports):
-    """One server for five shipped exports (a GAN, a classifier, an autoencoder, a forecaster, a char LM)."""
+    """One server for six shipped exports (GAN, classifier, autoencoder, forecaster, char LM, text -> image)."""
     out, _ = shipped_exports
     with serving(str(out), "--name", ",".join(SERVED)) as (url, process):
         yield url, out
@@ -164,6 +171,11 @@ def test_bad_requests_get_400_and_one_line_and_the_server_keeps_serving(server):
     assert status == 400 and "integer" in reply["error"]
     status, reply = post(f"{url}/v1/models/lstm-stacked-sunspots:predict", {"instances": [[[1.0]]]})
     assert status == 400 and "at least" in reply["error"]
+    drawn = f"{url}/v1/models/text2image-emoji:predict"  # word ids past the vocabulary; prompts and latents apart
+    status, reply = post(drawn, {"inputs": {"tokens": [[99999] + [0] * 15], "z": [[0.0] * 64]}})
+    assert status == 400 and "must lie in" in reply["error"], reply
+    status, reply = post(drawn, {"inputs": {"tokens": [[1] + [0] * 15] * 2, "z": [[0.0] * 64]}})
+    assert status == 400 and "one batch size" in reply["error"], reply
     body = json.loads((out / "classifier-mnist.classify.request.json").read_text())
     assert post(predict, body)[0] == 200  # still serving
 

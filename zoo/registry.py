@@ -30,6 +30,7 @@ FAMILIES = (
     "zoo.gan.stylegan",
     "zoo.gan.srgan",
     "zoo.gan.pix2pix",
+    "zoo.gan.text2image",
     "zoo.classifier",
     "zoo.autoencoders",
     "zoo.sequence",

@@ -243,8 +243,11 @@ class GAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
         self.augment_probability.assign(tf.clip_by_value(self.augment_probability + step, 0.0, 1.0))
         return {"augment_p": self.augment_probability}
 
-    def discriminator_step(self, real, fake, labels=None):
-        """One discriminator update on real and (already detached) fake images; returns its logs."""
+    def discriminator_step(self, real, fake, labels=None, mismatched=None):
+        """One discriminator update on real and (already detached) fake images; returns its logs.
+        `mismatched`: other conditions for the real images (GAN-INT-CLS's matching-aware
+        discriminator, Reed et al. 2016): real images with wrong conditions count as fake, and the
+        two fake terms weigh 1/2 each."""
         real = tf.convert_to_tensor(real)  # a tape watches tensors, not NumPy arrays
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
@@ -253,6 +256,10 @@ class GAN(AveragedGenerator, TwoPlayer, ZooModel, keras.Model):
                 real_logits = self.critic(real, labels)
             fake_logits = self.critic(fake, labels)
             per_example = self.adversarial.discriminator(real_logits, fake_logits)
+            if mismatched is not None:
+                wrong_logits = self.critic(real, mismatched)
+                per_example = 0.5 * (per_example + self.adversarial.discriminator(real_logits, wrong_logits))
+                fake_logits = tf.concat([tf.reshape(fake_logits, [-1]), tf.reshape(wrong_logits, [-1])], 0)
             logs = {}
             if self.r1_gamma:
                 # R1 (Mescheder et al. 2018): (gamma / 2) |grad_x D(x)|^2 on the real images, the same

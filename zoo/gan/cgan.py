@@ -28,27 +28,40 @@ from zoo.serving.endpoints import Endpoint, Input
 from zoo.training import minimize
 
 
-def build_generator(latent_dim, image_shape, num_classes, width, kind, embed_dim):
+def generator_trunk(x, image_shape, width, kind="subpixel"):
+    """[z ; condition] -> images: Dense to (H/4, W/4, 2 width), two x2 upsampling steps, sigmoid conv
+    (the conditional generators' shared body; text -> image uses it too)."""
     h, w, c = image_shape
-    z, label = keras.Input((latent_dim,), name="z"), keras.Input((), dtype="int32", name="label")
-    x = layers.Concatenate()([z, layers.Embedding(num_classes, embed_dim)(label)])
     x = layers.Reshape((h // 4, w // 4, 2 * width))(layers.Dense(h // 4 * w // 4 * 2 * width)(x))
     for filters in (2 * width, width):
         for layer in upsample(filters, kind):
             x = layer(x)
         x = layers.LeakyReLU(0.2)(x)
-    images = layers.Conv2D(c, 5, padding="same", activation="sigmoid")(x)
-    return keras.Model([z, label], images, name="generator")
+    return layers.Conv2D(c, 5, padding="same", activation="sigmoid")(x)
+
+
+def projection_discriminator(images, condition, embedded, dropout, width):
+    """D(x, y) = w.h(x) + b + <embedded(h's size), h(x)>: the projection discriminator over the DCGAN
+    conv trunk; `embedded(size)` maps the condition to a vector of h's size."""
+    x = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, 2, padding="same")(images))
+    x = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, 2, padding="same")(x))
+    h = layers.Dropout(dropout)(layers.Flatten()(x))
+    unconditional = layers.Dense(1)(h)  # created before the embedding: the shipped weights' order
+    projection = layers.Dot(axes=1)([embedded(h.shape[-1]), h])
+    return keras.Model([images, condition], layers.Add()([unconditional, projection]), name="discriminator")
+
+
+def build_generator(latent_dim, image_shape, num_classes, width, kind, embed_dim):
+    z, label = keras.Input((latent_dim,), name="z"), keras.Input((), dtype="int32", name="label")
+    x = layers.Concatenate()([z, layers.Embedding(num_classes, embed_dim)(label)])
+    return keras.Model([z, label], generator_trunk(x, image_shape, width, kind), name="generator")
 
 
 def build_discriminator(image_shape, num_classes, width, dropout):
     images, label = keras.Input(image_shape, name="images"), keras.Input((), dtype="int32", name="label")
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(width, 4, 2, padding="same")(images))
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(2 * width, 4, 2, padding="same")(x))
-    h = layers.Dropout(dropout)(layers.Flatten()(x))
-    unconditional = layers.Dense(1)(h)
-    projection = layers.Dot(axes=1)([layers.Embedding(num_classes, h.shape[-1])(label), h])
-    return keras.Model([images, label], layers.Add()([unconditional, projection]), name="discriminator")
+    return projection_discriminator(
+        images, label, lambda size: layers.Embedding(num_classes, size)(label), dropout, width
+    )
 
 
 @register_architecture("cgan")

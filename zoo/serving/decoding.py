@@ -263,6 +263,31 @@ class ExportedTranslator:
         return [scored(t, row, lp, specials["end"]) for t, row, lp in zip(texts_out, ids, log_probs)]
 
 
+class ExportedTextToImage:
+    """A text -> image export's `generate` endpoint with its tokenizer (`zoo.serving.prompts`, the
+    vocabulary from the export report): prompts in, images out, with NumPy and a runtime only."""
+
+    def __init__(self, folder, name, runtime="onnx", threads=1):
+        from zoo.serving import prompts
+
+        report, runners = exported_endpoints(folder, name, ["generate"], runtime, threads)
+        self.meta, self._generate, self._prompts = report.meta("generate"), runners["generate"], prompts
+        self.vocabulary, self.text_length = self.meta["vocabulary"], int(self.meta["text_length"])
+        self.latent_dim = int(report.inputs("generate")["z"]["shape"][-1])
+
+    def tokens(self, texts):
+        ids, unknown = self._prompts.encode(texts, self.vocabulary, self.text_length)
+        self._prompts.warn_unknown(unknown)
+        return ids
+
+    def generate(self, texts, seed=0):
+        """One image per prompt, float32 [N, H, W, 3] in [0, 1]: the same as the Keras model's
+        `generate(texts, seed)` (latents drawn the same way from `seed`)."""
+        ids = self.tokens(texts)
+        z = np.random.default_rng(seed).standard_normal((len(ids), self.latent_dim)).astype(np.float32)
+        return np.asarray(self._generate(tokens=ids, z=z)["images"])
+
+
 def main(argv=None):
     from zoo import checks
 
@@ -282,6 +307,13 @@ def main(argv=None):
         "'de_DE|12. März 2021'",
     )
     p.add_argument(
+        "--image-prompt",
+        action="append",
+        default=[],
+        help="text -> image exports: a prompt to draw (repeatable), e.g. 'grinning face'; needs --out FILE.png",
+    )
+    p.add_argument("--out", default=None, help="with --image-prompt: the PNG to write (one image per prompt, in a row)")
+    p.add_argument(
         "--scores",
         action="store_true",
         help="with --text: print each translation's log-probability and its least sure token's probability",
@@ -289,7 +321,28 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.scores and not args.text:
         p.error("--scores goes with --text (the scores of translations)")
+    if bool(args.image_prompt) != bool(args.out):
+        p.error("--image-prompt and --out go together (the prompts, and the PNG that shows their images)")
+    if args.out:
+        try:
+            checks.output_file(args.out, ".png")
+        except ZooError as exc:
+            p.error(str(exc))
     try:
+        if args.image_prompt:
+            import warnings
+
+            from zoo.images import grid, save_png
+
+            drawer = ExportedTextToImage(args.folder, args.name, args.runtime)
+            with warnings.catch_warnings(record=True) as dropped:
+                warnings.simplefilter("always")
+                images = drawer.generate(args.image_prompt, args.seed)
+            for note in dropped:
+                print(f"note: {note.message}", file=sys.stderr)
+            save_png(grid(images, cols=len(images)), args.out, scale=2)
+            print(f"wrote {args.out} ({len(images)} images: {', '.join(map(repr, args.image_prompt))})")
+            return
         if args.text:
             translator = ExportedTranslator(args.folder, args.name, args.runtime)
             for out in translator.translate(args.text, return_scores=args.scores):
