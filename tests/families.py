@@ -3,11 +3,13 @@
 import numpy as np
 
 import zoo
+from zoo import music
 from zoo.autoencoders import TYPES
 from zoo.sequence import (
     CharLanguageModel,
     Forecaster,
     ImageCaptioner,
+    MusicLanguageModel,
     Seq2Seq,
     SequenceClassifier,
     SeriesAutoencoder,
@@ -50,6 +52,14 @@ FAMILIES = {
     ),
     "char-lm": (
         lambda: CharLanguageModel(vocabulary="abcdef", units=4, context=5),
+        (rng.integers(0, 6, (8, 5)).astype(np.int32),) * 2,
+    ),
+    "music-lm": (
+        lambda: MusicLanguageModel(
+            vocabulary="".join(sorted("\nMm" + "".join(music.note_token(p, 4) for p in (60, 62, 64)))),
+            units=4,
+            context=5,
+        ),
         (rng.integers(0, 6, (8, 5)).astype(np.int32),) * 2,
     ),
     "seq2seq": (

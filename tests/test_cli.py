@@ -205,6 +205,8 @@ TRAINERS = [
     "char_lm",
     "seq2seq",
     "captioner",
+    "text2image",
+    "music",
 ]
 NO_TENSORFLOW = (
     "import runpy, sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "

@@ -134,6 +134,8 @@ SCALARS["texts"] = st.sampled_from(
 )
 SCALARS["target"] = st.sampled_from(["2021-03-12", "", "abc", "2021-03-12-01", 5, None])
 SCALARS["beam"] = COUNTS
+SCALARS["seconds"] = st.sampled_from([0.5, 2, 0, -1, 601, math.nan, "a", None])
+SCALARS["mode"] = st.sampled_from(["major", "minor", "dorian", 3, None])
 SCALARS["tile"] = SCALARS["return_scores"] = st.sampled_from([False, True, 1, "yes", None])
 
 

@@ -25,7 +25,9 @@ from zoo.checks import (  # noqa: F401  (the flag types trainers use, as harness
     non_negative_float,
     positive_float,
     positive_int,
+    probability,
     quantile_levels,
+    semitones,
     zero_to_one,
 )
 from zoo.checks import seed_flag as seed

@@ -44,9 +44,11 @@ from train.flags import (  # noqa: F401  (what trainer modules use, as harness.N
     parser,
     positive_float,
     positive_int,
+    probability,
     quantile_levels,
     resolve_flags,
     run_setting,
+    semitones,
     zero_to_one,
 )
 from train.rundir import (

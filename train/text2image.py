@@ -20,7 +20,7 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--keep-words",
-        type=harness.fraction,
+        type=harness.probability,
         default=0.75,
         help="word dropout: the probability each training word is kept (at least one is; 1 = off)",
     )

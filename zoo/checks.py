@@ -127,6 +127,8 @@ seed_flag = _checked(int, lambda v: 0 <= v < 2**31, "a whole number", "in [0, 2^
 zero_to_one = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)", "in [0, 1)")
 dropout_rate = zero_to_one
 fraction = _checked(float, lambda v: 0 < v < 1, "a number between 0 and 1", "strictly between 0 and 1")
+probability = _checked(float, lambda v: 0 < v <= 1, "a number in (0, 1]", "in (0, 1]")
+semitones = _checked(int, lambda v: 0 <= v <= 6, "a whole number of semitones", "0 to 6")
 
 
 def _nearest_existing(path):

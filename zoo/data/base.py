@@ -25,6 +25,24 @@ import numpy as np
 
 from zoo.errors import DataError
 
+
+def read_pinned(path, sha256, what, rebuild):
+    """The bytes of a data file that ships inside the package, checked against its pinned `sha256`
+    ("sha256:..."): a missing or damaged file is a DataError naming it and how to get it back."""
+    import hashlib
+
+    if not path.is_file():
+        raise DataError(f"the {what} data file {path} is missing; reinstall the package")
+    raw = path.read_bytes()
+    found = "sha256:" + hashlib.sha256(raw).hexdigest()
+    if found != sha256:
+        raise DataError(
+            f"the {what} data file {path} is damaged (sha256 {found[:19]}…, expected {sha256[:19]}…); "
+            f"reinstall the package or rebuild it with {rebuild}"
+        )
+    return raw
+
+
 SPLITS = ("train", "test", "all")
 SCALING = "uint8 pixels / 255 -> float32 in [0, 1]"
 DIGIT_CLASSES = tuple(str(d) for d in range(10))

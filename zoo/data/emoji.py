@@ -18,14 +18,14 @@ provenance and licences: zoo/data/emoji/NOTICE.md, `python -m zoo.data.emoji_bui
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from zoo.data.base import ImageSet
+from zoo.data.base import ImageSet, read_pinned
 from zoo.errors import DataError
 
 FOLDER = Path(__file__).resolve().parent / "emoji"
@@ -43,15 +43,8 @@ SPLIT = (
 
 @lru_cache(maxsize=1)
 def _arrays():
-    if not FILE.is_file():
-        raise DataError(f"the emoji data file {FILE} is missing; reinstall the package")
-    found = "sha256:" + hashlib.sha256(FILE.read_bytes()).hexdigest()
-    if found != FILE_SHA256:
-        raise DataError(
-            f"the emoji data file {FILE} is damaged (sha256 {found[:19]}…, expected {FILE_SHA256[:19]}…); "
-            f"reinstall the package or rebuild it with python -m zoo.data.emoji_build"
-        )
-    with np.load(FILE, allow_pickle=False) as data:
+    raw = read_pinned(FILE, FILE_SHA256, "emoji", "python -m zoo.data.emoji_build")
+    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 
 

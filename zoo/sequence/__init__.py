@@ -5,6 +5,7 @@ from zoo.sequence.captioner import ImageCaptioner
 from zoo.sequence.charlm import CharLanguageModel
 from zoo.sequence.classify import SequenceClassifier, SeriesClassifier
 from zoo.sequence.forecast import Forecaster
+from zoo.sequence.music_lm import MusicLanguageModel
 from zoo.sequence.seq2seq import Seq2Seq
 from zoo.sequence.series_ae import SeriesAutoencoder
 
@@ -15,6 +16,7 @@ __all__ = [
     "SequenceClassifier",
     "SeriesClassifier",
     "CharLanguageModel",
+    "MusicLanguageModel",
     "Seq2Seq",
     "ImageCaptioner",
     "SeriesAutoencoder",

@@ -14,6 +14,12 @@ greedily with its `encode` and `decode_step` endpoints instead:
 
     python -m zoo.decoding EXPORT_DIR gru-attention-dates --text "de_DE|12. März 2021"
 
+A melody export writes a new melody (`zoo.music`) as MIDI (and WAV), a text -> image export draws
+its prompts into a PNG:
+
+    python -m zoo.decoding EXPORT_DIR lstm-bach-chorales --midi new.mid --wav new.wav --seconds 30 --seed 0
+    python -m zoo.decoding EXPORT_DIR text2image-emoji --image-prompt "smiling cat" --out cat.png
+
 Neither TensorFlow nor Keras is imported.
 """
 
@@ -306,6 +312,10 @@ def main(argv=None):
         help="sequence-to-sequence exports: a source text to translate greedily (repeatable), e.g. "
         "'de_DE|12. März 2021'",
     )
+    p.add_argument("--midi", default=None, help="melody exports (lstm-bach-chorales): write a new melody to this .mid")
+    p.add_argument("--wav", default=None, help="with --midi: also render it to this .wav")
+    p.add_argument("--seconds", type=checks.positive_float, default=30.0, help="with --midi: the melody's length")
+    p.add_argument("--mode", choices=("major", "minor"), default="major", help="with --midi: C major or A minor")
     p.add_argument(
         "--image-prompt",
         action="append",
@@ -321,6 +331,14 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.scores and not args.text:
         p.error("--scores goes with --text (the scores of translations)")
+    if args.wav and not args.midi:
+        p.error("--wav goes with --midi (the melody it renders)")
+    for path, suffix in ((args.midi, ".mid"), (args.wav, ".wav")):
+        if path:
+            try:
+                checks.output_file(path, suffix)
+            except ZooError as exc:
+                p.error(str(exc))
     if bool(args.image_prompt) != bool(args.out):
         p.error("--image-prompt and --out go together (the prompts, and the PNG that shows their images)")
     if args.out:
@@ -329,6 +347,19 @@ def main(argv=None):
         except ZooError as exc:
             p.error(str(exc))
     try:
+        if args.midi:
+            from zoo import music
+
+            step = ExportedStep(args.folder, args.name, args.runtime)
+            piece = music.compose(step.generate, args.seconds, args.seed, args.temperature, args.mode)
+            piece.write_midi(args.midi)
+            if args.wav:
+                piece.write_wav(args.wav)
+            print(
+                f"wrote {args.midi}" + (f" and {args.wav}" if args.wav else "") + f": {len(piece.notes)} notes, "
+                f"{piece.seconds:.1f} s"
+            )
+            return
         if args.image_prompt:
             import warnings
 

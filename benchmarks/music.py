@@ -1,0 +1,105 @@
+"""The melody model against n-grams, the cell chosen by measurement, and a melody you can hear.
+
+    python benchmarks/music.py [--run RUN ...] [--write-docs]
+
+Tables (between the `music` markers of docs/sequence-models.md): (1) the candidates, each a
+`python -m train.music` run folder given with --run (kept in benchmarks/results/music.json when not
+given again): their best validation loss (the last 10% of the training tunes) and held-out NLL; (2)
+the shipped `lstm-bach-chorales` card: held-out NLL per token beside the n-grams of orders 1-4, and
+the musical statistics of 100 generated pieces beside the best n-gram's and the training chorales.
+With --write-docs, docs/music/ gets a 30-second melody from the shipped weights (seed 0, major) as
+MIDI, WAV and a piano roll, written by the same calls a user makes.
+"""
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from readme_block import rewrite  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results" / "music.json"
+NAME = "lstm-bach-chorales"
+
+
+def candidate(run):
+    card = json.loads((Path(run) / "card.json").read_text())
+    with open(Path(run) / "log.csv") as f:
+        val = [float(r["val_loss"]) for r in csv.DictReader(f) if r.get("val_loss") not in (None, "", "NA")]
+    return {
+        "command": card["training"]["commands"][-1],
+        "cell": card["config"]["cell"],
+        "dropout": card["config"].get("dropout"),
+        "best_val_nats": min(val) if val else None,
+        "best_val_epoch": (val.index(min(val)) + 1) if val else None,
+        "test_nats_per_token": card["metrics"]["test_nats_per_token"],
+        "seconds": card["training"].get("seconds_last_session"),
+    }
+
+
+def tables(candidates, metrics):
+    cell = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
+    lines = [
+        "Candidates (seed 0, 200 epochs, the last 10% of the training tunes as validation):",
+        "",
+        "| cell | dropout | best validation nats/token (epoch) | held-out nats/token (last epoch) |",
+        "|---|---|---|---|",
+    ]
+    for c in sorted(candidates.values(), key=lambda c: (c["cell"], c["dropout"] or 0)):
+        lines.append(
+            f"| {c['cell']} | {c['dropout']} | {cell(c['best_val_nats'])} ({c['best_val_epoch']}) | "
+            f"{cell(c['test_nats_per_token'])} |"
+        )
+    lines += [
+        "",
+        f"`{NAME}` on the {metrics['test_tokens']:,} held-out tokens (nats per token, lower is better):",
+        "",
+        "| model | nats/token |",
+        "|---|---|",
+        f"| {NAME} (shipped) | {cell(metrics['test_nats_per_token'])} |",
+        *(f"| {k} (Kneser-Ney; 1-gram add-one) | {cell(v)} |" for k, v in metrics["ngram_nats_per_token"].items()),
+        "",
+        "100 pieces of 30 s against the held-out chorales (distances: total variation, 0 = identical):",
+        "",
+        "| pieces | pitch-class distance ↓ | interval distance ↓ | notes in key | lowest | highest | span |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, m in metrics["music"].items():
+        lines.append(
+            f"| {label} | {cell(m['pitch_class_distance'])} | {cell(m['interval_distance'])} | {cell(m['in_key'])} | "
+            f"{cell(m['low'], 1)} | {cell(m['high'], 1)} | {cell(m['span'], 1)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", action="append", default=[], help="a python -m train.music run folder (a candidate)")
+    p.add_argument("--write-docs", action="store_true")
+    args = p.parse_args(argv)
+    import zoo
+
+    found = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    for run in args.run:
+        found[Path(run).name] = candidate(run)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(found, indent=2) + "\n")
+    model = zoo.load(NAME)
+    block = tables(found, model.card["metrics"])
+    print(block)
+    if args.write_docs:
+        folder = ROOT / "docs" / "music"
+        folder.mkdir(exist_ok=True)
+        piece = model.generate(seconds=30, seed=0, temperature=1.0, mode="major")
+        piece.write_midi(folder / f"{NAME}.mid")
+        piece.write_wav(folder / f"{NAME}.wav", rate=11025)
+        piece.write_piano_roll(folder / f"{NAME}.png")
+        if not rewrite("music", block):
+            print("docs have no music markers", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
