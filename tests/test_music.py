@@ -30,6 +30,8 @@ def test_the_chorales_ship_whole_and_are_held_out_by_tune():
         titles = {items[i]["title"] for i in side}
         other = test if side is train else train
         assert not titles & {items[i]["title"] for i in other}
+    tail = len(train) // 10  # a --validation-fraction slice: whole tunes, but the one the cut may split
+    assert len(set(tunes[train[-tail:]]) & set(tunes[train[:-tail]])) <= 1
     text = chorales.texts("test")[0]
     assert text[0] in "Mm" and text[-1] == music.END and all(music.is_note(t) for t in text[1:-1])
 
@@ -105,7 +107,7 @@ def test_music_command_cards_it_beside_ngrams_and_the_export_writes_the_same_not
     assert r.returncode == 0, r.stderr
     card = json.loads((out / "card.json").read_text())
     metrics = card["metrics"]
-    assert card["name"] == "lstm-bach-chorales" and set(metrics["ngram_nats_per_token"]) == {
+    assert card["name"] == "gru-bach-chorales" and set(metrics["ngram_nats_per_token"]) == {
         "1-gram", "2-gram", "3-gram", "4-gram"
     }  # fmt: skip
     assert metrics["music"]["held-out chorales"]["pitch_class_distance"] == 0
@@ -116,16 +118,16 @@ def test_music_command_cards_it_beside_ngrams_and_the_export_writes_the_same_not
     code = (
         "import sys; sys.modules['tensorflow'] = sys.modules['keras'] = None\n"
         "from zoo.serving.decoding import main\n"
-        f"main([{str(out / 'export')!r}, 'lstm-bach-chorales', '--midi', {str(midi)!r}, '--wav', "
+        f"main([{str(out / 'export')!r}, 'gru-bach-chorales', '--midi', {str(midi)!r}, '--wav', "
         f"{str(tmp_path / 'new.wav')!r}, '--seconds', '10', '--seed', '3', '--mode', 'minor'])\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert midi.read_bytes() == piece.write_midi(tmp_path / "keras.mid").read_bytes()  # the same notes
     assert (tmp_path / "new.wav").stat().st_size > 1000
-    r = run_cli("zoo.decoding", str(out / "export"), "lstm-bach-chorales", "--midi", str(tmp_path / "no" / "x.mid"))
+    r = run_cli("zoo.decoding", str(out / "export"), "gru-bach-chorales", "--midi", str(tmp_path / "no" / "x.mid"))
     assert r.returncode == 2 and "does not exist" in r.stderr
-    r = run_cli("zoo.decoding", str(out / "export"), "lstm-bach-chorales", "--midi", str(midi), "--seconds", "0")
+    r = run_cli("zoo.decoding", str(out / "export"), "gru-bach-chorales", "--midi", str(midi), "--seconds", "0")
     assert r.returncode == 2 and "--seconds" in r.stderr
 
 

@@ -57,6 +57,7 @@ SHIPPED = (
     "classifier-emoji-both",
     "cyclegan-emoji-noto-twemoji",
     "text2image-emoji",
+    "gru-bach-chorales",
     *AUTOENCODERS,
     *SEQUENCE,
 )
@@ -337,3 +338,27 @@ def test_text2image_draws_free_prompts_and_refuses_bad_ones():
             model.generate(bad)
     with pytest.raises(InputError, match="one per prompt"):
         model.generate(["cat", "car"], z=np.zeros((3, 64), np.float32))
+
+
+@pytest.mark.slow
+def test_gru_bach_chorales_reproduces_its_card_beside_the_ngrams():
+    model = zoo.load("gru-bach-chorales")
+    card = model.card["metrics"]
+    found = model.held_out_metrics(model.data("test"))
+    assert found["test_nats_per_token"] == pytest.approx(card["test_nats_per_token"], rel=1e-4)
+    assert found["ngram_nats_per_token"] == pytest.approx(card["ngram_nats_per_token"], rel=1e-6)
+    for label, stats in card["music"].items():
+        assert found["music"][label]["pitch_class_distance"] == pytest.approx(stats["pitch_class_distance"], abs=1e-6)
+
+
+def test_gru_bach_chorales_writes_a_melody_in_key():
+    from zoo.errors import InputError
+
+    piece = zoo.load("gru-bach-chorales").generate(seconds=20, seed=1, mode="minor")
+    pitches = piece.pitches
+    assert 0 < piece.seconds <= 20 and len(pitches) >= 10
+    assert np.mean([p % 12 in {0, 2, 4, 5, 7, 8, 9, 11} for p in pitches]) > 0.8  # A minor (with its leading tone)
+    assert 55 <= pitches.min() and pitches.max() <= 84  # a soprano's range
+    for kwargs in ({"seconds": 0}, {"temperature": -1}, {"mode": "lydian"}):
+        with pytest.raises(InputError):
+            zoo.load("gru-bach-chorales").generate(**kwargs)

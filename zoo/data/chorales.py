@@ -58,13 +58,18 @@ def tunes(items):
 
 
 def split_indices(test_fraction=TEST_FRACTION, seed=SPLIT_SEED):
-    """(train, test) chorale indices, whole tunes per side, each side in corpus order."""
+    """(train, test) chorale indices, whole tunes per side. The test side is in corpus order; the
+    training side is grouped by tune, the tunes in a fixed shuffled order, so any tail of the training
+    stream (a --validation-fraction slice) holds whole tunes the rest of it does not (but the one
+    tune the cut may split)."""
     groups = tunes(chorales())
     unique = np.unique(groups)
     rng = np.random.default_rng(seed)
     test_tunes = rng.choice(unique, size=max(1, int(round(len(unique) * test_fraction))), replace=False)
     test = np.isin(groups, test_tunes)
-    return np.flatnonzero(~test), np.flatnonzero(test)
+    train_tunes = rng.permutation(np.setdiff1d(unique, test_tunes))
+    train = np.concatenate([np.flatnonzero(groups == g) for g in train_tunes])
+    return train, np.flatnonzero(test)
 
 
 def texts(split):

@@ -17,7 +17,7 @@ greedily with its `encode` and `decode_step` endpoints instead:
 A melody export writes a new melody (`zoo.music`) as MIDI (and WAV), a text -> image export draws
 its prompts into a PNG:
 
-    python -m zoo.decoding EXPORT_DIR lstm-bach-chorales --midi new.mid --wav new.wav --seconds 30 --seed 0
+    python -m zoo.decoding EXPORT_DIR gru-bach-chorales --midi new.mid --wav new.wav --seconds 30 --seed 0
     python -m zoo.decoding EXPORT_DIR text2image-emoji --image-prompt "smiling cat" --out cat.png
 
 Neither TensorFlow nor Keras is imported.
@@ -312,7 +312,7 @@ def main(argv=None):
         help="sequence-to-sequence exports: a source text to translate greedily (repeatable), e.g. "
         "'de_DE|12. März 2021'",
     )
-    p.add_argument("--midi", default=None, help="melody exports (lstm-bach-chorales): write a new melody to this .mid")
+    p.add_argument("--midi", default=None, help="melody exports (gru-bach-chorales): write a new melody to this .mid")
     p.add_argument("--wav", default=None, help="with --midi: also render it to this .wav")
     p.add_argument("--seconds", type=checks.positive_float, default=30.0, help="with --midi: the melody's length")
     p.add_argument("--mode", choices=("major", "minor"), default="major", help="with --midi: C major or A minor")
