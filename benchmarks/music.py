@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from readme_block import rewrite  # noqa: E402
 
+from zoo import music  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results" / "music.json"
 NAME = "gru-bach-chorales"
@@ -54,29 +56,7 @@ def tables(candidates, metrics):
             f"| {c['cell']} | {c['dropout']} | {cell(c['best_val_nats'])} ({c['best_val_epoch']}) | "
             f"{cell(c['test_nats_per_token'])} |"
         )
-    lines += [
-        "",
-        f"`{NAME}` on the {metrics['test_tokens']:,} held-out tokens (nats per token, lower is better):",
-        "",
-        "| model | nats/token |",
-        "|---|---|",
-        f"| {NAME} (shipped) | {cell(metrics['test_nats_per_token'])} |",
-        *(
-            f"| {k} ({'add-one' if k == '1-gram' else 'interpolated Kneser-Ney'}) | {cell(v)} |"
-            for k, v in metrics["ngram_nats_per_token"].items()
-        ),
-        "",
-        "100 pieces of 30 s against the held-out chorales (distances: total variation, 0 = identical):",
-        "",
-        "| pieces | pitch-class distance ↓ | interval distance ↓ | notes in key | lowest | highest | span |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for label, m in metrics["music"].items():
-        label = f"{NAME} (shipped)" if label == "model" else label
-        lines.append(
-            f"| {label} | {cell(m['pitch_class_distance'])} | {cell(m['interval_distance'])} | {cell(m['in_key'])} | "
-            f"{cell(m['low'], 1)} | {cell(m['high'], 1)} | {cell(m['span'], 1)} |"
-        )
+    lines += ["", music.metrics_table(metrics, f"{NAME} (shipped)")]
     return "\n".join(lines)
 
 

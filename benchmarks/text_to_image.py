@@ -18,36 +18,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from readme_block import rewrite  # noqa: E402
 
+from zoo.evaluation.text2image import table  # noqa: E402
+
 NAME = "text2image-emoji"
 PICTURE = Path(__file__).resolve().parents[1] / "docs" / "images" / f"{NAME}-prompts.png"
 FREE_PROMPTS = ["smiling cat", "red car", "green apple", "dark skin tone thumbs up"]
-
-
-def table(metrics):
-    def row(label, m):
-        cells = [m.get("category_read"), m.get("fid"), m.get("top1"), m.get("top5"), m.get("median_rank")]
-        digits = (3, 2, 3, 3, 1)
-        return f"| {label} | " + " | ".join("—" if v is None else f"{v:.{d}f}" for v, d in zip(cells, digits)) + " |"
-
-    n = metrics["examples"]
-    spread = metrics["latent_spread"]
-    return "\n".join(
-        [
-            f"{n} held-out emoji names as prompts ({metrics['prompts_without_known_words']} share no word with the "
-            "training names); read in classifier-emoji features.",
-            "",
-            "| drawn by | category read ↑ | FID ↓ | top-1 ↑ | top-5 ↑ | median rank ↓ |",
-            "|---|---|---|---|---|---|",
-            row(f"{NAME} (shipped)", metrics["model"]),
-            row("retrieval: the training emoji sharing most words", metrics["retrieval_baseline"]),
-            row("the held-out emoji themselves", {**metrics["ground_truth"], "top1": 1.0, "top5": 1.0}),
-            row("real vs real: training emoji vs the held-out ones", {"fid": metrics["fid_floor"]}),
-            row("chance", {"median_rank": metrics["chance_median_rank"], "top1": 1 / n, "top5": 5 / n}),
-            "",
-            f"Latent spread (RMS pixel difference): two latents, same prompt {spread['same_prompt']:.3f}; "
-            f"same latent, two prompts {spread['other_prompt']:.3f}; two real emoji {spread['real_other_emoji']:.3f}.",
-        ]
-    )
 
 
 def shown(test):
@@ -85,7 +60,7 @@ def main(argv=None):
     model = zoo.load(NAME)
     rows = shown(model.data("test"))[1]
     block = (
-        table(model.card["metrics"])
+        table(model.card["metrics"], f"{NAME} (shipped)")
         + "\n\nThe picture's rows (prompts): "
         + "; ".join(f"{i + 1}. *{t}*" for i, t in enumerate(rows))
     )

@@ -111,6 +111,8 @@ def test_music_command_cards_it_beside_ngrams_and_the_export_writes_the_same_not
         "1-gram", "2-gram", "3-gram", "4-gram"
     }  # fmt: skip
     assert metrics["music"]["held-out chorales"]["pitch_class_distance"] == 0
+    r = run_cli("zoo.evaluate", str(out))
+    assert r.returncode == 0 and "| 3-gram (interpolated Kneser-Ney) |" in r.stdout and "held out by tune" in r.stdout
     model = zoo.load(str(out))
     piece = model.generate(seconds=10, seed=3, temperature=1.0, mode="minor")
     assert 0 < piece.seconds <= 10 and piece.notes

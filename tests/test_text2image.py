@@ -115,6 +115,8 @@ def test_text2image_command_cards_it_beside_retrieval_and_the_export_draws_witho
         assert {"category_read", "fid", "top1", "top5", "median_rank"} <= set(metrics[part])
     assert metrics["retrieval_baseline"]["category_read"] > 0.5 and metrics["fid_floor"] > 0
     assert metrics["chance_median_rank"] == (metrics["examples"] + 1) / 2
+    r = run_cli("zoo.evaluate", str(out))
+    assert r.returncode == 0 and "| retrieval: the training emoji sharing most words |" in r.stdout, r.stderr
     model = zoo.load(str(out))
     with warnings.catch_warnings():
         warnings.simplefilter("error")

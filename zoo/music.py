@@ -292,3 +292,35 @@ def compare(generated, reference):
         "span": g["span"],
         "notes": g["notes"],
     }
+
+
+def metrics_table(metrics, name="model"):
+    """Markdown of a melody model's held-out figures: NLL per token beside the n-grams, then the
+    statistics of its generated pieces beside the best n-gram's and the real chorales'."""
+
+    def cell(value, digits=3):
+        return "—" if value is None else f"{value:.{digits}f}"
+
+    lines = [
+        f"On the {metrics['test_tokens']:,} held-out tokens (nats per token, lower is better):",
+        "",
+        "| model | nats/token |",
+        "|---|---|",
+        f"| {name} | {cell(metrics['test_nats_per_token'])} |",
+        *(
+            f"| {k} ({'add-one' if k == '1-gram' else 'interpolated Kneser-Ney'}) | {cell(v)} |"
+            for k, v in metrics["ngram_nats_per_token"].items()
+        ),
+        "",
+        "Generated pieces against the held-out chorales (distances: total variation, 0 = identical):",
+        "",
+        "| pieces | pitch-class distance ↓ | interval distance ↓ | notes in key | lowest | highest | span |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, m in metrics["music"].items():
+        lines.append(
+            f"| {name if label == 'model' else label} | {cell(m['pitch_class_distance'])} | "
+            f"{cell(m['interval_distance'])} | {cell(m['in_key'])} | {cell(m['low'], 1)} | {cell(m['high'], 1)} | "
+            f"{cell(m['span'], 1)} |"
+        )
+    return "\n".join(lines)

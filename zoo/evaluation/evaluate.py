@@ -411,6 +411,16 @@ def main(argv=None):
         print(f"protocol: {result['protocol']}")
         if "classical_protocol" in numbers:
             print(f"classical models: {numbers['classical_protocol']}")
+    elif "retrieval_baseline" in numbers:  # text -> image, beside retrieval
+        from zoo.evaluation.text2image import table
+
+        print(table(numbers, args.name))
+        print(f"protocol: {result['protocol']}")
+    elif "ngram_nats_per_token" in numbers:  # a melody model, beside the n-grams
+        from zoo.music import metrics_table
+
+        print(metrics_table(numbers, args.name))
+        print(f"protocol: {result['protocol']}; {result['music_protocol']}")
     elif "a_to_b_fid" in numbers:  # a translation model, beside its baselines and floors
         print(translation_table(translation_rows(result, args.name)))
     elif "fid" in numbers:
