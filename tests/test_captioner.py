@@ -115,3 +115,20 @@ print(json.dumps([ids.tolist(), log_probs.tolist()]))
         assert [model.decode_ids(row) for row in ids] == expected, runtime
         exported = [scored(model.decode_ids(row), row, lp) for row, lp in zip(ids, log_probs)]
         np.testing.assert_allclose([e.log_prob for e in exported], [k.log_prob for k in keras_scores], atol=1e-3)
+
+
+def test_the_classifier_shaped_encoder_starts_from_classifier_mnist_and_refuses_what_does_not_fit():
+    classifier = zoo.load("classifier-mnist")
+    model = ImageCaptioner(encoder="classifier")
+    assert model.start_encoder_from(classifier) == 4
+    theirs = [w for w in classifier.parts()["body"].weights if len(w.shape) == 4]
+    ours = [layer.kernel for layer in model.conv if hasattr(layer, "kernel")]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert model.caption(np.zeros((1, 28, 56, 1), np.float32))[0] is not None  # the grid still fits the decoder
+    with pytest.raises(InputError, match="do not fit"):
+        ImageCaptioner(encoder="classifier", width=8).start_encoder_from(classifier)
+    with pytest.raises(InputError, match="only encoder='classifier'"):
+        ImageCaptioner().start_encoder_from(classifier)
+    with pytest.raises(InputError, match="unknown encoder"):
+        ImageCaptioner(encoder="resnet")

@@ -241,6 +241,8 @@ def test_help_and_flag_errors_answer_without_tensorflow(module):
     [
         (["train.ae_vanilla", "--beta", "2"], "--beta does not apply to --type vanilla"),
         (["train.char_lm", "--cell", "bilstm"], "a language model predicts from the past only"),
+        (["train.captioner", "--encoder-from", "classifier-mnist"], "it needs --encoder classifier"),
+        (["train.music", "--dataset", "pydoc"], "the zoo's music data is bach-chorales"),
         (["train.forecaster", "--cell", "bilstm"], "would read the history backwards too"),
         (["train.stylegan", "--mixing", "2"], "--mixing must lie in [0, 1], got 2.0"),
         (["train.wgan_gp", "--batch-size", "81"], "--batch-size 81 must be a multiple of --n-critic 5"),

@@ -9,6 +9,21 @@ def add_arguments(p):
     harness.architecture(
         p.add_argument("--width", type=harness.positive_int, default=32, help="filters of the first convolution")
     )
+    harness.architecture(
+        p.add_argument(
+            "--encoder",
+            choices=("strided", "classifier"),
+            default="strided",
+            help="convolutional encoder: five convolutions, two strided; or classifier-mnist's trunk (two convolutions "
+            "and max pooling, twice)",
+        )
+    )
+    p.add_argument(
+        "--encoder-from",
+        default=None,
+        metavar="CLASSIFIER",
+        help="with --encoder classifier: start the encoder from this classifier's convolutions (e.g. classifier-mnist)",
+    )
 
 
 def load_data(args, split):
@@ -17,10 +32,23 @@ def load_data(args, split):
     return load_pairs(args.dataset, split)
 
 
+def check(args):
+    if args.encoder_from and args.encoder != "classifier":
+        raise harness.UsageError("--encoder-from copies a classifier's convolutions: it needs --encoder classifier")
+
+
 def build(args, data):
     from zoo.sequence.captioner import ImageCaptioner
 
-    return ImageCaptioner(image_shape=data.inputs.shape[1:], width=args.width, **decoder_config(args))
+    model = ImageCaptioner(
+        image_shape=data.inputs.shape[1:], width=args.width, encoder=args.encoder, **decoder_config(args)
+    )
+    if args.encoder_from and not args.resume:  # a resumed run restores its own (trained) encoder
+        import zoo
+
+        copied = model.start_encoder_from(zoo.load(args.encoder_from))
+        print(f"--encoder-from {args.encoder_from}: {copied} convolutions copied into the encoder")
+    return model
 
 
 trainer = harness.Trainer(
@@ -33,6 +61,7 @@ trainer = harness.Trainer(
     lr=2e-3,
     name="captioner-{data}",
     load_data=load_data,
+    check=check,
     dataset=("mnist-pairs", "mnist-pairs (two MNIST-5k digits side by side -> words, offline)"),
 )
 main = trainer.main

@@ -75,6 +75,9 @@ def load_pairs(name, split):
     return load_number_pairs(split)
 
 
+ENCODERS = ("strided", "classifier")
+
+
 @register_architecture("captioner")
 class ImageCaptioner(Seq2Seq):
     """images `[N, H, W, C]` in [0, 1] -> caption logits (teacher forced); `caption(images)` writes them."""
@@ -100,8 +103,12 @@ class ImageCaptioner(Seq2Seq):
         clip_norm=1.0,
         unroll=False,
         seed=0,
+        encoder="strided",
         **kwargs,
     ):
+        if encoder not in ENCODERS:
+            raise InputError(f"unknown encoder '{encoder}'; choose one of {', '.join(ENCODERS)}")
+        self.encoder_kind = encoder
         self.image_shape, self.width = tuple(int(d) for d in image_shape), int(width)
         if len(self.image_shape) != 3 or min(self.image_shape) < 1 or self.width < 1:
             raise InputError(f"image_shape must be (H, W, C) and width positive, got {image_shape}, {width}")
@@ -127,19 +134,46 @@ class ImageCaptioner(Seq2Seq):
         )
 
     def get_config(self):
-        config = {**super().get_config(), "image_shape": list(self.image_shape), "width": self.width}
+        config = {
+            **super().get_config(),
+            "image_shape": list(self.image_shape),
+            "width": self.width,
+            "encoder": self.encoder_kind,
+        }
         for key in ("source_vocabulary", "source_length"):
             config.pop(key)
         return config
 
     def build_encoder(self):
-        # Five 3x3 convolutions, two of them strided: each grid cell sees 23x23 pixels, most of a digit
-        # (with two layers, 7x7, the decoder could not tell digits apart: 85% token accuracy at epoch 5).
+        # "strided": five 3x3 convolutions, two of them strided: each grid cell sees 23x23 pixels, most
+        # of a digit (with two layers, 7x7, the decoder could not tell digits apart: 85% token accuracy
+        # at epoch 5). "classifier": classifier-mnist's convolutional trunk (two 3x3 convolutions, max
+        # pooling, twice), so its trained weights can start the encoder (`start_encoder_from`).
         conv = lambda filters, stride, i: layers.Conv2D(  # noqa: E731
             filters, 3, strides=stride, padding="same", activation="relu", name=f"conv_{i}"
         )
         w = self.width
-        self.conv = [conv(w, 1, 0), conv(w, 2, 1), conv(2 * w, 1, 2), conv(2 * w, 2, 3), conv(2 * w, 1, 4)]
+        if self.encoder_kind == "classifier":
+            pool = lambda i: layers.MaxPooling2D(padding="same", name=f"pool_{i}")  # noqa: E731
+            self.conv = [conv(w, 1, 0), conv(w, 1, 1), pool(0), conv(2 * w, 1, 2), conv(2 * w, 1, 3), pool(1)]
+        else:
+            self.conv = [conv(w, 1, 0), conv(w, 2, 1), conv(2 * w, 1, 2), conv(2 * w, 2, 3), conv(2 * w, 1, 4)]
+
+    def start_encoder_from(self, classifier):
+        """Copy a zoo classifier's four convolutions (classifier-mnist: width 32 on 1-channel images) into
+        this encoder (encoder="classifier", the same width and channels); returns how many were copied."""
+        if self.encoder_kind != "classifier":
+            raise InputError("only encoder='classifier' has the classifier's convolutions to start from")
+        theirs = [layer for layer in classifier.parts()["body"].layers if isinstance(layer, layers.Conv2D)]
+        ours = [layer for layer in self.conv if isinstance(layer, layers.Conv2D)]
+        if [w.shape for layer in theirs for w in layer.weights] != [w.shape for layer in ours for w in layer.weights]:
+            raise InputError(
+                f"the classifier's convolutions do not fit this encoder (width {self.width}, "
+                f"{self.image_shape[-1]} channel(s)): train it with the classifier's width and channels"
+            )
+        for mine, source in zip(ours, theirs):
+            mine.set_weights(source.get_weights())
+        return len(ours)
 
     def source_spec(self):
         return Input((None, *self.image_shape), "float32", example=unit_interval, low=0.0, high=1.0)
