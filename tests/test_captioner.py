@@ -132,3 +132,21 @@ def test_the_classifier_shaped_encoder_starts_from_classifier_mnist_and_refuses_
         ImageCaptioner().start_encoder_from(classifier)
     with pytest.raises(InputError, match="unknown encoder"):
         ImageCaptioner(encoder="resnet")
+
+
+@pytest.mark.slow
+def test_captioner_command_starts_from_the_classifier_and_keeps_a_frozen_encoder_fixed(tmp_path):
+    from conftest import run_cli
+
+    out = tmp_path / "run"
+    r = run_cli(
+        "train.captioner", "--encoder", "classifier", "--encoder-from", "classifier-mnist", "--freeze-encoder",
+        "--epochs", "1", "--limit", "64", "--batch-size", "16", "--units", "8", "--quiet", "--no-export",
+        "--out", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0 and "4 convolutions copied" in r.stdout, r.stderr
+    model, classifier = zoo.load(str(out)), zoo.load("classifier-mnist")
+    theirs = [w for w in classifier.parts()["body"].weights if len(w.shape) == 4]
+    ours = [layer.kernel for layer in model.conv if hasattr(layer, "kernel")]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))  # frozen: exactly the classifier's

@@ -19,6 +19,11 @@ def add_arguments(p):
         )
     )
     p.add_argument(
+        "--freeze-encoder",
+        action="store_true",
+        help="with --encoder-from: keep the copied convolutions fixed (only the decoder trains)",
+    )
+    p.add_argument(
         "--encoder-from",
         default=None,
         metavar="CLASSIFIER",
@@ -35,6 +40,8 @@ def load_data(args, split):
 def check(args):
     if args.encoder_from and args.encoder != "classifier":
         raise harness.UsageError("--encoder-from copies a classifier's convolutions: it needs --encoder classifier")
+    if args.freeze_encoder and not args.encoder_from:
+        raise harness.UsageError("--freeze-encoder keeps the copied convolutions fixed: it needs --encoder-from")
 
 
 def build(args, data):
@@ -48,6 +55,9 @@ def build(args, data):
 
         copied = model.start_encoder_from(zoo.load(args.encoder_from))
         print(f"--encoder-from {args.encoder_from}: {copied} convolutions copied into the encoder")
+    if args.freeze_encoder:  # before compile: the convolutions get no updates (on resume too)
+        for layer in model.conv:
+            layer.trainable = False
     return model
 
 
