@@ -304,3 +304,21 @@ def test_pix2pix_grey_photos_command_and_evaluate(tmp_path):
     assert metrics["protocol"]["fid"].startswith("not measured")  # no feature network fits photo patches
     r = run_cli("zoo.evaluate", str(out))
     assert r.returncode == 0 and "psnr" in r.stdout, r.stderr
+
+
+@pytest.mark.slow
+def test_pix2pix_edges_on_colour_emoji_command_says_no_baseline_and_reads_categories(tmp_path):
+    """python -m train.pix2pix --dataset emoji --pairing edges: a 1-channel sketch -> the 32x32 RGB emoji,
+    no classical baseline (a sketch has none), FID and the category read in classifier-emoji features."""
+    out = tmp_path / "run"
+    r = run_cli(
+        "train.pix2pix", "--dataset", "emoji", "--image-size", "32", "--pairing", "edges", "--depth", "2",
+        "--width", "4", "--limit", "32", "--batch-size", "16", "--epochs", "1", "--quiet", "--no-export",
+        "--out", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    card = json.loads((out / "card.json").read_text())
+    assert card["name"] == "pix2pix-edges-emoji" and card["config"]["input_shape"] == [32, 32, 1]
+    metrics = card["metrics"]
+    assert "baseline" not in metrics and "classifier-emoji" in metrics["protocol"]["fid"]
+    assert {"fid", "fid_floor", "label_accuracy", "label_accuracy_ground_truth"} <= set(metrics)

@@ -362,3 +362,12 @@ def test_gru_bach_chorales_writes_a_melody_in_key():
     for kwargs in ({"seconds": 0}, {"temperature": -1}, {"mode": "lydian"}):
         with pytest.raises(InputError):
             zoo.load("gru-bach-chorales").generate(**kwargs)
+
+
+def test_style_transfer_refuses_an_image_of_another_size_in_one_line():
+    from zoo.errors import InputError
+
+    model = zoo.load("cyclegan-emoji-noto-twemoji")
+    assert model.translate(np.zeros((1, 32, 32, 3), np.float32), "a_to_b").shape == (1, 32, 32, 3)
+    with pytest.raises(InputError, match=r"shape \[N, 32, 32, 3\]"):
+        model.translate(np.zeros((1, 64, 64, 3), np.float32), "a_to_b")
