@@ -297,8 +297,8 @@ def test_one_large_request_cannot_stall_the_server(shipped_exports):
     history over --max-length gets 400 before its numbers are converted, a GET on :predict gets 405;
     while 8 clients send the largest requests the limits accept, /v2/health/live answers (p50 under
     20 ms, p99 under 250 ms on a shared 2-core machine), a request past --max-queue gets 503, and the
-    workers' memory does not grow from one round of large requests to the next. Client errors are one WARNING line each; SIGINT stops the
-    server in one line."""
+    workers' memory does not grow from one round of large requests to the next. Client errors are one
+    WARNING line each; SIGINT stops the server in one line."""
     import signal
     import threading
     import time
