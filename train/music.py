@@ -25,11 +25,8 @@ def add_arguments(p):
 
 
 def load_data(args, split):
-    from zoo.errors import UnknownNameError
     from zoo.sequence.music_lm import load_chorale_chunks
 
-    if args.dataset != "bach-chorales":
-        raise UnknownNameError(f"unknown music dataset '{args.dataset}'; the zoo has bach-chorales")
     return load_chorale_chunks(split, args.context, args.transpose)
 
 

@@ -91,7 +91,8 @@ class MusicLanguageModel(CharLanguageModel):
 
         vocabulary = list(self.vocabulary)
         # the n-grams see exactly the training tokens the network saw (transposed copies included)
-        train_stream, test_stream = "".join(chorale_texts("train", self.transpose)), "".join(chorales.texts("test"))
+        test_texts = chorales.texts("test")
+        train_stream, test_stream = "".join(chorale_texts("train", self.transpose)), "".join(test_texts)
         ids = tf.constant([[self.lookup[c] for c in test_stream]], tf.int32)
         logits = self(ids[:, :-1])[0]
         log_probs = tf.nn.log_softmax(logits, axis=-1).numpy()
@@ -101,7 +102,7 @@ class MusicLanguageModel(CharLanguageModel):
         baselines = {f"{n}-gram": grams[n].nats(test_stream) / scored for n in grams}
         best = min(baselines, key=baselines.get)
 
-        held_out = [music.Piece.from_tokens(t) for t in chorales.texts("test")]
+        held_out = [music.Piece.from_tokens(t) for t in test_texts]
         trained_on = [music.Piece.from_tokens(t) for t in chorales.texts("train")]  # as written (C / A)
         modes = ["major", "minor"]
         ours = [self.generate(PIECE_SECONDS, seed=s, mode=modes[s % 2]) for s in range(PIECES)]
