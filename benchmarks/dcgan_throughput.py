@@ -46,10 +46,10 @@ LATENT, BATCH = 128, 128
 
 
 # ---- baseline: the keras.io example, as in shared/reference/keras_io_dcgan.py --------------------
-def baseline_discriminator():
+def baseline_discriminator(shape=(28, 28, 1)):
     return keras.Sequential(
         [
-            keras.Input((28, 28, 1)),
+            keras.Input(shape),
             layers.Conv2D(64, 4, 2, "same"),
             layers.LeakyReLU(0.2),
             layers.Conv2D(128, 4, 2, "same"),
@@ -61,17 +61,19 @@ def baseline_discriminator():
     )
 
 
-def baseline_generator():
+def baseline_generator(shape=(28, 28, 1)):
+    """keras.io's generator for 28x28x1; another (H, W, C) starts from H/4 x W/4 and ends in C channels."""
+    h, w, c = shape
     return keras.Sequential(
         [
             keras.Input((LATENT,)),
-            layers.Dense(7 * 7 * 128),
-            layers.Reshape((7, 7, 128)),
+            layers.Dense(h // 4 * w // 4 * 128),
+            layers.Reshape((h // 4, w // 4, 128)),
             layers.Conv2DTranspose(128, 4, 2, "same"),
             layers.LeakyReLU(0.2),
             layers.Conv2DTranspose(64, 4, 2, "same"),
             layers.LeakyReLU(0.2),
-            layers.Conv2D(1, 5, padding="same", activation="sigmoid"),
+            layers.Conv2D(c, 5, padding="same", activation="sigmoid"),
         ]
     )
 

@@ -1,24 +1,27 @@
 """FID against training minutes: the zoo's default DCGAN recipe next to the keras.io-style baseline.
 
-    python benchmarks/fid_curve.py [--minutes 8] [--every 1] [--seed 0] [--write-readme]
+    python benchmarks/fid_curve.py [--dataset mnist5k|emoji] [--minutes 8] [--every 1] [--seed 0]
+                                   [--write-readme]
 
-Both train in this one process, one after the other, on the same 4,000 MNIST-5k training digits
-(the trainer's default data), with `fit` one epoch at a time. Only `fit` is timed: after the first
-epoch that ends past each `--every` minutes mark, the generator draws 1,000 samples (seed 0) and
-they are scored as `python -m zoo.evaluate` scores them (FID against the 1,000 test digits in
-classifier-mnist's feature space); sampling and scoring are not counted. Each stops at the first
-epoch ending past `--minutes`.
+Both train in this one process, one after the other, on the same training split (the trainer's
+default 4,000 MNIST-5k digits, or with `--dataset emoji` the 3,219 Noto emoji at 32x32 as `python -m
+train.dcgan --dataset emoji --image-size 32` trains), with `fit` one epoch at a time. Only `fit` is
+timed: after the first epoch that ends past each `--every` minutes mark, the generator draws 1,000
+samples (seed 0) and they are scored as `python -m zoo.evaluate` scores them (FID against the test
+split in the feature network zoo.evaluate picks: classifier-mnist, classifier-emoji); sampling and
+scoring are not counted. Each stops at the first epoch ending past `--minutes`.
 
 - zoo default: the network, recipe, batch and learning rate `python -m train.dcgan` uses with no
-  flags (built and seeded by the trainer's own code from its parsed defaults), XLA-compiled as the trainer
-  runs it; samples come from its generator average, as the trainer's do. The trainer's own extras
-  (checkpoints, sample grids, the collapse monitor) are not run, so its time here is `fit` only.
+  flags but the dataset's (built and seeded by the trainer's own code from its parsed defaults),
+  with XLA on or off as the trainer's `--jit auto` chooses on this CPU (train/jit.py); samples come
+  from its generator average, as the trainer's do. The trainer's own extras (checkpoints, sample
+  grids, the collapse monitor) are not run, so its time here is `fit` only.
 - baseline: the keras.io "DCGAN overriding train_step" model of benchmarks/dcgan_throughput.py
-  (shared/reference/keras_io_dcgan.py: width 64, Adam(2e-4, beta1 0.5)) at the keras.io DCGAN
-  example's batch size, 32, without XLA, as written there.
+  (shared/reference/keras_io_dcgan.py: width 64, Adam(2e-4, beta1 0.5); for emoji the same layers
+  at 32x32x3) at the keras.io DCGAN example's batch size, 32, without XLA, as written there.
 
-Writes benchmarks/results/fid_curve.json and docs/images/fid-vs-minutes.png; `--write-readme`
-puts the table into README.md. One seed: the curve is one run of each, not a mean.
+Writes benchmarks/results/fid_curve[_emoji].json and docs/images/fid-vs-minutes[-emoji].png;
+`--write-readme` puts the table into the docs. One seed: the curve is one run of each, not a mean.
 """
 
 import argparse
@@ -36,8 +39,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 BASELINE_BATCH = 32
 
 
-def zoo_default(pixels, seed):
-    """(train one epoch, draw n samples) for the model `python -m train.dcgan` builds by default."""
+def zoo_default(pixels, seed, flags=()):
+    """(train one epoch, draw n samples) for the model `python -m train.dcgan` builds by default
+    (with `flags`: the dataset's, e.g. --dataset emoji --image-size 32)."""
     from types import SimpleNamespace
 
     from train import dcgan, harness
@@ -45,7 +49,7 @@ def zoo_default(pixels, seed):
 
     parser = harness.parser("dcgan", "", 20, 32, 1e-3, "dcgan-{data}")
     dcgan.add_arguments(parser)
-    args = parser.parse_args(["--seed", str(seed)])
+    args = parser.parse_args(["--seed", str(seed), *flags])
     data = SimpleNamespace(image_shape=pixels.shape[1:])
     xla = args.jit == "on"
     if args.jit == "auto":  # as the trainer chooses: measured on this CPU (train/jit.py), cached
@@ -74,7 +78,7 @@ def zoo_default(pixels, seed):
     return train_epoch, lambda n: model.sample(n, seed=0), recipe
 
 
-def keras_io_baseline(pixels, seed):
+def keras_io_baseline(pixels, seed, flags=()):
     import keras
     import numpy as np
     import tensorflow as tf
@@ -87,7 +91,8 @@ def keras_io_baseline(pixels, seed):
     ds = prefetched(
         tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed).batch(BASELINE_BATCH, drop_remainder=True)
     )
-    gan = BaselineGAN(baseline_discriminator(), baseline_generator())
+    shape = pixels.shape[1:]  # the keras.io sizes, its first feature map at a quarter of the image side
+    gan = BaselineGAN(baseline_discriminator(shape), baseline_generator(shape))
     gan.compile(
         keras.optimizers.Adam(2e-4, 0.5),
         keras.optimizers.Adam(2e-4, 0.5),
@@ -102,8 +107,8 @@ def keras_io_baseline(pixels, seed):
     return (lambda: gan.fit(ds, epochs=1, shuffle=False, verbose=0)), sample, recipe
 
 
-def curve(name, make, pixels, score, minutes, every, seed):
-    train_epoch, sample, recipe = make(pixels, seed)
+def curve(name, make, pixels, score, minutes, every, seed, flags=()):
+    train_epoch, sample, recipe = make(pixels, seed, flags)
     points, spent, epoch, mark = [], 0.0, 0, every
     while spent < minutes * 60:
         start = time.perf_counter()
@@ -130,11 +135,11 @@ def plot(results, path):
         points = result["points"]
         ax.plot([p["minutes"] for p in points], [p["fid"] for p in points], "o-", label=f"{name}: {result['recipe']}")
     ax.set_xlabel(f"minutes of fit on {results['cores']} CPU cores ({results['cpu']})")
-    ax.set_ylabel("FID (1,000 samples vs 1,000 test digits)")
+    ax.set_ylabel(f"FID (1,000 samples vs {results['reference']})", fontsize=7)
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
-    ax.set_title("DCGAN on 4,000 MNIST digits: FID against training time", fontsize=9)
+    ax.set_title(f"DCGAN on {results['data']}: FID against training time", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
 
@@ -144,8 +149,7 @@ def table(results):
     every, minutes = results["every"], results["minutes"]
     marks = [round(every * k, 3) for k in range(1, int(minutes / every + 1e-9) + 1)]
     lines = [
-        f"{results['cores']} cores, {results['cpu']}, seed {results['seed']}; "
-        "FID at the first epoch ending past each mark",
+        f"{results['cpu']}, seed {results['seed']}; FID at the first epoch ending past each mark",
         "",
         "| minutes of fit | " + " | ".join(curves) + " |",
         "|---" * (len(curves) + 1) + "|",
@@ -162,28 +166,42 @@ def table(results):
 
 
 CURVES = {"zoo default": zoo_default, "keras.io": keras_io_baseline}
+#: --dataset: the trainer's flags, the results file, the figure, the docs table's markers, what the FID compares
+DATASETS = {
+    "mnist5k": ([], "fid_curve.json", "fid-vs-minutes.png", "fid-curve", "the 1,000 MNIST-5k test digits"),
+    "emoji": (
+        ["--dataset", "emoji", "--image-size", "32"],
+        "fid_curve_emoji.json",
+        "fid-vs-minutes-emoji.png",
+        "fid-curve-emoji",
+        "the 562 held-out 32x32 Noto emoji",
+    ),
+}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", choices=list(DATASETS), default="mnist5k", help="the trainer's default digits or emoji")
     p.add_argument("--minutes", type=float, default=8.0, help="fit time of each model")
     p.add_argument("--every", type=float, default=1.0, help="score after the first epoch past every this many minutes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--curves", default=",".join(CURVES), help="which to run (the others are kept from the last results)"
     )
-    p.add_argument("--write-readme", action="store_true", help="also put the table into README.md")
+    p.add_argument("--write-readme", action="store_true", help="also put the table into the docs")
     args = p.parse_args()
 
     import tensorflow as tf
-    from gan_recipe import cpu_flags
 
-    from zoo.data import load_images
+    from zoo.data import load_images, scale_images
     from zoo.evaluation import evaluate, features
+    from zoo.machine import cpu_flags
 
-    data = load_images("mnist5k", "train")
+    flags, results_name, figure, block, against = DATASETS[args.dataset]
+    size = int(flags[flags.index("--image-size") + 1]) if "--image-size" in flags else None
+    data = load_images(args.dataset, "train", image_size=size)
     judge = features.choose(data.recipe())
-    reference = evaluate.reference_images()
+    reference = scale_images(load_images(args.dataset, "test", image_size=size).images)
 
     def score(images):
         return float(evaluate.image_metrics(images, reference, judge, with_classes=False)["fid"])
@@ -195,26 +213,27 @@ def main():
         "seed": args.seed,
         "minutes": args.minutes,
         "every": args.every,
-        "data": f"{data.name} '{data.split}' split, {len(data):,} images",
-        "protocol": "FID of 1,000 samples (seed 0) against the 1,000 MNIST-5k test digits in classifier-mnist "
-        "features, as python -m zoo.evaluate; minutes = time inside fit only",
+        "data": f"{data.name} '{data.split}' split, {len(data):,} images{f' at {size}x{size}' if size else ''}",
+        "reference": against,
+        "protocol": f"FID of 1,000 samples (seed 0) against {against} in {judge.name} features, as "
+        "python -m zoo.evaluate; minutes = time inside fit only",
         "curves": {},
     }
-    path = ROOT / "benchmarks/results/fid_curve.json"
+    path = ROOT / "benchmarks/results" / results_name
     earlier = json.loads(path.read_text())["curves"] if path.is_file() else {}
     for name, make in CURVES.items():
         if name in args.curves.split(","):
-            results["curves"][name] = curve(name, make, data.images, score, args.minutes, args.every, args.seed)
+            results["curves"][name] = curve(name, make, data.images, score, args.minutes, args.every, args.seed, flags)
         elif name in earlier:  # kept from an earlier invocation
             results["curves"][name] = earlier[name]
     path.write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, ROOT / "docs/images/fid-vs-minutes.png")
+    plot(results, ROOT / "docs/images" / figure)
     text = table(results)
     print(text)
     if args.write_readme:
         from readme_block import rewrite
 
-        rewrite("fid-curve", text + "\n\nPer point: `benchmarks/results/fid_curve.json`.")
+        rewrite(block, text + f"\n\nPer point: `benchmarks/results/{results_name}`.")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
     --dataset csv:FILE --label y  one row per sequence: the label column, the other columns the time steps
     --dataset npz:FILE            arrays X [N, T] or [N, T, F] and y (and X_test, y_test)
 
+Sequences of different lengths (aeon:JapaneseVowels; CSV rows ending in empty cells; npz rows ending in
+NaN) are padded at the end and masked inside the model; its endpoint then also takes each sequence's length.
+
 The card puts the network's test accuracy beside 1-NN Euclidean, 1-NN DTW and ROCKET on the same
 split (zoo.sequence.baselines).
 """
@@ -55,6 +58,7 @@ def build(args, data):
         steps=data.info["steps"],
         num_classes=len(data.info["class_names"]),
         instance_norm=args.instance_norm,
+        variable_length=bool(data.info.get("variable_length")),
         **cell_config(args),
     )
 

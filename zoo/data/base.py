@@ -321,6 +321,34 @@ class ArraySet:
         return prefetched(ds.map(lambda idx: (tf.gather(inputs, idx), tf.gather(targets, idx)))), steps
 
 
+@dataclass(frozen=True)
+class RaggedSet(ArraySet):
+    """Sequences of different lengths: `inputs` [N, T, F] zero-padded at the end to the longest,
+    `lengths` [N] the real length of each; batches are ((sequences, lengths), targets)."""
+
+    lengths: np.ndarray = None
+
+    def split_off_tail(self, fraction):
+        head, tail = ArraySet.split_off_tail(self, fraction)
+        cut = len(head)
+        return (
+            RaggedSet(head.name, head.split, head.inputs, head.targets, head.info, self.lengths[:cut]),
+            RaggedSet(tail.name, tail.split, tail.inputs, tail.targets, tail.info, self.lengths[cut:]),
+        )
+
+    def batches(self, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
+        import tensorflow as tf
+
+        n = min(len(self), limit or len(self))
+        ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps)
+        inputs, lengths = tf.constant(self.inputs[:n]), tf.constant(self.lengths[:n])
+        targets = tf.constant(self.targets[:n])
+        return (
+            prefetched(ds.map(lambda i: ((tf.gather(inputs, i), tf.gather(lengths, i)), tf.gather(targets, i)))),
+            steps,
+        )
+
+
 def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
     """(a, b) batches: an epoch is max(|A|, |B|) // batch steps; the smaller domain is cycled.
     Each domain has its own stateless order per epoch, so A and B are never paired the same way."""

@@ -24,6 +24,7 @@ import tensorflow as tf
 from keras import layers
 
 from zoo.contract import ZooModel
+from zoo.data import RaggedSet
 from zoo.errors import InputError
 from zoo.losses import batch_mean
 from zoo.training import OneOptimizer, apply_gradients, loss_scale, scaled_gradient
@@ -168,8 +169,10 @@ class SequenceModel(OneOptimizer, ZooModel, keras.Model):
         example-weighted means, without dropout or updates."""
         totals, count = {}, 0
         for i in range(0, len(data), batch_size):
-            inputs, targets = data.inputs[i : i + batch_size], data.targets[i : i + batch_size]
-            outputs = self(tf.constant(inputs), training=False)
+            inputs, targets = tf.constant(data.inputs[i : i + batch_size]), data.targets[i : i + batch_size]
+            if isinstance(data, RaggedSet):  # sequences of different lengths: the model masks the padding
+                inputs = (inputs, tf.constant(data.lengths[i : i + batch_size]))
+            outputs = self(inputs, training=False)
             values = {
                 "loss": batch_mean(self.per_example_loss(targets, outputs)),
                 **self.task_metrics(targets, outputs),

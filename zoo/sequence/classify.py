@@ -121,20 +121,45 @@ class SeriesClassifier(SequenceClassifier):
     uses_labels = False  # (sequences, labels) come from the ArraySet's own pipeline
     data_kind = "arrays"
 
-    def __init__(self, features=1, num_classes=2, steps=24, instance_norm=True, **kwargs):
+    def __init__(self, features=1, num_classes=2, steps=24, instance_norm=True, variable_length=False, **kwargs):
         self.instance_norm = bool(instance_norm)
+        # variable_length: the model reads (sequences zero-padded at the end, lengths) and masks the
+        # padding: the recurrent layers skip it (their state carries over), the normalisation ignores it
+        self.variable_length = bool(variable_length)
         super().__init__(features=features, num_classes=num_classes, steps=steps, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "instance_norm": self.instance_norm}
+        config = {**super().get_config(), "instance_norm": self.instance_norm}
+        return {**config, "variable_length": True} if self.variable_length else config
 
     def call(self, inputs, training=False):
-        inputs = tf.cast(inputs, tf.float32)
-        if self.instance_norm:
-            centre = tf.reduce_mean(inputs, axis=1, keepdims=True)
-            spread = tf.sqrt(tf.reduce_mean(tf.square(inputs - centre), axis=1, keepdims=True) + 1e-6)
-            inputs = (inputs - centre) / spread
-        return self.network(inputs, training=training)
+        if not self.variable_length:
+            inputs = tf.cast(inputs, tf.float32)
+            if self.instance_norm:
+                centre = tf.reduce_mean(inputs, axis=1, keepdims=True)
+                spread = tf.sqrt(tf.reduce_mean(tf.square(inputs - centre), axis=1, keepdims=True) + 1e-6)
+                inputs = (inputs - centre) / spread
+            self._cells_for(training)
+            return self.network(inputs, training=training)
+        sequences, lengths = inputs
+        sequences = tf.cast(sequences, tf.float32)
+        steps = tf.shape(sequences)[1]
+        lengths = tf.clip_by_value(tf.cast(tf.reshape(lengths, [-1]), tf.int32), 1, steps)  # a length past T is T
+        mask = tf.sequence_mask(lengths, steps)
+        weight = tf.cast(mask, tf.float32)[..., None]
+        if self.instance_norm:  # per sequence and channel over its own steps only
+            count = tf.reduce_sum(weight, axis=1, keepdims=True)
+            centre = tf.reduce_sum(sequences * weight, axis=1, keepdims=True) / count
+            spread = tf.sqrt(
+                tf.reduce_sum(tf.square(sequences - centre) * weight, axis=1, keepdims=True) / count + 1e-6
+            )
+            sequences = (sequences - centre) / spread
+        self._cells_for(training)
+        outputs = sequences * weight
+        for layer in self.network.layers:  # the network's layers with the mask handed to the recurrent ones
+            recurrent = isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+            outputs = layer(outputs, mask=mask, training=training) if recurrent else layer(outputs)
+        return outputs
 
     @property
     def class_names(self):
@@ -151,11 +176,39 @@ class SeriesClassifier(SequenceClassifier):
     def _example(self, rng, shape):
         return rng.standard_normal((shape[0], self.fixed_length or self.steps, self.features))
 
+    def endpoints(self):
+        if not self.variable_length:
+            return super().endpoints()
+
+        def classify(sequences, lengths):
+            probabilities = tf.nn.softmax(self((sequences, lengths)))
+            return {"probabilities": probabilities, "label": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+
+        steps = self.fixed_length or self.steps
+        return {
+            "classify": Endpoint(
+                "classify",
+                classify,
+                {
+                    "sequences": Input((None, self.fixed_length, self.features), "float32", example=self._example),
+                    "lengths": Input(
+                        (None,), "int32", example=lambda rng, shape: rng.integers(2, steps + 1, shape[:1]), low=1
+                    ),
+                },
+                doc=f"sequences [N, T, {self.features}] (raw values), each zero-padded at the end to T, and their "
+                f"lengths [N] (1..T; a length past T counts as T) -> class probabilities [N, {self.num_classes}] "
+                "and label",
+                outputs=("probabilities", "label"),
+            )
+        }
+
     api = ("probabilities", "predict_labels")
 
-    def probabilities(self, sequences):
-        """Softmax class probabilities `[N, classes]` of sequences `[N, T, F]` (or `[N, T]` when F = 1)."""
-        sequences = checks.array(sequences, "sequences")
+    def probabilities(self, sequences, lengths=None):
+        """Softmax class probabilities `[N, classes]` of sequences `[N, T, F]` (or `[N, T]` when F = 1).
+        A model trained on sequences of different lengths also takes a list of `[T_i, F]` arrays (padded
+        here), or padded `sequences` with their `lengths`."""
+        sequences, lengths = self._padded(sequences, lengths)
         if sequences.ndim == 2 and self.features == 1:
             sequences = sequences[..., None]
         if sequences.ndim != 3 or sequences.shape[-1] != self.features or sequences.shape[1] < 2:
@@ -164,7 +217,46 @@ class SeriesClassifier(SequenceClassifier):
                 + (" or [N, T]" if self.features == 1 else "")
                 + f" with T >= 2, got shape {list(sequences.shape)}"
             )
-        return self.endpoint("classify").batched(sequences=sequences)["probabilities"]
+        if not self.variable_length:
+            return self.endpoint("classify").batched(sequences=sequences)["probabilities"]
+        if lengths is None:
+            lengths = np.full(len(sequences), sequences.shape[1], np.int32)
+        if (
+            lengths.shape != (len(sequences),)
+            or lengths.min(initial=2) < 1
+            or lengths.max(initial=2) > sequences.shape[1]
+        ):
+            raise InputError(
+                f"lengths must be [{len(sequences)}] integers in 1..{sequences.shape[1]} (the padded T), "
+                f"got {lengths.tolist()[:8]}"
+            )
+        return self.endpoint("classify").batched(sequences=sequences, lengths=lengths)["probabilities"]
+
+    def _padded(self, sequences, lengths):
+        """(array, lengths or None): a list of sequences of different lengths padded with zeros at the end."""
+        if isinstance(sequences, (list, tuple)) and sequences and not np.isscalar(sequences[0]):
+            parts = [checks.array(part, "sequences[i]") for part in sequences]
+            parts = [p[:, None] if p.ndim == 1 and self.features == 1 else p for p in parts]
+            sizes = {p.shape[0] for p in parts}
+            if any(p.ndim != 2 or p.shape[1] != self.features for p in parts):
+                raise InputError(
+                    f"each sequence must be [T_i, {self.features}], got {[list(p.shape) for p in parts][:4]}"
+                )
+            if len(sizes) > 1 and not self.variable_length:
+                raise InputError(
+                    f"this model was trained on sequences of one length ({self.steps}); got lengths {sorted(sizes)}"
+                )
+            padded = np.zeros((len(parts), max(sizes), self.features), np.float32)
+            for i, part in enumerate(parts):
+                padded[i, : len(part)] = part
+            if lengths is not None:
+                raise InputError("give either a list of sequences or padded sequences with lengths, not both")
+            return padded, np.array([len(p) for p in parts], np.int32)
+        if lengths is not None:
+            if not self.variable_length:
+                raise InputError("lengths: this model was trained on sequences of one length and takes none")
+            lengths = np.asarray(checks.array(lengths, "lengths")).astype(np.int64).reshape(-1)
+        return checks.array(sequences, "sequences"), lengths
 
     def predict_labels(self, sequences):
         """The class name of each sequence (as the training file writes it; "0", "1", ... without a run)."""
@@ -180,13 +272,17 @@ class SeriesClassifier(SequenceClassifier):
     def calibration_inputs(self, n=64):
         if self.recipe is None:
             return {}
-        return {"classify": {"sequences": self.data("train").inputs[:n]}}
+        train = self.data("train")
+        if self.variable_length:
+            return {"classify": {"sequences": train.inputs[:n], "lengths": train.lengths[:n]}}
+        return {"classify": {"sequences": train.inputs[:n]}}
 
     def held_out_metrics(self, test_set):
         """Accuracy on the test split beside 1-NN DTW and ROCKET (aeon) fitted on the same train split."""
         from zoo.sequence.baselines import classification_baselines
 
-        predicted = self.probabilities(test_set.inputs).argmax(1)
+        lengths = getattr(test_set, "lengths", None)
+        predicted = self.probabilities(test_set.inputs, lengths if self.variable_length else None).argmax(1)
         labels = np.asarray(test_set.targets)
         names = self._names()
         train = self.data("train")
@@ -200,5 +296,18 @@ class SeriesClassifier(SequenceClassifier):
             "protocol": f"{test_set.info['split']}; {len(train)} training and {len(labels)} test sequences; "
             "chance = the most common test class's share",
         }
-        result.update(classification_baselines(train.inputs, train.targets, test_set.inputs, labels))
+        if self.variable_length:  # each baseline sees the sequences at their own lengths
+            result.update(
+                classification_baselines(
+                    [x[:n] for x, n in zip(train.inputs, train.lengths)],
+                    train.targets,
+                    [x[:n] for x, n in zip(test_set.inputs, test_set.lengths)],
+                    labels,
+                    self.instance_norm,
+                )
+            )
+        else:
+            result.update(
+                classification_baselines(train.inputs, train.targets, test_set.inputs, labels, self.instance_norm)
+            )
         return result

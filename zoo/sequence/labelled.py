@@ -8,8 +8,12 @@
                              has its own test split)
 
 A file without its own test split is split per class (20% test, seed 0). Labels are kept as the
-file writes them (class names, sorted -> ids 0..K-1). Sequences of different lengths (as aeon's
-JapaneseVowels) are refused with the lengths found: padding and masking are not implemented.
+file writes them (class names, sorted -> ids 0..K-1).
+
+Sequences of different lengths (aeon's JapaneseVowels; a CSV row that ends in empty cells; an npz
+X whose rows end in NaN) load as a RaggedSet: zero-padded at the end to the longest sequence of
+either split, with each one's length, which the model turns into a mask (padding is never read as
+data). Empty or NaN cells anywhere but at the end of a sequence are refused, naming the line.
 No TensorFlow here.
 """
 
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import ArraySet
+from zoo.data import ArraySet, RaggedSet
 from zoo.errors import DataError, UnknownNameError
 
 TEST_FRACTION = 0.2
@@ -67,13 +71,11 @@ def _aeon(name):
     parts = {}
     for split in ("train", "test"):
         X, y = load_classification(name, split=split, extract_path=str(folder.parent))
-        if isinstance(X, list):
-            lengths = sorted({x.shape[-1] for x in X})
-            raise DataError(
-                f"aeon:{name} has sequences of different lengths ({lengths[0]} to {lengths[-1]} steps); "
-                "unequal lengths (padding and masking) are not supported yet"
-            )
-        parts[split] = (np.transpose(np.asarray(X, np.float64), (0, 2, 1)), np.asarray(y).astype(str))
+        if isinstance(X, list):  # unequal lengths: one [channels, T_i] array per sequence
+            sequences = [np.asarray(x, np.float64).T for x in X]
+        else:
+            sequences = np.transpose(np.asarray(X, np.float64), (0, 2, 1))
+        parts[split] = (sequences, np.asarray(y).astype(str))
     description = f"UCR/UEA {name} (inside aeon {aeon.__version__}): the archive's own train/test split"
     return parts, description
 
@@ -92,8 +94,31 @@ def _csv(path, label):
         raise DataError(f"{path.name}: one row per sequence needs at least 2 value columns beside '{label}'")
     from zoo.sequence.table import numeric_columns
 
-    values = numeric_columns(steps, steps.columns, path)
-    return {"all": (values[..., None], labels)}, f"{path.name}: one row per sequence"
+    empty = steps.isna().to_numpy()  # empty cells: a shorter sequence where they end the row
+    lengths = _lengths(empty, lambda row: f"{path.name} line {row + 2}")
+    values = numeric_columns(steps.fillna(0), steps.columns, path)  # any other non-number is refused
+    if (lengths == values.shape[1]).all():
+        return {"all": (values[..., None], labels)}, f"{path.name}: one row per sequence"
+    sequences = [values[i, :n, None] for i, n in enumerate(lengths)]
+    return {"all": (sequences, labels)}, f"{path.name}: one row per sequence, rows ending in empty cells shorter"
+
+
+def _lengths(missing, where):
+    """Each row's length where `missing` [N, T] marks the cells after its end; a gap inside a row
+    (a missing cell before a present one) or a row of fewer than 2 values is refused."""
+    present = ~missing
+    lengths = present.sum(axis=1)
+    inside = present[:, ::-1].cumsum(axis=1)[:, ::-1] > 0  # a value at this step or later
+    gaps = np.argwhere(missing & inside)
+    if len(gaps):
+        row, step = gaps[0]
+        raise DataError(
+            f"{where(row)}: step {step + 1} is empty but later steps are not (only a sequence's end may be)"
+        )
+    short = np.flatnonzero(lengths < 2)
+    if len(short):
+        raise DataError(f"{where(short[0])}: a sequence needs at least 2 values, this one has {lengths[short[0]]}")
+    return lengths
 
 
 def _npz(path):
@@ -105,13 +130,20 @@ def _npz(path):
         raise DataError(f"{path.name} must hold arrays X and y; it holds {', '.join(arrays.files) or 'nothing'}")
 
     def pair(x, y):
-        x = np.asarray(arrays[x], np.float64)
+        key, x = x, np.asarray(arrays[x], np.float64)
         x = x[..., None] if x.ndim == 2 else x
         if x.ndim != 3 or len(x) != len(arrays[y]):
             raise DataError(f"{path.name}: X must be [N, T] or [N, T, F] with one label per row in y")
-        if not np.isfinite(x).all():
-            raise DataError(f"{path.name}: X holds NaN or infinite values")
-        return x, np.asarray(arrays[y]).astype(str)
+        if np.isinf(x).any():
+            raise DataError(f"{path.name}: {key} holds infinite values")
+        labels = np.asarray(arrays[y]).astype(str)
+        missing = np.isnan(x)
+        if not missing.any():
+            return x, labels
+        if (missing.any(axis=2) != missing.all(axis=2)).any():
+            raise DataError(f"{path.name}: {key} has steps where some channels are NaN and others not")
+        lengths = _lengths(missing.all(axis=2), lambda row: f"{path.name}: {key} row {row}")
+        return [x[i, :n] for i, n in enumerate(lengths)], labels  # NaN ending a row: a shorter sequence
 
     if "X_test" in arrays and "y_test" in arrays:
         return {"train": pair("X", "y"), "test": pair("X_test", "y_test")}, f"{path.name}: its own test split"
@@ -124,7 +156,11 @@ def _stratified(x, y, seed=0):
     for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
         test[idx[: max(1, int(round(len(idx) * TEST_FRACTION)))]] = True
-    return {"train": (x[~test], y[~test]), "test": (x[test], y[test])}
+
+    def rows(mask):
+        return x[mask] if isinstance(x, np.ndarray) else [x[i] for i in np.flatnonzero(mask)]
+
+    return {"train": (rows(~test), y[~test]), "test": (rows(test), y[test])}
 
 
 def load_labelled(name, split, label="label"):
@@ -149,14 +185,29 @@ def load_labelled(name, split, label="label"):
     classes = sorted({str(c) for c in parts["train"][1]} | {str(c) for c in parts["test"][1]})
     if len(classes) < 2:
         raise DataError(f"{name} has one class ({classes[0] if classes else 'none'}): nothing to classify")
-    shapes = {s: parts[s][0].shape[1:] for s in parts}
-    if shapes["train"] != shapes["test"]:
-        raise DataError(f"{name}: train sequences are {shapes['train']} but test ones {shapes['test']}")
+    ragged = any(isinstance(parts[s][0], list) for s in parts)
+    if ragged:
+        features = {x.shape[1] for s in parts for x in parts[s][0]}
+        if len(features) > 1:
+            raise DataError(f"{name}: sequences have different numbers of channels ({sorted(features)})")
+    else:
+        shapes = {s: parts[s][0].shape[1:] for s in parts}
+        if shapes["train"] != shapes["test"]:
+            raise DataError(f"{name}: train sequences are {shapes['train']} but test ones {shapes['test']}")
     x, y = parts[split]
     if len(x) == 0:
         raise DataError(f"{name} has no {split} sequences")
     ids = np.array([classes.index(c) for c in y], np.int32)
-    steps, features = x.shape[1:]
+    if ragged:
+        every = [len(seq) for s in parts for seq in parts[s][0]]
+        steps, features = max(every), x[0].shape[1]
+        lengths = np.array([len(seq) for seq in x], np.int32)
+        padded = np.zeros((len(x), steps, features), np.float32)
+        for i, seq in enumerate(x):
+            padded[i, : len(seq)] = seq
+        x = padded
+    else:
+        steps, features = x.shape[1:]
     info = {
         "class_names": classes,
         "steps": int(steps),
@@ -171,6 +222,10 @@ def load_labelled(name, split, label="label"):
         from zoo.sequence.table import sha256_of
 
         info["recipe"].update(path=str(path), sha256=sha256_of(path))
+    if ragged:
+        info.update(variable_length=True, min_length=int(min(every)), max_length=int(max(every)))
+        info["recipe"].update(variable_length=True, padding="zeros at the end, to the longest sequence; masked")
+        return RaggedSet(name, split, x, ids, info, lengths)
     return ArraySet(name, split, x.astype(np.float32), ids, info)
 
 
