@@ -72,16 +72,19 @@ def classifier_table():
     ]
     for card in cards("series-classifier"):
         m, d = card["metrics"], card["data"]
-        scores = [m["test_accuracy"], *(m[k]["test_accuracy"] for k in CLASSIFIER_BASELINES)]
-        best = max(scores)
-        cells = [f"**{v:.1%}**" if v == best else f"{v:.1%}" for v in scores]
-        data = f"{d['dataset']} ({d['examples_train']} / {d['examples_test']}, {d['steps']} x {d['features']})"
+        scores = [m["test_accuracy"], *(m[k].get("test_accuracy") for k in CLASSIFIER_BASELINES)]
+        best = max(v for v in scores if v is not None)
+        cells = ["n/a" if v is None else f"**{v:.1%}**" if v == best else f"{v:.1%}" for v in scores]
+        steps = f"{d['min_length']}-{d['max_length']}" if d.get("variable_length") else d["steps"]
+        data = f"{d['dataset']} ({d['examples_train']} / {d['examples_test']}, {steps} x {d['features']})"
         lines.append(f"| `{card['name']}` | {data} | " + " | ".join(cells) + f" | {m['chance']:.1%} |")
     lines.append("")
     lines.append(
         "*Test accuracy on each set's published split, from each entry's card (`python "
         "benchmarks/sequence_tables.py --write-readme`); the baselines fitted on the same training split "
-        "(`zoo/sequence/baselines.py`).*"
+        "(`zoo/sequence/baselines.py`). T shown as a range: sequences of different lengths, padded and masked; "
+        "there ROCKET reads them zero-padded and 1-NN Euclidean (n/a) needs one length; the card's "
+        "`baselines_protocol` says whether the baselines read z-normalised or raw values.*"
     )
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ AUTOENCODERS = [
 ]
 #: the unconditional colour generators: FID beside its floor, within 6x of it (the colour issue's aim)
 EMOJI_GENERATORS = ["dcgan-emoji", "wgan-gp-emoji", "stylegan-lite-emoji"]
-SERIES_CLASSIFIERS = ["bilstm-gunpoint", "bilstm-italypowerdemand", "bilstm-basicmotions"]
+SERIES_CLASSIFIERS = ["bilstm-gunpoint", "bilstm-italypowerdemand", "bilstm-basicmotions", "bilstm-japanesevowels"]
 SEQUENCE = [
     "lstm-stacked-sunspots",
     "lstm-quantile-sunspots",
@@ -142,6 +142,9 @@ def test_series_classifier_reproduces_its_card_and_its_baselines(name):
     metrics = model.held_out_metrics(model.data("test"))
     assert metrics["test_accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-9)
     for baseline in ("nn_euclidean", "nn_dtw", "rocket"):
+        if "not_measured" in card[baseline]:  # 1-NN Euclidean on sequences of different lengths
+            assert metrics[baseline] == card[baseline]
+            continue
         assert metrics[baseline]["test_accuracy"] == pytest.approx(card[baseline]["test_accuracy"], abs=1e-9)
     assert metrics["test_accuracy"] > 1.5 * metrics["chance"]
 

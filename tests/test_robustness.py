@@ -150,6 +150,8 @@ def _template(model, parameter, rng):
         return image if parameter == "images" else image[0]
     if parameter == "labels":
         return rng.integers(0, 10, size=batch).astype(np.int32)
+    if parameter == "lengths" and "lengths" not in specs:  # a fixed-length model refuses any
+        return rng.integers(1, 30, size=batch).astype(np.int32)
     if parameter == "ids":
         return rng.integers(0, len(model.vocabulary), size=int(rng.integers(1, 6))).astype(np.int32)
     if parameter == "series":  # a raw series a few windows long, drawn from the windows' spec
@@ -168,6 +170,9 @@ def test_every_public_method_answers_or_refuses(entry, data):
         _drive_method(model, method, data)
 
 
+PER_EXAMPLE = {"labels", "lengths"}  # optional arrays with one entry per example of another argument
+
+
 def _drive_method(model, method, data):
     fn = getattr(model, method)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
@@ -179,13 +184,13 @@ def _drive_method(model, method, data):
             kwargs[parameter.name] = data.draw(SCALARS[parameter.name])
             clean = False  # a scalar may be out of range: correctness is "result or InputError"
         else:
-            if parameter.name == "labels" and parameter.default is None and data.draw(st.booleans()):
+            if parameter.name in PER_EXAMPLE and parameter.default is None and data.draw(st.booleans()):
                 continue
             damage = data.draw(st.sampled_from(ARRAY_DAMAGE))
             kwargs[parameter.name] = _mutate(_template(model, parameter.name, rng), damage, rng)
             clean &= damage == "valid"
     result = _call(fn, **kwargs)
-    if clean and "labels" not in kwargs:  # labels drawn at random may not match the batch
+    if clean and not PER_EXAMPLE & set(kwargs):  # labels or lengths drawn at random may not match the batch
         assert result is not None, f"{method} refused valid arrays"
     if result is not None and not isinstance(result, str):
         parts = result if isinstance(result, tuple) else (result,)  # e.g. (attention weights, caption)

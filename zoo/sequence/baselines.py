@@ -56,7 +56,8 @@ def classification_baselines(train_x, train_y, test_x, test_y, normalise=True):
             "test_accuracy": float(np.mean(predicted == np.asarray(test_y))),
             "seconds": round(time.perf_counter() - start, 2),
         }
-    result["baselines_protocol"] = PROTOCOL if normalise else PROTOCOL.replace("z-normalised per channel", RAW)
+    raw = PROTOCOL.replace("each sequence z-normalised per channel", f"sequences read as {RAW}")
+    result["baselines_protocol"] = PROTOCOL if normalise else raw
     return result
 
 
@@ -88,7 +89,9 @@ def _unequal_lengths(makers, train_x, train_y, test_x, test_y, normalise=True):
             "seconds": round(time.perf_counter() - start, 2),
         }
     protocol = (
-        UNEQUAL_PROTOCOL if normalise else UNEQUAL_PROTOCOL.replace("z-normalised per channel over its own steps", RAW)
+        UNEQUAL_PROTOCOL
+        if normalise
+        else UNEQUAL_PROTOCOL.replace("each z-normalised per channel over its own steps", f"read as {RAW}")
     )
     result["baselines_protocol"] = protocol
     return result
