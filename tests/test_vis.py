@@ -97,3 +97,22 @@ def test_other_gan_families_walk_and_explain():
     images, _ = vis._subjects_images(style, n=2)
     assert images.shape == (4, 32, 32, 1)
     assert vis.gradcam_maps(style, images).shape == (4, 32, 32)
+
+
+@pytest.mark.slow
+def test_sequence_classifier_confusion_and_anomaly_plots(tmp_path):
+    """`--kind confusion` (sequence classifiers, also on sequences of different lengths) and `--kind
+    anomalies` (the series autoencoder) through `python -m zoo.vis`; their arrays match the cards."""
+    import zoo
+
+    vowels = zoo.load("bilstm-japanesevowels")
+    counts, names, test, _ = vis.confusion(vowels)
+    assert counts.shape == (9, 9) and counts.sum() == len(test) == 370
+    assert np.trace(counts) / counts.sum() == pytest.approx(vowels.card["metrics"]["test_accuracy"], abs=1e-9)
+    for entry, kind in (("bilstm-japanesevowels", "confusion"), ("lstm-ae-kdd-tsad-135", "anomalies")):
+        drawn = run_cli("zoo.vis", entry, "--kind", kind, "--out", str(tmp_path / f"{kind}.png"))
+        assert drawn.returncode == 0, drawn.stderr
+        assert (tmp_path / f"{kind}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    wrong = run_cli("zoo.vis", "lstm-ae-kdd-tsad-135", "--kind", "confusion", "--out", str(tmp_path / "x.png"))
+    assert wrong.returncode == 2 and "it offers: anomalies, curves" in wrong.stderr
+    assert not (tmp_path / "x.png").exists()

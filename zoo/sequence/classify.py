@@ -120,6 +120,7 @@ class SeriesClassifier(SequenceClassifier):
 
     uses_labels = False  # (sequences, labels) come from the ArraySet's own pipeline
     data_kind = "arrays"
+    vis_kinds = ("confusion", "curves")
 
     def __init__(self, features=1, num_classes=2, steps=24, instance_norm=True, variable_length=False, **kwargs):
         self.instance_norm = bool(instance_norm)

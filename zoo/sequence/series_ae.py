@@ -30,6 +30,7 @@ THRESHOLD_PERCENTILE = 99.0
 
 @register_architecture("series-autoencoder")
 class SeriesAutoencoder(SequenceModel):
+    vis_kinds = ("anomalies", "curves")
     return_sequences = False
     task_metric_names = ()
     litert_variants = ("float16",)
