@@ -388,7 +388,7 @@ def test_help_texts_read_correctly():
     description keeps its table."""
     dcgan = _help("train.dcgan")
     assert "(default: True)" not in dcgan and "(default: False)" not in dcgan and "(default: None)" not in dcgan
-    assert "run train_step without XLA compilation --no-export" in dcgan
+    assert "(default: auto)" in dcgan and "the same as --jit off --no-export" in dcgan
     sparse = _help("train.ae_sparse")
     assert "(default: None)" not in sparse and "target mean activation rho (default: 0.05)" in sparse
     assert "code size (default: vanilla 32, linear 16," in sparse

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import run_cli, tiny_dcgan
 
-from zoo import registry, vis
+from zoo import registry, vis, vis_series
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_sequence_classifier_confusion_and_anomaly_plots(tmp_path):
     import zoo
 
     vowels = zoo.load("bilstm-japanesevowels")
-    counts, names, test, _ = vis.confusion(vowels)
+    counts, names, test, _ = vis_series.confusion(vowels)
     assert counts.shape == (9, 9) and counts.sum() == len(test) == 370
     assert np.trace(counts) / counts.sum() == pytest.approx(vowels.card["metrics"]["test_accuracy"], abs=1e-9)
     for entry, kind in (("bilstm-japanesevowels", "confusion"), ("lstm-ae-kdd-tsad-135", "anomalies")):

@@ -287,36 +287,12 @@ class Run:
             scale_losses(self.model)
 
     def choose_xla(self):
-        """--jit on|off as given; auto: the choice a resumed run's checkpoint recorded (one run never
-        mixes the two; a checkpoint from before `auto` ran with XLA), else the faster on this CPU,
-        measured on copies of the model (train/jit.py)."""
-        args = self.args
-        if args.jit != "auto":
-            return args.jit == "on"
-        ckpt = Path(args.out or ".") / "checkpoint.npz"
-        if args.resume and args.out and ckpt.is_file():
-            try:
-                return bool(checkpoint.read_meta(ckpt).get("xla", True))
-            except ZooError:
-                pass  # the folder stage says what is wrong with it
+        """--jit: train/jit.py's `for_run` (auto: measured on fresh copies of the model)."""
         from train import jit
 
-        say = lambda text: print(text, flush=True)  # noqa: E731
-        rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}
-        try:
-            probe, policy = build_model(self.spec.build, args, self.train_data)
-            batches, steps = _batches(probe, self.train_data, args, 0)
-            return jit.choose(
-                lambda: build_model(self.spec.build, args, self.train_data)[0],
-                batches,
-                steps * args.epochs,
-                policy,
-                dict(learning_rate=args.lr, **rates),
-                say,
-            )
-        except Exception as exc:  # the run itself does not depend on the measurement
-            say(f"XLA: on (the measurement failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
-            return True
+        args, data = self.args, self.train_data
+        make = lambda: build_model(self.spec.build, args, data)  # noqa: E731
+        return jit.for_run(args, make, lambda model: _batches(model, data, args, 0))
 
     def restore(self):
         """The checkpoint's weights, optimizer slots and epoch (or the data statistics of a new run),

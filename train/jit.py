@@ -22,7 +22,10 @@ import hashlib
 import json
 import os
 import time
+from pathlib import Path
 
+from zoo import checkpoint
+from zoo.errors import ZooError
 from zoo.machine import cpu_flags
 
 MEASURE_FROM = 1000  # planned steps: shorter runs do not measure (the measurement costs ~100 steps)
@@ -122,3 +125,28 @@ def choose(make_model, batches, planned_steps, precision, compile_kwargs, say=pr
         f"{time.perf_counter() - started:.0f} s; cached for this CPU and model; --jit on|off to choose)"
     )
     return jit
+
+
+def for_run(args, make, batches_of, say=print):
+    """The trainer's choice. --jit on|off as given; auto: the choice a resumed run's checkpoint
+    recorded (one run never mixes the two; a checkpoint from before `auto` ran with XLA), else
+    `choose` on copies of the model `make()` builds (-> (model, precision policy)), before the run's
+    own model is built (building re-seeds, so the measurement leaves no trace in the run)."""
+    if args.jit != "auto":
+        return args.jit == "on"
+    ckpt = Path(args.out or ".") / "checkpoint.npz"
+    if args.resume and args.out and ckpt.is_file():
+        try:
+            return bool(checkpoint.read_meta(ckpt).get("xla", True))
+        except ZooError:
+            pass  # the folder stage says what is wrong with it
+    rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}
+    try:
+        probe, policy = make()
+        batches, steps = batches_of(probe)
+        return choose(
+            lambda: make()[0], batches, steps * args.epochs, policy, dict(learning_rate=args.lr, **rates), say
+        )
+    except Exception as exc:  # the run itself does not depend on the measurement
+        say(f"XLA: on (the measurement failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+        return True

@@ -256,7 +256,13 @@ class SeriesClassifier(SequenceClassifier):
         if lengths is not None:
             if not self.variable_length:
                 raise InputError("lengths: this model was trained on sequences of one length and takes none")
-            lengths = np.asarray(checks.array(lengths, "lengths")).astype(np.int64).reshape(-1)
+            lengths = checks.array(lengths, "lengths")
+            if lengths.dtype.kind not in "iuf":
+                raise InputError(f"lengths must be whole numbers, got {lengths.dtype} values")
+            lengths = lengths.astype(np.float64).reshape(-1)
+            if not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)):
+                raise InputError(f"lengths must be whole numbers, got {lengths.tolist()[:8]}")
+            lengths = lengths.astype(np.int64)
         return checks.array(sequences, "sequences"), lengths
 
     def predict_labels(self, sequences):
