@@ -279,8 +279,7 @@ class Run:
                 self.previous.get("args", {}), args, self.out, self.rules.may_change, self.previous.get("dataset")
             )
             self.started_from = self.previous.get("started_from")
-        rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}  # GAN trainers' --lr-d
-        self.model.compile(learning_rate=args.lr, jit_compile=self.xla, **rates)
+        self.model.compile(jit_compile=self.xla, **compile_arguments(args))
         if self.policy == "mixed_float16":  # float16 gradients underflow without loss scaling
             from zoo.training import scale_losses
 
@@ -292,7 +291,7 @@ class Run:
 
         args, data = self.args, self.train_data
         make = lambda: build_model(self.spec.build, args, data)  # noqa: E731
-        return jit.for_run(args, make, lambda model: _batches(model, data, args, 0))
+        return jit.for_run(args, make, lambda model: _batches(model, data, args, 0), compile_arguments(args))
 
     def restore(self):
         """The checkpoint's weights, optimizer slots and epoch (or the data statistics of a new run),
@@ -476,6 +475,12 @@ def run_recipe(data, args):
     lengths = [len(data.a), len(data.b)] if recipe.get("kind") == "unpaired" else len(data)
     recipe["examples"] = {"train": lengths if args.limit is None else min(len(data), args.limit)}
     return recipe
+
+
+def compile_arguments(args):
+    """`model.compile` arguments from the flags: the learning rate, and the GAN trainers' --lr-d."""
+    rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}
+    return {"learning_rate": args.lr, **rates}
 
 
 def build_model(build, args, data):

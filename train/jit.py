@@ -95,9 +95,10 @@ def seconds_per_step(make_model, batch, jit, compile_kwargs):
     return model, timing
 
 
-def choose(make_model, batches, planned_steps, precision, compile_kwargs, say=print):
-    """True (XLA) or False, with the reason in one line (said through `say`)."""
-    probe = make_model()
+def choose(make_model, batches, planned_steps, precision, compile_kwargs, say=print, probe=None):
+    """True (XLA) or False, with the reason in one line (said through `say`). `probe`: a model
+    `make_model` built already (its configuration keys the cache)."""
+    probe = probe or make_model()
     key = cache_key(probe, batches.element_spec, precision)
     cached = _read_cache().get(key)
     if cached is not None:
@@ -127,7 +128,7 @@ def choose(make_model, batches, planned_steps, precision, compile_kwargs, say=pr
     return jit
 
 
-def for_run(args, make, batches_of, say=print):
+def for_run(args, make, batches_of, compile_kwargs, say=print):
     """The trainer's choice. --jit on|off as given; auto: the choice a resumed run's checkpoint
     recorded (one run never mixes the two; a checkpoint from before `auto` ran with XLA), else
     `choose` on copies of the model `make()` builds (-> (model, precision policy)), before the run's
@@ -140,13 +141,10 @@ def for_run(args, make, batches_of, say=print):
             return bool(checkpoint.read_meta(ckpt).get("xla", True))
         except ZooError:
             pass  # the folder stage says what is wrong with it
-    rates = {"d_learning_rate": args.lr_d} if vars(args).get("lr_d") else {}
     try:
         probe, policy = make()
         batches, steps = batches_of(probe)
-        return choose(
-            lambda: make()[0], batches, steps * args.epochs, policy, dict(learning_rate=args.lr, **rates), say
-        )
+        return choose(lambda: make()[0], batches, steps * args.epochs, policy, compile_kwargs, say, probe)
     except Exception as exc:  # the run itself does not depend on the measurement
         say(f"XLA: on (the measurement failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
         return True
