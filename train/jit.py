@@ -33,7 +33,7 @@ STEPS, ROUNDS = 10, 3  # per timing; the best of ROUNDS alternating timings of e
 
 
 def cache_path():
-    from zoo.evaluation.sanity import cache_dir
+    from zoo.atomic import cache_dir
 
     return cache_dir() / "jit.json"
 

@@ -27,6 +27,12 @@ def replacing(path, suffix=""):
             tmp.unlink()
 
 
+def cache_dir():
+    """Where the zoo keeps what it can measure or derive again (floors, --jit timings, encoded text):
+    `$ZOO_CACHE_DIR`, default ~/.cache/keras-zoo. Deleting it loses nothing but time."""
+    return Path(os.environ.get("ZOO_CACHE_DIR") or Path.home() / ".cache" / "keras-zoo")
+
+
 def write_text(path, text):
     with replacing(path) as tmp:
         tmp.write_text(text)

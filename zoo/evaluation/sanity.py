@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 
+from zoo.atomic import cache_dir
 from zoo.errors import DataError
 
 MIN_EFFECTIVE_RANK = 2.0
@@ -103,10 +103,6 @@ def refuse_or_flag(report, accept_weak=False):
         + ". Train a better feature network on this data (python -m train.classifier --dataset ...) and pass it "
         "with --feature-network, or pass --accept-weak-features to print the numbers with this warning"
     )
-
-
-def cache_dir():
-    return Path(os.environ.get("ZOO_CACHE_DIR") or Path.home() / ".cache" / "keras-zoo")
 
 
 def floor(judge, train_images, reference_images, key, metrics_of):
