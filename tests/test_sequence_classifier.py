@@ -200,6 +200,18 @@ def test_a_variable_length_model_masks_the_padding_and_checks_lengths():
     np.testing.assert_allclose(alone, listed[:1], rtol=1e-5, atol=1e-6)
     with pytest.raises(InputError, match="lengths must be"):
         model.probabilities(padded, [5, 13, 9])
+    from zoo.serving.endpoints import Endpoint, Input
+
+    endpoint = model.endpoints()["classify"]
+    rebuilt = Endpoint(  # as zoo.serve rebuilds it from an export's report: the same checks, HTTP 400
+        "classify", endpoint.fn, {k: Input.described(v.describe()) for k, v in endpoint.inputs.items()}
+    )
+    for call in (endpoint, rebuilt):
+        np.testing.assert_allclose(call(sequences=padded, lengths=[5, 12, 9])["probabilities"], listed, atol=1e-5)
+        with pytest.raises(InputError, match=r"'lengths' must lie in \[1, 12\] \(the size of 'sequences' on axis 1\)"):
+            call(sequences=padded, lengths=[5, 13, 9])
+        with pytest.raises(InputError, match="must lie in"):
+            call(sequences=padded, lengths=[0, 12, 9])
     with pytest.raises(InputError, match="either a list of sequences or padded sequences"):
         model.probabilities(parts, [5, 12, 9])
     fixed = SeriesClassifier(features=2, num_classes=3, steps=12, units=8)

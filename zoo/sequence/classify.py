@@ -193,12 +193,16 @@ class SeriesClassifier(SequenceClassifier):
                 {
                     "sequences": Input((None, self.fixed_length, self.features), "float32", example=self._example),
                     "lengths": Input(
-                        (None,), "int32", example=lambda rng, shape: rng.integers(2, steps + 1, shape[:1]), low=1
+                        (None,),
+                        "int32",
+                        example=lambda rng, shape: rng.integers(2, steps + 1, shape[:1]),
+                        low=1,
+                        at_most_axis=("sequences", 1),
                     ),
                 },
                 doc=f"sequences [N, T, {self.features}] (raw values), each zero-padded at the end to T, and their "
-                f"lengths [N] (1..T; a length past T counts as T) -> class probabilities [N, {self.num_classes}] "
-                "and label",
+                f"lengths [N] (1..T; refused past T, which the graph alone would read as T) -> class "
+                f"probabilities [N, {self.num_classes}] and label",
                 outputs=("probabilities", "label"),
             )
         }

@@ -27,10 +27,12 @@ class Input:
     low: Optional[float] = None  # inclusive bounds checked on every call, if given
     high: Optional[float] = None
     min_length: Optional[int] = None  # least size of axis 1 (e.g. a forecaster's history), if free
+    at_most_axis: Optional[tuple] = None  # (input, axis): values at most that input's size there (lengths <= T)
 
     def describe(self):
         """What an export report records of this input: a server rebuilds the checks from it."""
-        limits = {"low": self.low, "high": self.high, "min_length": self.min_length}
+        at_most = list(self.at_most_axis) if self.at_most_axis else None
+        limits = {"low": self.low, "high": self.high, "min_length": self.min_length, "at_most_axis": at_most}
         return {"shape": list(self.shape), "dtype": self.dtype, **{k: v for k, v in limits.items() if v is not None}}
 
     @classmethod
@@ -39,7 +41,10 @@ class Input:
         if isinstance(record, list):
             record = {"shape": record[0], "dtype": record[1]}
         keys = ("low", "high", "min_length")
-        return cls(tuple(record["shape"]), record["dtype"], **{k: record[k] for k in keys if k in record})
+        limits = {k: record[k] for k in keys if k in record}
+        if record.get("at_most_axis"):
+            limits["at_most_axis"] = tuple(record["at_most_axis"])
+        return cls(tuple(record["shape"]), record["dtype"], **limits)
 
     def draw(self, rng, batch):
         shape = (batch,) + tuple(8 if d is None else d for d in self.shape[1:])
@@ -136,6 +141,15 @@ class Endpoint:
         sizes = {key: len(value) for key, value in out.items()}
         if len(set(sizes.values())) > 1:
             raise InputError(f"endpoint '{self.name}' inputs must share one batch size, got {sizes}")
+        for key, spec in self.inputs.items():
+            if spec.at_most_axis and out[key].size:
+                other, axis = spec.at_most_axis
+                bound = out[other].shape[axis]
+                if out[key].max() > bound:
+                    raise InputError(
+                        f"endpoint '{self.name}' input '{key}' must lie in [{spec.low}, {bound}] (the size of "
+                        f"'{other}' on axis {axis}), got {out[key].max()}"
+                    )
         return out
 
     def batched(self, batch_size=500, **inputs):
