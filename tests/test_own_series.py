@@ -2,6 +2,7 @@
 the classical baselines and MASE, zoo.evaluate / zoo.vis / export from another directory, and the
 exports replayed without TensorFlow."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -46,10 +47,13 @@ def csvs(tmp_path):
     return tmp_path
 
 
-def test_read_table_checks_and_fills(csvs):
-    table = read_table(csvs / "ok.csv", "date", "y", ["x"])
+@pytest.mark.parametrize("chunk_rows", [500_000, 7])
+def test_read_table_checks_and_fills(csvs, chunk_rows):
+    """The same tables and the same first bad line, whether the file is parsed whole or 7 rows at a time."""
+    read = functools.partial(read_table, chunk_rows=chunk_rows)
+    table = read(csvs / "ok.csv", "date", "y", ["x"])
     assert table.freq == "D" and table.period == 7 and table.series[0].shape == (200, 2) and table.ids == [""]
-    two = read_table(csvs / "two.csv", "date", "y", [], "store")
+    two = read(csvs / "two.csv", "date", "y", [], "store")
     assert two.ids == ["a", "b"] and [len(s) for s in two.series] == [200, 200]
     for name, message in [
         ("baddate.csv", "baddate.csv line 7: cannot read 'not a date' in column 'date' as a timestamp"),
@@ -61,23 +65,26 @@ def test_read_table_checks_and_fills(csvs):
         ("nothing.csv", "is empty"),
     ]:
         with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
-            read_table(csvs / name, "date", "y", ["x"])
+            read(csvs / name, "date", "y", ["x"])
     # --fill: the gap's two days and the empty cell, each way
     truth = weekly()
-    gap = read_table(csvs / "gap.csv", "date", "y", ["x"], fill="interpolate")
+    gap = read(csvs / "gap.csv", "date", "y", ["x"], fill="interpolate")
     assert gap.series[0].shape == (200, 2) and gap.filled == 4
     expected = truth.y[19] + (truth.y[22] - truth.y[19]) * np.array([1, 2]) / 3
     np.testing.assert_allclose(gap.series[0][20:22, 0], expected)
-    ffilled = read_table(csvs / "gap.csv", "date", "y", ["x"], fill="ffill")
+    ffilled = read(csvs / "gap.csv", "date", "y", ["x"], fill="ffill")
     np.testing.assert_allclose(ffilled.series[0][20:22, 0], truth.y[19])
-    zero = read_table(csvs / "empty.csv", "date", "y", ["x"], fill="zero")
+    zero = read(csvs / "empty.csv", "date", "y", ["x"], fill="zero")
     assert zero.series[0][30, 1] == 0 and zero.filled == 1
     # a duplicate is refused whatever the fill
     with pytest.raises(DataError, match="appears twice"):
-        read_table(csvs / "dup.csv", "date", "y", fill="ffill")
+        read(csvs / "dup.csv", "date", "y", fill="ffill")
     # the file the model was trained on, and no other
     with pytest.raises(DataError, match="changed since the model was trained"):
-        read_table(csvs / "ok.csv", "date", "y", sha256="0" * 64)
+        read(csvs / "ok.csv", "date", "y", sha256="0" * 64)
+    us = weekly().assign(date=lambda f: pd.to_datetime(f.date).dt.strftime("%m/%d/%Y"))  # not ISO 8601
+    us.to_csv(csvs / "us.csv", index=False)
+    np.testing.assert_array_equal(read(csvs / "us.csv", "date", "y", ["x"]).times[0], table.times[0])
     assert [season_of(f) for f in ("D", "h", "MS", "W-SUN", "2D", "min")] == [7, 24, 12, 52, None, None]
 
 
@@ -213,3 +220,25 @@ def test_the_sequence_tables_in_the_docs_are_the_cards():
     page = (ROOT / "docs" / "sequence-models.md").read_text()
     for name, block in (("forecasters", table()), ("series-classifiers", classifier_table())):
         assert page.split(f"<!-- {name}:start -->\n", 1)[1].split(f"\n<!-- {name}:end -->", 1)[0] == block
+
+
+def test_forecasting_examples_are_views_of_the_scaled_series():
+    """The windows are gathered from one scaled copy of the series, the same values (and the same
+    batches) as windows copied one per origin."""
+    from zoo.data import ArraySet, Rows
+    from zoo.sequence.forecast import load_forecasting, windows
+
+    data = load_forecasting("seattle-weather", "train", 24, 7)
+    series, end = data.info["series"][0], data.info["train_ends"][0]
+    means, stds = np.array(data.info["recipe"]["means"]), np.array(data.info["recipe"]["stds"])
+    x, y, _ = windows(series, 24, 7, 24, end - 7)
+    assert isinstance(data.inputs, Rows) and data.inputs.stream.nbytes == series.size * 4  # one float32 copy
+    np.testing.assert_array_equal(data.inputs[:], ((x - means) / stds).astype(np.float32))
+    np.testing.assert_array_equal(data.targets[:], ((y[..., 0] - means[0]) / stds[0]).astype(np.float32))
+    np.testing.assert_array_equal(data.inputs[5, -1], data.inputs[:][5, -1])
+    head, tail = data.split_off_tail(0.1)
+    np.testing.assert_array_equal(tail.inputs[:], data.inputs[:][len(head) :])
+    copied = ArraySet("w", "train", data.inputs[:], data.targets[:])
+    for (a, b), (c, d) in zip(data.batches(32, 0, 0, 2)[0].take(5), copied.batches(32, 0, 0, 2)[0].take(5)):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)

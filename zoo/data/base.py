@@ -19,7 +19,7 @@ split)` gives the same split back wherever the run is evaluated, exported or dra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -347,6 +347,112 @@ class RaggedSet(ArraySet):
             prefetched(ds.map(lambda i: ((tf.gather(inputs, i), tf.gather(lengths, i)), tf.gather(targets, i)))),
             steps,
         )
+
+
+class Rows:
+    """Row k = `stream[starts[k] : starts[k] + length]` (its column `column` only, if given), read as
+    `dtype` when sliced or taken: the examples of a set as views of one array (a memory map, for a
+    file), so nothing is copied but the rows asked for. `starts` is an int array or a `range`."""
+
+    def __init__(self, stream, starts, length, dtype, column=None):
+        self.stream, self.starts, self.length, self.column = stream, starts, int(length), column
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def shape(self):
+        rest = () if self.column is not None or self.stream.ndim == 1 else self.stream.shape[1:]
+        return (len(self.starts), self.length, *rest)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __len__(self):
+        return len(self.starts)
+
+    def part(self, rows):
+        """The rows of the slice `rows`, still a view."""
+        return Rows(self.stream, self.starts[rows], self.length, self.dtype, self.column)
+
+    def take(self, index):
+        """The rows `index` (int array), as an array."""
+        index = np.asarray(index, np.int64)
+        if isinstance(self.starts, range):
+            starts = self.starts.start + index * self.starts.step
+        else:
+            starts = np.asarray(self.starts)[index]
+        rows = self.stream[starts[:, None] + np.arange(self.length)]
+        return np.asarray(rows if self.column is None else rows[..., self.column], self.dtype)
+
+    def __getitem__(self, key):
+        rest = ()
+        if isinstance(key, tuple):
+            key, rest = key[0], key[1:]
+        if isinstance(key, slice):
+            rows = self.take(np.arange(len(self))[key])
+        elif isinstance(key, (int, np.integer)):
+            rows = self.take([int(key) % len(self)])[0]
+        else:
+            rows = self.take(np.arange(len(self))[key])
+        return rows[(slice(None), *rest)] if rest and not isinstance(key, (int, np.integer)) else rows[rest]
+
+    def __array__(self, dtype=None, copy=None):
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+    def __getattr__(self, name):  # any other array method (max, mean...) reads every row
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self[:], name)
+
+
+@dataclass(frozen=True)
+class RowSet(ArraySet):
+    """An ArraySet whose `inputs` and `targets` are `Rows` over one stream: training gathers each
+    batch's rows from the stream (a memory map for a file: the page cache), never a copy of all of
+    them; slicing (`split_off_tail`, `limit`) keeps views."""
+
+    def split_off_tail(self, fraction):
+        cut = len(self) - max(1, int(round(len(self) * fraction)))
+        if cut < 1:
+            ArraySet.split_off_tail(self, fraction)  # the same refusal
+        head, tail = slice(None, cut), slice(cut, None)
+        return (
+            replace(self, inputs=self.inputs.part(head), targets=self.targets.part(head)),
+            replace(self, split="validation", inputs=self.inputs.part(tail), targets=self.targets.part(tail)),
+        )
+
+    def batches(self, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
+        import tensorflow as tf
+
+        n = min(len(self), limit or len(self))
+        ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps)
+        inputs, targets = self.inputs.part(slice(0, n)), self.targets.part(slice(0, n))
+
+        def rows(idx):
+            return inputs.take(idx), targets.take(idx)
+
+        def batch(idx):
+            x, y = tf.numpy_function(
+                rows, [idx], [tf.as_dtype(inputs.dtype), tf.as_dtype(targets.dtype)], stateful=False
+            )
+            x.set_shape((None, *inputs.shape[1:]))
+            y.set_shape((None, *targets.shape[1:]))
+            return x, y
+
+        return prefetched(ds.map(batch)), steps
+
+
+@dataclass(frozen=True)
+class TokenChunks(RowSet):
+    """Teacher-forcing chunks of one 1-D token stream: example k is `stream[kL : kL + L]`, its target
+    the next tokens `stream[kL + 1 : kL + L + 1]`, both read as int32."""
+
+    @classmethod
+    def of(cls, name, split, stream, length, info=None):
+        rows = (len(stream) - 1) // length
+        inputs = Rows(stream, range(0, rows * length, length), length, np.int32)
+        targets = Rows(stream, range(1, rows * length + 1, length), length, np.int32)
+        return cls(name, split, inputs, targets, info)
 
 
 def _unpaired_batches(domains, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.data import ArraySet
+from zoo.data import Rows, RowSet
 from zoo.errors import InputError, UnknownNameError, did_you_mean
 from zoo.registry import register_architecture
 from zoo.sequence.base import SequenceModel
@@ -134,7 +134,7 @@ def _split_table(table, window, horizon, train_fraction):
 
 
 def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=None, sha256=None):
-    """ArraySet of scaled (history [window, F], future [horizon]) pairs: training windows lie wholly
+    """RowSet of scaled (history [window, F], future [horizon]) pairs: training windows lie wholly
     in the training part; test windows start at every origin after it. F is 1 for a bundled series,
     1 + the covariates for a table (the target first). `info` holds the series, the split points,
     the scaling and the period; its "recipe" part goes into the card."""
@@ -166,12 +166,15 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
     if not stds[0] > 0:
         raise InputError(f"the target of '{name}' is constant over the training part: nothing to forecast")
     stds = np.where(stds > 0, stds, 1.0)  # a constant covariate is only centred
-    parts = []
-    for values, end in zip(series, ends):
+    # The examples are views of the series, scaled and laid end to end (`Rows`): a window of history and
+    # the horizon after it per origin, gathered batch by batch, never copied window by window.
+    stream = np.concatenate([((v - means) / stds).astype(np.float32) for v in series])
+    offsets = np.cumsum([0] + [len(v) for v in series[:-1]])
+    starts = []
+    for values, end, offset in zip(series, ends, offsets):
         start, stop = (window, end - horizon) if split == "train" else (end, len(values) - horizon)
-        parts.append(windows(values, window, horizon, start, stop)[:2])
-    inputs = np.concatenate([p[0] for p in parts])
-    targets = np.concatenate([p[1] for p in parts])[..., 0]
+        starts.append(offset + np.arange(max(start, window), stop + 1) - window)  # windows()'s origins
+    starts = np.concatenate(starts)
     features = series[0].shape[1]
     info = {
         "series": series,
@@ -190,9 +193,9 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
     if features > 1 or extra:
         extra.update(means=[float(m) for m in means], stds=[float(s) for s in stds])
     info["recipe"] = extra  # lists and paths a table's model needs to read it back
-    inputs = ((inputs - means) / stds).astype(np.float32)
-    targets = ((targets - means[0]) / stds[0]).astype(np.float32)
-    return ArraySet(name, split, inputs, targets, info)
+    inputs = Rows(stream, starts, window, np.float32)
+    targets = Rows(stream, starts + window, horizon, np.float32, column=0)
+    return RowSet(name, split, inputs, targets, info)
 
 
 def mase_scale(values, train_end, period):

@@ -13,7 +13,8 @@ being line 1). `--fill ffill` (last value carried forward), `interpolate` (linea
 `zero` fills empty cells and the missing steps of a gap instead; a row with an unreadable timestamp
 or a duplicate is refused whatever the fill. Non-numeric text is never read as a number.
 
-The file is read once (pandas), and the recipe records its absolute path and sha256: a model loaded
+The file is read once, in chunks of 500,000 rows (pandas): what stays in memory is its numbers,
+timestamps and id codes, never its text. The recipe records its absolute path and sha256: a model loaded
 later reads the same file, and refuses one whose contents changed. No TensorFlow here.
 """
 
@@ -29,6 +30,7 @@ import numpy as np
 from zoo.errors import DataError, InputError
 
 FILLS = ("none", "ffill", "interpolate", "zero")
+CHUNK_ROWS = 500_000  # rows of a CSV file parsed at a time
 #: the seasonal period a frequency implies (pandas offset alias prefix -> steps per season)
 PERIODS = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 
@@ -152,7 +154,9 @@ def _line(index):
     return int(index) + 2  # the header is line 1, the first row line 2
 
 
-def read_table(path, time, target, covariates=(), id_column=None, freq=None, fill="none", sha256=None):
+def read_table(
+    path, time, target, covariates=(), id_column=None, freq=None, fill="none", sha256=None, chunk_rows=CHUNK_ROWS
+):
     """Read, check and (if asked) fill the series of a CSV file: a `Table`. `sha256`: the digest the
     file must have (a model reading its training file back)."""
     import pandas as pd
@@ -165,45 +169,14 @@ def read_table(path, time, target, covariates=(), id_column=None, freq=None, fil
     digest = sha256_of(path)
     if sha256 is not None and digest != sha256:
         raise DataError(f"{path} changed since the model was trained (sha256 {digest[:12]}..., was {sha256[:12]}...)")
-    usecols = [time, target, *covariates, *([id_column] if id_column else [])]
-    try:
-        frame = pd.read_csv(path, usecols=usecols, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path.name}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
-    if frame.empty:
-        raise DataError(f"{path.name} has a header but no rows")
-    stamps = pd.to_datetime(frame[time].str.strip(), errors="coerce", format="mixed")
-    bad = stamps.isna()
-    if bad.any():
-        row = bad.idxmax()
-        raise DataError(
-            f"{path.name} line {_line(row)}: cannot read '{frame[time][row]}' in column '{time}' as a timestamp"
-        )
-    values = {}
-    empty_cells = np.zeros(len(frame), bool)
-    for column in (target, *covariates):
-        text = frame[column].str.strip()
-        numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
-        wrong = numbers.isna() & (text != "")
-        if wrong.any():
-            row = wrong.idxmax()
-            raise DataError(f"{path.name} line {_line(row)}: column '{column}' holds '{text[row]}', not a number")
-        missing = text == ""
-        if missing.any() and fill == "none":
-            row = missing.idxmax()
-            raise DataError(
-                f"{path.name} line {_line(row)}: column '{column}' is empty; pass --fill ffill, interpolate or zero "
-                "to fill missing values"
-            )
-        empty_cells |= missing.to_numpy()
-        values[column] = numbers.to_numpy(np.float64)
-    ids = frame[id_column].str.strip().to_numpy() if id_column else np.full(len(frame), "", object)
-    stamps = stamps.to_numpy()
-    series, times, names, filled = [], [], [], int(sum(np.isnan(v).sum() for v in values.values()))
-    order = list(dict.fromkeys(ids))  # ids in the order they first appear
+    stamps, values, ids, names = _columns(path, time, (target, *covariates), id_column, fill, chunk_rows)
+    series, times, filled = [], [], int(sum(np.isnan(v).sum() for v in values.values()))
+    by_id = np.argsort(ids, kind="stable")  # the rows of each series, in file order
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(ids, minlength=len(names)))])
     steps = freq
-    for name in order:
-        rows = np.flatnonzero(ids == name)
+    for code in range(len(names)):  # ids in the order they first appear
+        name = names[code]
+        rows = by_id[bounds[code] : bounds[code + 1]]
         rows = rows[np.argsort(stamps[rows], kind="stable")]
         t = stamps[rows]
         twice = np.flatnonzero(t[1:] == t[:-1])
@@ -214,12 +187,11 @@ def read_table(path, time, target, covariates=(), id_column=None, freq=None, fil
         if steps is None:
             steps = _infer_freq(t, path.name, name if id_column else None)
         block = pd.DataFrame({c: values[c][rows] for c in (target, *covariates)}, index=pd.DatetimeIndex(t))
-        block["_line"] = rows
         try:
             full = pd.date_range(t[0], t[-1], freq=steps)
         except ValueError as exc:
             raise InputError(f"--freq {steps}: not a pandas frequency ({exc})") from None
-        on_grid = pd.DatetimeIndex(t).isin(full)
+        on_grid = _on_grid(t, full, steps)
         if not on_grid.all():
             row = rows[np.argmin(on_grid)]
             raise DataError(
@@ -241,7 +213,6 @@ def read_table(path, time, target, covariates=(), id_column=None, freq=None, fil
                 )
             filled += (len(full) - len(t)) * (1 + len(covariates))
             block = block.reindex(full)
-        block = block.drop(columns="_line")
         if fill == "ffill":
             block = block.ffill().bfill()
         elif fill == "interpolate":
@@ -250,8 +221,95 @@ def read_table(path, time, target, covariates=(), id_column=None, freq=None, fil
             block = block.fillna(0.0)
         series.append(block.to_numpy(np.float64))
         times.append(block.index.to_numpy())
-        names.append(str(name))
     return Table(str(path), digest, time, target, covariates, id_column, str(steps), fill, series, times, names, filled)
+
+
+def _on_grid(t, full, steps):
+    """Which timestamps `t` (sorted datetime64[ns]) lie on the grid `full`: by arithmetic for fixed
+    steps (days, hours, minutes...), by lookup for calendar ones (months, weeks)."""
+    import pandas as pd
+
+    offset = pd.tseries.frequencies.to_offset(steps)
+    if isinstance(offset, pd.offsets.Tick):
+        return (t - t[0]).astype(np.int64) % offset.nanos == 0
+    return pd.DatetimeIndex(t).isin(full)
+
+
+def _lines(path, block=1 << 22):
+    """The number of line ends in a file, plus one: at least its number of CSV rows."""
+    count = 1
+    with open(path, "rb") as f:
+        while data := f.read(block):
+            count += data.count(b"\n")
+    return count
+
+
+def _stamps(text):
+    """datetime64[ns] of stripped timestamp strings (NaT where unreadable): ISO 8601 at C speed,
+    anything else (e.g. "03/01/2024") by pandas' per-value parser."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    slow = stamps.isna() & (text != "")
+    if slow.any():
+        stamps = stamps.where(~slow, pd.to_datetime(text.where(slow), errors="coerce", format="mixed"))
+    return stamps
+
+
+def _columns(path, time, numeric, id_column, fill, chunk_rows):
+    """(timestamps datetime64[ns] [rows], {column: float64 [rows], NaN where empty}, id codes int32
+    [rows], id names in order of first appearance) of a CSV file, read `chunk_rows` rows at a time:
+    only the numbers, timestamps and id codes of the whole file are held, never its text. The first
+    bad cell is refused naming its line."""
+    import pandas as pd
+
+    usecols = [time, *numeric, *([id_column] if id_column else [])]
+    rows = _lines(path)  # filled chunk by chunk, then cut to the rows read: no second copy
+    stamps, ids = np.empty(rows, "datetime64[ns]"), np.empty(rows, np.int32)
+    values, codes, first = {c: np.empty(rows, np.float64) for c in numeric}, {}, 0
+    try:
+        reader = pd.read_csv(
+            path, usecols=usecols, dtype=str, keep_default_na=False, skipinitialspace=True, chunksize=chunk_rows
+        )
+        for frame in reader:
+            at = slice(first, first + len(frame))
+            frame.index = pd.RangeIndex(at.start, at.stop)  # rows of the whole file (line = row + 2)
+            first = at.stop
+            text = frame[time].str.strip()
+            chunk_stamps = _stamps(text)
+            bad = chunk_stamps.isna()
+            if bad.any():
+                row = bad.idxmax()
+                raise DataError(
+                    f"{path.name} line {_line(row)}: cannot read '{frame[time][row]}' in column '{time}' as a timestamp"
+                )
+            stamps[at] = chunk_stamps.to_numpy("datetime64[ns]")
+            for column in numeric:
+                text = frame[column].str.strip()
+                numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+                wrong = numbers.isna() & (text != "")
+                if wrong.any():
+                    row = wrong.idxmax()
+                    raise DataError(
+                        f"{path.name} line {_line(row)}: column '{column}' holds '{text[row]}', not a number"
+                    )
+                missing = text == ""
+                if missing.any() and fill == "none":
+                    row = missing.idxmax()
+                    raise DataError(
+                        f"{path.name} line {_line(row)}: column '{column}' is empty; pass --fill ffill, interpolate "
+                        "or zero to fill missing values"
+                    )
+                values[column][at] = numbers.to_numpy(np.float64)
+            local, uniques = pd.factorize(frame[id_column].str.strip()) if id_column else (np.zeros(len(frame)), [""])
+            for name in uniques:
+                codes.setdefault(str(name), len(codes))
+            ids[at] = np.asarray([codes[str(name)] for name in uniques], np.int32)[np.asarray(local, np.int64)]
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path.name}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+    if not first:
+        raise DataError(f"{path.name} has a header but no rows")
+    return stamps[:first], {c: v[:first] for c, v in values.items()}, ids[:first], list(codes)
 
 
 def _infer_freq(t, file, name):
