@@ -353,6 +353,14 @@ def test_char_chunks_are_shifted_by_one():
     vocab = data.info["vocabulary"]
     np.testing.assert_array_equal(data.inputs[0, 1:], data.targets[0, :-1])
     assert data.inputs.max() < len(vocab) and data.inputs.shape[1] == 50
+    # the chunks are views of one id stream; batches gather from it the rows a copy would hold
+    from zoo.data import ArraySet
+
+    copied = ArraySet("pydoc", "train", data.inputs[:], data.targets[:])
+    for (a, b), (c, d) in zip(data.batches(64, 0, 0, 2)[0].take(4), copied.batches(64, 0, 0, 2)[0].take(4)):
+        assert a.dtype == c.dtype == "int32"
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
 
 
 def test_tfds_text_dataset_by_name_with_mock_data():

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import checks
-from zoo.data import ArraySet
+from zoo.data import TokenChunks
 from zoo.errors import DataError, InputError, UnknownNameError
 from zoo.registry import register_architecture
 from zoo.sequence import textfile
@@ -40,7 +40,7 @@ def _pydoc_text():
 
 
 def load_text(name):
-    """(text, description) of a named text."""
+    """(text, description) of a named text, in memory (your own text is streamed by `load_chunks`)."""
     return _load_text(name)[:2]
 
 
@@ -72,32 +72,38 @@ def _load_text(name):
     raise UnknownNameError(f"unknown text '{name}'; use pydoc (offline), text:FILE_OR_DIR or tfds:<name>")
 
 
+def load_stream(name):
+    """(ids, vocabulary, sha256, description, recipe facts) of a named text: the ids a 1-D array of
+    every character (memory-mapped from the cache for your own files, which are streamed)."""
+    if textfile.is_text_name(name):
+        ids, vocabulary, sha256, characters, files = textfile.encoded(name)
+        return (ids, vocabulary, sha256, *textfile.describe(name, files, characters))
+    text, description, facts = _load_text(name)
+    ids, vocabulary = textfile.encode(text)
+    return ids, vocabulary, textfile.fingerprint(text), description, facts
+
+
 TEST_FRACTION = 0.1  # the held-out part: the text's last 10%
+SCORED_CHARACTERS = 2_000_000  # held-out characters scored at most (a 1 GB text: its first 2 million)
+COMPRESSOR_CONTEXT = 8_000_000  # training characters the compressors read first, at most (the last ones)
 
 
 def load_chunks(name, split, length, test_fraction=TEST_FRACTION, sha256=None):
-    """ArraySet of (ids [length], next ids [length]) chunks of the text's `split` part; the
+    """TokenChunks of (ids [length], next ids [length]) chunks of the text's `split` part; the
     vocabulary (every character of the whole text, sorted) is in `info`. `sha256`: the fingerprint
     a trained model recorded; a text that changed since is refused."""
-    text, description, facts = _load_text(name)
-    fingerprint = textfile.fingerprint(text)
+    ids, vocabulary, fingerprint, description, facts = load_stream(name)
     if sha256 and fingerprint != sha256:
         raise DataError(f"{name[len(textfile.SCHEME) :] if facts else name} changed since the model was trained on it")
-    if len(text) < 20 * (length + 1):
+    if len(ids) < 20 * (length + 1):
         raise DataError(
-            f"text '{name}' has {len(text)} characters: too short for sequences of {length} "
+            f"text '{name}' has {len(ids)} characters: too short for sequences of {length} "
             f"(at least {20 * (length + 1)}; a smaller --context needs less)"
         )
     if facts:
         name = textfile.SCHEME + facts["path"]  # the absolute path: the run reads it back from anywhere
-    vocabulary = "".join(sorted(set(text)))
-    lookup = {c: i for i, c in enumerate(vocabulary)}
-    cut = int(len(text) * (1 - test_fraction))
-    part = text[:cut] if split == "train" else text[cut:]
-    ids = np.fromiter((lookup[c] for c in part), np.int32, len(part))
-    n = (len(ids) - 1) // length
-    inputs = ids[: n * length].reshape(n, length)
-    targets = ids[1 : n * length + 1].reshape(n, length)  # teacher forcing: the true next character
+    cut = int(len(ids) * (1 - test_fraction))
+    part = ids[:cut] if split == "train" else ids[cut:]
     info = {
         "vocabulary": vocabulary,
         "description": description,
@@ -105,7 +111,7 @@ def load_chunks(name, split, length, test_fraction=TEST_FRACTION, sha256=None):
         "sha256": fingerprint,
         "recipe": facts,
     }
-    return ArraySet(name, split, inputs, targets, info)
+    return TokenChunks.of(name, split, part, length, info)
 
 
 def compressor_bits_per_char(train_text, test_text):
@@ -298,25 +304,29 @@ class CharLanguageModel(SequenceModel):
         return {"next_char_logits": {"ids": chunks.inputs[:n]}}
 
     def held_out_metrics(self, test_set):
+        rows = min(len(test_set), SCORED_CHARACTERS // test_set.inputs.shape[1])  # a bounded evaluation
         nats, count = 0.0, 0
-        for i in range(0, len(test_set), 64):
-            logits = self(tf.constant(test_set.inputs[i : i + 64]))
-            ce = keras.losses.sparse_categorical_crossentropy(test_set.targets[i : i + 64], logits, from_logits=True)
+        for i in range(0, rows, 64):
+            inputs, targets = test_set.inputs[i : min(i + 64, rows)], test_set.targets[i : min(i + 64, rows)]
+            ce = keras.losses.sparse_categorical_crossentropy(targets, self(tf.constant(inputs)), from_logits=True)
             nats += float(tf.reduce_sum(ce))
             count += int(np.prod(ce.shape))
         # The compressors see exactly the characters scored: the targets of the test chunks.
-        text, _ = load_text(self.dataset)
-        cut = int(len(text) * (1 - TEST_FRACTION))
-        scored = text[cut + 1 : cut + 1 + count]
+        ids, vocabulary, *_ = load_stream(self.dataset)
+        cut = int(len(ids) * (1 - TEST_FRACTION))
+        scored = textfile.decode(ids[cut + 1 : cut + 1 + count], vocabulary)
+        before = textfile.decode(ids[max(0, cut - COMPRESSOR_CONTEXT) : cut], vocabulary)
         # "The " for English texts (the shipped card's prompt); else the held-out text's first characters
-        prompt = "The " if all(c in self.lookup for c in "The ") else text[cut : cut + 4]
+        prompt = "The " if all(c in self.lookup for c in "The ") else textfile.decode(ids[cut : cut + 4], vocabulary)
+        of_test = "" if rows == len(test_set) else f" (its first {count:,} characters)"
+        of_train = "" if cut <= COMPRESSOR_CONTEXT else f" (its last {COMPRESSOR_CONTEXT:,} characters)"
         return {
             "test_bits_per_char": nats / count / math.log(2.0),
             "test_characters": count,
-            "protocol": f"teacher-forced on the last 10% of the text in chunks of {test_set.inputs.shape[1]}",
-            "compressors_bits_per_char": compressor_bits_per_char(text[:cut], scored),
+            "protocol": f"teacher-forced on the last 10% of the text{of_test} in chunks of {test_set.inputs.shape[1]}",
+            "compressors_bits_per_char": compressor_bits_per_char(before, scored),
             "compressors_protocol": "the same scored characters, UTF-8; 'after_training_text': compressed size "
-            "of training text + scored text minus that of the training text alone",
+            f"of training text{of_train} + scored text minus that of the training text alone",
             "sample_prompt": prompt,
             "sample_temperature_0.8": self.generate(prompt, 160, temperature=0.8, seed=0),
         }
