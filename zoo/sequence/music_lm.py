@@ -16,13 +16,15 @@ and the training chorales themselves.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from zoo import music
-from zoo.data import ArraySet
+from zoo.data import TokenChunks
 from zoo.registry import register_architecture
+from zoo.sequence import textfile
 from zoo.sequence.charlm import CharLanguageModel
 
 PIECES, PIECE_SECONDS = 100, 30.0
@@ -40,25 +42,51 @@ def chorale_texts(split, transpose=0):
 
 
 def load_chorale_chunks(split, length, transpose=0):
-    """ArraySet of (ids [length], next ids [length]) chunks of the chorales of `split`, one stream;
-    the vocabulary (every token of every chorale under every transposition used, sorted) in `info`."""
+    """TokenChunks of (ids [length], next ids [length]) chunks of the chorales of `split`, one stream;
+    the vocabulary (every token of every chorale under every transposition used, sorted) in `info`.
+    With `transpose`, the training chunks' validation slice is whole tunes in their own key (see
+    `TransposedChunks`)."""
     from zoo.data import chorales
 
     everything = [music.transposed(t, s) for t in chorales.texts("all") for s in range(-transpose, transpose + 1)]
     vocabulary = "".join(sorted(set("".join(everything))))
-    lookup = {c: i for i, c in enumerate(vocabulary)}
     stream = "".join(chorale_texts(split, transpose))
-    ids = np.fromiter((lookup[c] for c in stream), np.int32, len(stream))
-    n = (len(ids) - 1) // length
     info = {
         "vocabulary": vocabulary,
         "description": "Bach chorales (music21 corpus): soprano lines in C major / A minor, one token per note",
         "tokens": len(stream),
         "recipe": {"split": chorales.SPLIT, "transpose": int(transpose)},
     }
-    return ArraySet(
-        "bach-chorales", split, ids[: n * length].reshape(n, length), ids[1 : n * length + 1].reshape(n, length), info
-    )
+    chunks = TokenChunks.of("bach-chorales", split, _ids(stream, vocabulary), length, info)
+    if split != "train" or not transpose:
+        return chunks
+    return TransposedChunks(**vars(chunks), tunes=tuple(chorales.texts("train")), semitones=int(transpose))
+
+
+def _ids(text, vocabulary):
+    return textfile.id_table(vocabulary)[textfile.code_points(text)]
+
+
+@dataclass(frozen=True)
+class TransposedChunks(TokenChunks):
+    """The training chunks with transposed copies. Their validation slice (`split_off_tail`) is the
+    last `fraction` of the training tunes in their own key only, and none of those tunes' copies is
+    trained on: a copy in another key would leak the tune, and copies in other keys would make the
+    validation loss incomparable with an unaugmented run's."""
+
+    tunes: tuple = ()
+    semitones: int = 0
+
+    def split_off_tail(self, fraction):
+        keep = len(self.tunes) - max(1, int(round(len(self.tunes) * fraction)))
+        moves = range(-self.semitones, self.semitones + 1)
+        head = "".join(music.transposed(t, s) for t in self.tunes[:keep] for s in moves)
+        tail = "".join(self.tunes[keep:])
+        vocabulary = self.info["vocabulary"]
+        return (
+            TokenChunks.of(self.name, self.split, _ids(head, vocabulary), self.inputs.length, self.info),
+            TokenChunks.of(self.name, "validation", _ids(tail, vocabulary), self.inputs.length, self.info),
+        )
 
 
 @register_architecture("music-lm")
