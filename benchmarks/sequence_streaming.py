@@ -130,6 +130,7 @@ def main(argv=None):
     p.add_argument("--csv-rows", type=int, nargs="*", default=[1_000_000], help="rows per series of the CSV files")
     p.add_argument("--write-docs", action="store_true", help="rewrite the table in docs/own-data.md")
     args = p.parse_args(argv)
+    load = os.getloadavg()[0]  # times depend on what else runs; the memory figures do not
     root = Path(args.root or tempfile.mkdtemp(prefix="text-streaming-"))
     root.mkdir(parents=True, exist_ok=True)
     mib = 1 << 20
@@ -177,7 +178,8 @@ def main(argv=None):
             "CSV: two series by id, one row a minute, target and one covariate; `load_forecasting` (window 48, "
             "horizon 12, the checks and the scaling), then 200 training batches of 64, beside the file read whole "
             "into a DataFrame of strings (how the reader read it before). "
-            f"{cpu_flags()}.",
+            f"{cpu_flags()}; load average {load:.1f} on {os.cpu_count()} cores at the start (the seconds grow "
+            "on a busy machine, the memory does not).",
         ]
     )
     if args.write_docs:

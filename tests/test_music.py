@@ -36,6 +36,27 @@ def test_the_chorales_ship_whole_and_are_held_out_by_tune():
     assert text[0] in "Mm" and text[-1] == music.END and all(music.is_note(t) for t in text[1:-1])
 
 
+def test_transposed_training_validates_on_whole_tunes_in_their_own_key():
+    from zoo.sequence.music_lm import chorale_texts, load_chorale_chunks
+
+    plain = load_chorale_chunks("train", 64)
+    assert plain.validation_part.startswith("the last examples")
+    moved = load_chorale_chunks("train", 64, transpose=2)
+    assert len(moved) > 4 * len(plain) and moved.info["recipe"]["transpose"] == 2
+    train, validation = moved.split_off_tail(0.1)
+    assert "own key" in moved.validation_part and validation.split == "validation"
+    texts = chorales.texts("train")
+    keep = len(texts) - round(len(texts) * 0.1)
+    vocabulary = np.array(list(moved.info["vocabulary"]))
+    read = lambda rows: "".join(vocabulary[rows.inputs[:].ravel()])  # noqa: E731
+    held = "".join(texts[keep:])
+    assert read(validation) == held[: len(read(validation))]  # the held-back tunes, untransposed, in order
+    trained = read(train)
+    copies = {music.transposed(t, s) for t in texts[keep:] for s in range(-2, 3)}
+    assert not any(copy in trained for copy in copies if len(copy) > 20)  # no copy of a held-back tune trained on
+    assert "".join(chorale_texts("test", 2)) == "".join(chorales.texts("test"))  # held-out tunes stay in C / A
+
+
 def test_tokens_to_notes_and_time():
     piece = music.Piece.from_tokens(TOKENS)
     s = music.SIXTEENTH_SECONDS

@@ -261,7 +261,7 @@ class Run:
             recipe["validation"] = {
                 "fraction": args.validation_fraction,
                 "examples": len(self.validation),
-                "part": "the last examples of the training split, in order (never trained on)",
+                "part": self.train_data.validation_part,
             }
         self.model.attach_recipe(recipe)
         if args.from_pretrained and not args.resume:  # a resumed run's weights come from its checkpoint

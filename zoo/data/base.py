@@ -291,6 +291,7 @@ class ArraySet:
     inputs: np.ndarray
     targets: np.ndarray
     info: dict = None  # what a model needs to know about the data (scaling, vocabulary, series...)
+    validation_part = "the last examples of the training split, in order (never trained on)"  # split_off_tail's
 
     def __len__(self):
         return len(self.inputs)

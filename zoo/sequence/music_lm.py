@@ -76,6 +76,7 @@ class TransposedChunks(TokenChunks):
 
     tunes: tuple = ()
     semitones: int = 0
+    validation_part = "the last training tunes (that share of them), in their own key; none of their copies trained on"
 
     def split_off_tail(self, fraction):
         keep = len(self.tunes) - max(1, int(round(len(self.tunes) * fraction)))
