@@ -1,8 +1,9 @@
 """python -m train.forecaster: multi-step forecasting of a bundled real time series or your own CSV. See --help.
 
-Your own series: `--dataset csv:FILE --time COLUMN --target COLUMN [--covariates A,B] [--id COLUMN]
-[--freq D] [--fill ffill]` (long format: one row per step, and per series with --id). Gaps and empty
-cells are refused, naming the line, unless --fill says how to fill them (zoo.sequence.table).
+Your own series: `--dataset csv:FILE --time COLUMN --target COLUMN [--covariates A,B]
+[--future-covariates C] [--id COLUMN] [--freq D] [--fill ffill]` (long format: one row per step, and
+per series with --id). Gaps and empty cells are refused, naming the line, unless --fill says how to
+fill them (zoo.sequence.table).
 """
 
 import argparse
@@ -11,7 +12,7 @@ from train import harness
 from train.sequence import add_cell_arguments, cell_config
 from zoo.choices import FILLS, SERIES, TABLES
 
-TABLE_FLAGS = ("time", "target", "covariates", "id", "freq", "fill")
+TABLE_FLAGS = ("time", "target", "covariates", "future_covariates", "id", "freq", "fill")
 
 
 def column_list(text):
@@ -46,6 +47,13 @@ def add_arguments(p):
         type=column_list,
         metavar="A,B",
         help="columns known in the past that the model reads beside the target (default: none)",
+    )
+    table.add_argument(
+        "--future-covariates",
+        type=column_list,
+        metavar="C,D",
+        help="columns known in advance over the horizon too (calendar, promotions, prices set ahead): the model "
+        "reads their next --horizon values; forecasting then needs them (default: none)",
     )
     table.add_argument(
         "--id", metavar="COLUMN", help="the column naming each series (long format); default: one series"
@@ -85,7 +93,8 @@ def check(args):
 
         if not args.time or not args.target:
             raise harness.UsageError("--dataset csv:FILE needs --time COLUMN and --target COLUMN")
-        check_columns(args.dataset[len("csv:") :], args.time, args.target, args.covariates or (), args.id)
+        path, future = args.dataset[len("csv:") :], args.future_covariates or ()
+        check_columns(path, args.time, args.target, args.covariates or (), args.id, future)
     elif args.dataset not in SERIES and args.dataset not in TABLES:
         from zoo.errors import UnknownNameError, did_you_mean
 
@@ -93,6 +102,10 @@ def check(args):
         raise UnknownNameError(
             f"unknown series '{args.dataset}'{did_you_mean(args.dataset, known)}; bundled series: "
             f"{', '.join(known)}, or csv:FILE for your own"
+        )
+    if args.future_covariates and args.window < args.horizon:
+        raise harness.UsageError(
+            f"--future-covariates need --window ({args.window}) at least --horizon ({args.horizon})"
         )
     if args.cell == "bilstm":
         raise harness.UsageError(
@@ -108,6 +121,7 @@ def build(args, data):
         horizon=args.horizon,
         quantiles=args.quantiles,
         features=data.info["features"],
+        future_features=data.info["future_features"],
         **cell_config(args),
     )
 

@@ -235,8 +235,7 @@ def forecast_paths(model):
     values = series[:, 0]
     paths = []
     for origin in range(start, len(values) - model.horizon + 1, model.horizon):
-        history = series[origin - model.window : origin]
-        ours = model.forecast(history if model.features > 1 else history[:, 0])
+        ours = model.forecast_from(series, [origin])[0]
         seasonal = (
             values[origin - period + np.arange(model.horizon) % period]
             if period
@@ -269,8 +268,7 @@ def _render_forecast(model, path):
         naive = "seasonal naive" if model.period else "naive"
         ax.plot(span, seasonal, color="tab:blue", lw=1, ls="--", label=naive if i == 0 else None)
         if model.quantiles:  # the outer quantile levels as a band
-            history = model.data("test").info["series"][0][origin - model.window : origin]
-            levels = model.forecast(history if model.features > 1 else history[:, 0], quantiles=True)
+            levels = model.forecast_from(model.data("test").info["series"][0], [origin], quantiles=True)[0]
             low, high = model.quantiles[0], model.quantiles[-1]
             ax.fill_between(
                 span,

@@ -21,6 +21,7 @@ from zoo.data import Rows, RowSet
 from zoo.errors import InputError, UnknownNameError, did_you_mean
 from zoo.registry import register_architecture
 from zoo.sequence.base import SequenceModel
+from zoo.sequence.table import TABLES, led, load_table, table_columns, table_path  # noqa: F401  (TABLES: re-exported)
 from zoo.serving.endpoints import Endpoint, Input
 
 
@@ -64,58 +65,6 @@ def windows(values, window, horizon, start, stop):
     return inputs, targets, np.asarray(list(origins))
 
 
-#: bundled CSV series: the file inside an installed package and the columns it is read with
-TABLES = {
-    "seattle-weather": {
-        "package": ("vega_datasets", "_data/seattle-weather.csv"),
-        "columns": {"time": "date", "target": "temp_max", "covariates": ["precipitation", "temp_min", "wind"]},
-        "description": "daily Seattle weather 2012-2015 (vega_datasets): max temperature (C), precipitation (mm), "
-        "min temperature, wind (m/s)",
-    },
-    "stocks": {
-        "package": ("vega_datasets", "_data/stocks.csv"),
-        "columns": {"time": "date", "target": "price", "id": "symbol"},
-        "description": "monthly closing prices of AAPL, AMZN, GOOG, IBM and MSFT 2000-2010 (vega_datasets)",
-    },
-}
-COLUMN_KEYS = ("time", "target", "covariates", "id", "freq", "fill")
-
-
-def table_path(name):
-    """The file of a bundled table, or the path of `csv:PATH`."""
-    if name in TABLES:
-        from importlib.resources import files
-
-        package, inside = TABLES[name]["package"]
-        return files(package).joinpath(inside)
-    if str(name).startswith("csv:"):
-        from pathlib import Path
-
-        return Path(name[len("csv:") :]).expanduser().resolve()
-    raise UnknownNameError(
-        f"unknown series '{name}'{did_you_mean(name, [*SERIES, *TABLES])}; bundled series: "
-        f"{', '.join(sorted([*SERIES, *TABLES]))}, or csv:FILE for your own"
-    )
-
-
-def table_columns(name, columns=None):
-    """The columns a table is read with: the bundled table's own, overridden by any given."""
-    chosen = {"covariates": [], "id": None, "freq": None, "fill": "none"}
-    chosen.update(TABLES.get(name, {}).get("columns", {}))
-    chosen.update({k: v for k, v in (columns or {}).items() if v not in (None, "", ()) and k in COLUMN_KEYS})
-    chosen["covariates"] = list(chosen["covariates"] or [])
-    return chosen
-
-
-def load_table(name, columns=None, sha256=None):
-    from zoo.sequence.table import read_table
-
-    c = table_columns(name, columns)
-    return read_table(
-        table_path(name), c["time"], c["target"], c["covariates"], c["id"], c["freq"], c["fill"], sha256=sha256
-    )
-
-
 def _split_table(table, window, horizon, train_fraction):
     """Each series' training end: the cut is one timestamp for every series (the train_fraction
     point of all the timestamps), so no test value precedes a training one in another series."""
@@ -136,8 +85,9 @@ def _split_table(table, window, horizon, train_fraction):
 def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=None, sha256=None):
     """RowSet of scaled (history [window, F], future [horizon]) pairs: training windows lie wholly
     in the training part; test windows start at every origin after it. F is 1 for a bundled series,
-    1 + the covariates for a table (the target first). `info` holds the series, the split points,
-    the scaling and the period; its "recipe" part goes into the card."""
+    1 + the covariates for a table (the target first, the known-future covariates last, read
+    `horizon` steps early: `led`). `info` holds the series (as in the file), the split points, the
+    scaling and the period; its "recipe" part goes into the card."""
     if name in SERIES:
         values, period, description = load_series(name)
         train_end = int(round(len(values) * train_fraction))
@@ -145,12 +95,15 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
             raise InputError(
                 f"series '{name}' ({len(values)} values) is too short for window {window} and horizon {horizon}"
             )
-        series, ends, ids, extra = [values[:, None]], [train_end], [""], {}
+        series, ends, ids, extra, known = [values[:, None]], [train_end], [""], {}, 0
     else:
         table = load_table(name, columns, sha256)
         name = name if name in TABLES else f"csv:{table.path}"  # the file by its absolute path, from any directory
         cutoff, ends = _split_table(table, window, horizon, train_fraction)
         series, ids, period, description = table.series, table.ids, table.period, table.describe()
+        known = len(table_columns(name, columns)["future_covariates"])
+        if known and window < horizon:
+            raise InputError(f"known-future covariates need a window of at least the horizon ({horizon}), got {window}")
         if name in TABLES:
             description = f"{TABLES[name]['description']}; {description}"
         extra = {
@@ -168,7 +121,7 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
     stds = np.where(stds > 0, stds, 1.0)  # a constant covariate is only centred
     # The examples are views of the series, scaled and laid end to end (`Rows`): a window of history and
     # the horizon after it per origin, gathered batch by batch, never copied window by window.
-    stream = np.concatenate([((v - means) / stds).astype(np.float32) for v in series])
+    stream = np.concatenate([led((v - means) / stds, known, horizon).astype(np.float32) for v in series])
     offsets = np.cumsum([0] + [len(v) for v in series[:-1]])
     starts = []
     for values, end, offset in zip(series, ends, offsets):
@@ -185,6 +138,7 @@ def load_forecasting(name, split, window, horizon, train_fraction=0.8, columns=N
         "mean": float(means[0]),
         "std": float(stds[0]),
         "features": int(features),
+        "future_features": known,
         "description": description,
         # kept for the single bundled series (their cards and tests read them)
         "values": series[0][:, 0],
@@ -229,16 +183,24 @@ def _is_frame(value):
 @register_architecture("forecaster")
 class Forecaster(SequenceModel):
     """history `[N, T, F]` (T >= window, any length; F = 1, or the target then its covariates) -> the
-    next `horizon` values of the target `[N, horizon]`."""
+    next `horizon` values of the target `[N, horizon]`. With `future_features` K > 0, the last K
+    covariates are known in advance (calendar, promotions, prices set ahead): the forecast also
+    reads their values over the horizon, `future [N, horizon, K]`."""
 
     task_metric_names = ("mae_scaled",)
 
-    def __init__(self, window=24, horizon=10, instance_norm=True, quantiles=(), features=1, **kwargs):
+    def __init__(
+        self, window=24, horizon=10, instance_norm=True, quantiles=(), features=1, future_features=0, **kwargs
+    ):
         self.window, self.horizon, self.instance_norm = int(window), int(horizon), bool(instance_norm)
         self.quantiles = checks.quantiles(quantiles)
-        self.features = int(features)
+        self.features, self.future_features = int(features), int(future_features)
         if self.features < 1:
             raise InputError(f"features must be at least 1, got {features}")
+        if not 0 <= self.future_features < self.features:
+            raise InputError(f"future_features must lie in [0, {self.features - 1}], got {future_features}")
+        if self.future_features and self.window < self.horizon:
+            raise InputError(f"known-future covariates need a window >= the horizon, got {window} < {horizon}")
         super().__init__(**kwargs)
 
     # The series, its split and its scaling are the run's data recipe, not the architecture.
@@ -271,6 +233,7 @@ class Forecaster(SequenceModel):
             "instance_norm": self.instance_norm,
             "quantiles": list(self.quantiles),
             **({"features": self.features} if self.features != 1 else {}),
+            **({"future_features": self.future_features} if self.future_features else {}),
         }
 
     @property
@@ -313,6 +276,15 @@ class Forecaster(SequenceModel):
             return out * spread[:, :, :1] + centre[:, :, :1]
         return out * spread[:, :, 0] + centre[:, :, 0]
 
+    def network_input(self, history, future):
+        """history [N, T, F] and the known-future covariates over the horizon [N, H, K] -> the history
+        the network reads, those covariates `horizon` steps early (as `led` lays out the training data)."""
+        k, h = self.future_features, self.horizon
+        if not k:
+            return history
+        early = tf.concat([history[:, h:, -k:], future], axis=1)
+        return tf.concat([history[:, :, :-k], early], axis=-1)
+
     def scaled_forecast(self, history, training):
         out = self.network(history, training=training)
         return self.ordered(out) if self.quantiles else out
@@ -330,27 +302,34 @@ class Forecaster(SequenceModel):
         return {"mae_scaled": tf.reduce_mean(tf.abs(targets - self.point(outputs)))}
 
     def endpoints(self):
-        def forecast(history):
+        k = self.future_features
+
+        def forecast(history, future=None):
             scaled = (history - self.means) / self.stds
+            if k:
+                scaled = self.network_input(scaled, (future - self.means[-k:]) / self.stds[-k:])
             out = self(scaled) * self.std + self.mean
             if not self.quantiles:
                 return {"forecast": out}
             return {"forecast": self.point(out), "quantiles": out}
 
+        inputs = {
+            "history": Input(
+                (None, self.fixed_length, self.features), "float32", example=self._example, min_length=self.window
+            )
+        }
+        if k:
+            inputs["future"] = Input((None, self.horizon, k), "float32", example=self._future_example)
+        names = self._feature_names()
+
         return {
             "forecast": Endpoint(
                 "forecast",
                 forecast,
-                {
-                    "history": Input(
-                        (None, self.fixed_length, self.features),
-                        "float32",
-                        example=self._example,
-                        min_length=self.window,
-                    )
-                },
+                inputs,
                 doc=f"the last T >= {self.window} values of the series [N, T, {self.features}]"
-                + (f" ({', '.join(self._feature_names())})" if self.features > 1 else "")
+                + (f" ({', '.join(names)})" if self.features > 1 else "")
+                + (f" and the next {self.horizon} of {', '.join(names[-k:])} [N, {self.horizon}, {k}]" if k else "")
                 + f" -> the next {self.horizon} values [N, {self.horizon}]"
                 + (
                     f" (the median) and quantiles [N, {self.horizon}, {len(self.quantiles)}] at levels "
@@ -366,16 +345,25 @@ class Forecaster(SequenceModel):
         shape = (shape[0], self.fixed_length or self.window + 6, self.features)  # not the training window's length
         return self.means + self.stds * rng.standard_normal(shape)
 
+    def _future_example(self, rng, shape):
+        k = self.future_features
+        return self.means[-k:] + self.stds[-k:] * rng.standard_normal((shape[0], self.horizon, k))
+
     def _feature_names(self):
         c = self.columns or {}
-        return [c.get("target", "target"), *c.get("covariates", [])] if c else ["series"]
+        return (
+            [c.get("target", "target"), *c.get("covariates", []), *c.get("future_covariates", [])] if c else ["series"]
+        )
 
-    def forecast(self, history, quantiles=False):
+    def forecast(self, history, quantiles=False, future=None):
         """The next `horizon` values of the target after `history`: for one series [T] (one feature)
         or [T, F] (F > 1: the target then its covariates, as trained), for several [N, T] (one
         feature) or [N, T, F]; or a pandas DataFrame with the training columns (and the id column, if
         the model was trained with one: one forecast per id, in order of appearance). With
-        `quantiles=True` (a model trained with quantile levels), every level: [..., horizon, Q]."""
+        `quantiles=True` (a model trained with quantile levels), every level: [..., horizon, Q].
+        A model trained with known-future covariates needs `future`: their values over the horizon,
+        [horizon, K] for one series (or [horizon] when K = 1), [N, horizon, K] for several, or a
+        DataFrame with those columns (and the id): the first `horizon` rows of each series."""
         if not isinstance(quantiles, (bool, np.bool_)):
             raise InputError(f"quantiles must be True or False, got {quantiles!r}")
         if quantiles and not self.quantiles:
@@ -408,16 +396,39 @@ class Forecaster(SequenceModel):
                 f"history of {history.shape[1]} values is too short: the model forecasts from at least "
                 f"{self.window} values of {self.features} feature{'s' if self.features > 1 else ''}{read_as}"
             )
-        result = self.endpoint("forecast").batched(history=history)["quantiles" if quantiles else "forecast"]
+        inputs = {"history": history}
+        if self.future_features or future is not None:
+            inputs["future"] = self._future(future, len(history), single)
+        result = self.endpoint("forecast").batched(**inputs)["quantiles" if quantiles else "forecast"]
         return result[0] if single else result
 
-    def _from_frame(self, frame):
-        """[N, T, F] from a DataFrame with the training columns; several ids: the last T rows of each,
-        T the shortest id's length."""
+    def _future(self, future, n, single):
+        """The known-future covariates over the horizon as [n, horizon, K], checked."""
+        k, h = self.future_features, self.horizon
+        if not k:
+            raise InputError("this forecaster reads no known-future covariates: call it without `future`")
+        names = ", ".join(self._feature_names()[-k:])
+        if future is None:
+            raise InputError(f"this forecaster needs `future`: the next {h} values of {names}")
+        if _is_frame(future):
+            future = self._from_frame(future, self._feature_names()[-k:], first=h)
+        else:
+            future = checks.array(future, "future")
+            future = future[None] if single else future
+            future = future[..., None] if future.ndim == 2 and k == 1 else future
+        if future.shape != (n, h, k):
+            raise InputError(
+                f"future must hold the next {h} values of {names} per series: [{n}, {h}, {k}], got {list(future.shape)}"
+            )
+        return future
+
+    def _from_frame(self, frame, wanted=None, first=None):
+        """[N, T, F] from a DataFrame with the training columns (or `wanted`); several ids: the last T
+        rows of each, T the shortest id's length (with `first`: the first `first` rows of each)."""
         c = self.columns
         if not c:
             raise InputError("this forecaster was trained on a bundled series, not a table: pass an array")
-        wanted = [c["target"], *c.get("covariates", [])]
+        wanted = wanted or self._feature_names()
         missing = [name for name in wanted + ([c["id"]] if c.get("id") else []) if name not in frame.columns]
         if missing:
             raise InputError(f"history frame has no column {', '.join(repr(m) for m in missing)}; it needs {wanted}")
@@ -430,6 +441,10 @@ class Forecaster(SequenceModel):
             raise InputError(f"history frame columns {wanted} must hold numbers") from None
         if any(np.isnan(b).any() for b in blocks):
             raise InputError("history frame has missing values; fill them as the training data were filled")
+        if first:
+            if min(len(b) for b in blocks) < first:
+                raise InputError(f"future frame needs {first} rows per series, got {min(len(b) for b in blocks)}")
+            return np.stack([b[:first] for b in blocks])
         length = min(len(b) for b in blocks)
         return np.stack([b[len(b) - length :] for b in blocks])
 
@@ -448,8 +463,25 @@ class Forecaster(SequenceModel):
         )
 
     def calibration_inputs(self, n=64):
-        train = self.data("train")
-        return {"forecast": {"history": (train.inputs[:n] * self.stds + self.means).astype(np.float32)}}
+        info = self.data("train").info
+        series, end = info["series"][0], info["train_ends"][0]
+        return {"forecast": self.inputs_at(series, np.arange(self.window, end - self.horizon + 1)[:n])}
+
+    def inputs_at(self, series, origins):
+        """The endpoint's inputs for forecasts of `series` [T, F] (as in the file) from `origins`: the
+        history windows and, with known-future covariates, their values over the horizon."""
+        origins = np.asarray(origins)
+        history = series[origins[:, None] - self.window + np.arange(self.window)].astype(np.float32)
+        if not self.future_features:
+            return {"history": history}
+        future = series[origins[:, None] + np.arange(self.horizon), -self.future_features :]
+        return {"history": history, "future": future.astype(np.float32)}
+
+    def forecast_from(self, series, origins, quantiles=False):
+        """Forecasts of `series` [T, F] from each of `origins`, reading what the model may know there."""
+        found = self.inputs_at(series, origins)
+        history = found["history"] if self.features > 1 else found["history"][..., 0]
+        return self.forecast(history, quantiles=quantiles, future=found.get("future"))
 
     def held_out_metrics(self, test_set):
         """MAE / RMSE / MASE of every forecast from every origin after the training part, against the
@@ -460,19 +492,18 @@ class Forecaster(SequenceModel):
 
         info = test_set.info
         period = info["period"]
-        rows = []  # per series: (inputs, actual, origins, values, train_end)
+        rows = []  # per series: (series [T, F], actual, origins, target values, train_end)
         for values, end in zip(info["series"], info["train_ends"]):
-            inputs, actual, origins = windows(values, self.window, self.horizon, end, len(values) - self.horizon)
-            rows.append((inputs, actual[..., 0], origins, values[:, 0], end))
-        inputs = np.concatenate([r[0] for r in rows])
+            origins = np.arange(max(end, self.window), len(values) - self.horizon + 1)
+            actual = values[origins[:, None] + np.arange(self.horizon), 0]
+            rows.append((values, actual, origins, values[:, 0], end))
         actual = np.concatenate([r[1] for r in rows])
         scale = np.concatenate([np.full(len(r[2]), mase_scale(r[3], r[4], period)) for r in rows])
         measure = lambda forecasts: errors(forecasts, actual, scale)  # noqa: E731
         probabilistic = {}
-        if not self.quantiles:
-            ours = self.forecast(inputs if self.features > 1 else inputs[..., 0])
-        else:  # one pass: every level, the median among them
-            levels = self.forecast(inputs, quantiles=True)  # [origins, horizon, Q]
+        ours = np.concatenate([self.forecast_from(r[0], r[2], bool(self.quantiles)) for r in rows])
+        if self.quantiles:  # one pass: every level, the median among them
+            levels = ours  # [origins, horizon, Q]
             ours = levels[..., self.median_index]
             low, high = self.quantiles[0], self.quantiles[-1]
             inside = (actual >= levels[..., 0]) & (actual <= levels[..., -1])

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.errors import DataError, InputError
+from zoo.choices import SERIES
+from zoo.errors import DataError, InputError, UnknownNameError, did_you_mean
 
 FILLS = ("none", "ffill", "interpolate", "zero")
 CHUNK_ROWS = 500_000  # rows of a CSV file parsed at a time
@@ -120,12 +121,14 @@ def header(path):
     return [name.strip() for name in first]
 
 
-def check_columns(path, time, target, covariates=(), id_column=None):
-    """Refuse a missing file or a column the header does not have, naming the columns it has."""
+def check_columns(path, time, target, covariates=(), id_column=None, future=()):
+    """Refuse a missing file or a column the header does not have, naming the columns it has.
+    `future`: the covariates known in advance (--future-covariates)."""
     names = header(path)
     if not time or not target:
         raise InputError("a CSV dataset needs --time COLUMN and --target COLUMN")
     wanted = [("--time", time), ("--target", target), *(("--covariates", c) for c in covariates)]
+    wanted += [("--future-covariates", c) for c in future]
     if id_column:
         wanted.append(("--id", id_column))
     for flag, column in wanted:
@@ -133,11 +136,12 @@ def check_columns(path, time, target, covariates=(), id_column=None):
             raise DataError(
                 f"{flag} {column}: {Path(path).name} has no column '{column}'; its columns: {', '.join(names)}"
             )
-    used = [time, target, *covariates, *([id_column] if id_column else [])]
+    used = [time, target, *covariates, *future, *([id_column] if id_column else [])]
     twice = sorted({c for c in used if used.count(c) > 1})
     if twice:
         raise InputError(
-            f"column {', '.join(repr(c) for c in twice)} is named twice among --time/--target/--covariates/--id"
+            f"column {', '.join(repr(c) for c in twice)} is named twice among "
+            "--time/--target/--covariates/--future-covariates/--id"
         )
     return names
 
@@ -332,3 +336,66 @@ def _infer_freq(t, file, name):
             f"{file}: cannot tell the series' frequency from its timestamps; give --freq (D, h, W, MS, ...)"
         )
     return guess
+
+
+#: bundled CSV series (zoo.sequence.forecast reads them): the file in its package and its columns
+TABLES = {
+    "seattle-weather": {
+        "package": ("vega_datasets", "_data/seattle-weather.csv"),
+        "columns": {"time": "date", "target": "temp_max", "covariates": ["precipitation", "temp_min", "wind"]},
+        "description": "daily Seattle weather 2012-2015 (vega_datasets): max temperature (C), precipitation (mm), "
+        "min temperature, wind (m/s)",
+    },
+    "stocks": {
+        "package": ("vega_datasets", "_data/stocks.csv"),
+        "columns": {"time": "date", "target": "price", "id": "symbol"},
+        "description": "monthly closing prices of AAPL, AMZN, GOOG, IBM and MSFT 2000-2010 (vega_datasets)",
+    },
+}
+COLUMN_KEYS = ("time", "target", "covariates", "future_covariates", "id", "freq", "fill")
+
+
+def table_path(name):
+    """The file of a bundled table, or the path of `csv:PATH`."""
+    if name in TABLES:
+        from importlib.resources import files
+
+        package, inside = TABLES[name]["package"]
+        return files(package).joinpath(inside)
+    if str(name).startswith("csv:"):
+        return Path(name[len("csv:") :]).expanduser().resolve()
+    raise UnknownNameError(
+        f"unknown series '{name}'{did_you_mean(name, [*SERIES, *TABLES])}; bundled series: "
+        f"{', '.join(sorted([*SERIES, *TABLES]))}, or csv:FILE for your own"
+    )
+
+
+def table_columns(name, columns=None):
+    """The columns a table is read with: the bundled table's own, overridden by any given."""
+    chosen = {"covariates": [], "future_covariates": [], "id": None, "freq": None, "fill": "none"}
+    chosen.update(TABLES.get(name, {}).get("columns", {}))
+    chosen.update({k: v for k, v in (columns or {}).items() if v not in (None, "", ()) and k in COLUMN_KEYS})
+    chosen["covariates"] = list(chosen["covariates"] or [])
+    chosen["future_covariates"] = list(chosen["future_covariates"] or [])
+    return chosen
+
+
+def load_table(name, columns=None, sha256=None):
+    c = table_columns(name, columns)
+    covariates = [*c["covariates"], *c["future_covariates"]]  # the known-future ones last
+    return read_table(
+        table_path(name), c["time"], c["target"], covariates, c["id"], c["freq"], c["fill"], sha256=sha256
+    )
+
+
+def led(values, known, horizon):
+    """`values` [T, F] with its last `known` columns (covariates known in advance) read `horizon`
+    steps early: row t holds them at t + horizon, so a window of history that ends at an origin also
+    holds their values over the horizon after it (what `Forecaster.network_input` builds from
+    `history` and `future`). The last `horizon` rows repeat the final values; no window reads them."""
+    if not known:
+        return values
+    out = values.copy()
+    out[:-horizon, -known:] = values[horizon:, -known:]
+    out[-horizon:, -known:] = values[-1, -known:]
+    return out
