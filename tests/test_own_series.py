@@ -105,6 +105,21 @@ def test_theta_and_mase_match_their_definitions():
     assert got["mase"] == pytest.approx((1 / scale + 1 / (2 * scale)) / 2)
 
 
+def test_arx_recovers_a_regression_on_known_future_covariates():
+    from zoo.sequence.classical import classical_forecasts
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 1))
+    y = np.zeros(300)
+    for t in range(1, 300):
+        y[t] = 1 + 0.5 * y[t - 1] + 2 * x[t, 0]
+    origins = np.arange(240, 295)
+    chosen = classical_forecasts(y, 240, origins, 5, known=x)
+    truth = np.stack([y[t : t + 5] for t in origins])
+    np.testing.assert_allclose(chosen["arx"].forecasts, truth, atol=1e-6)
+    assert chosen["arx"].config.startswith("ARX(") and "arx" not in classical_forecasts(y, 240, origins, 5)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name, flags, message",
@@ -309,6 +324,7 @@ def test_known_future_covariates_end_to_end(tmp_path):
     metrics = card["metrics"]
     classical = {row: metrics[row]["mae"] for row in ("naive", "seasonal_naive_period_7", "autoreg", "ets", "arima")}
     assert metrics["model"]["mae"] < 0.85 * min(classical.values()), (metrics["model"], classical)
+    assert metrics["arx"]["mae"] > 0 and "arx: AR(p) plus the known-future covariates" in metrics["classical_protocol"]
     exported = run_cli("export", str(out), "--out", str(tmp_path / "ex"), "--format", "onnx,litert")
     assert exported.returncode == 0, exported.stderr
     report = portable_check(tmp_path / "ex", "lstm-stacked-promo")

@@ -14,6 +14,8 @@ the network, which is also trained once and then only fed each origin's history.
     ARIMA    (p, d, q) over a small grid                                  (statsmodels ARIMA)
     Theta    simple exponential smoothing plus half the training trend's slope (the standard Theta
              method, theta = 2; Hyndman & Billah 2003), alpha from a grid; not deseasonalised
+    ARX      only with covariates known in advance: AR(p) plus a linear term in those covariates at
+             the step forecast, least squares (the regression a forecaster would try first)
 
 Why statsmodels and not statsforecast's AutoETS/AutoARIMA/AutoTheta: statsmodels is already a
 dependency (the bundled series come with it), its fitted state-space models filter new history
@@ -97,6 +99,40 @@ def _theta(values, alpha, period):
     return ThetaFit(float(alpha), float(np.polyfit(x, np.asarray(values, np.float64), 1)[0]))
 
 
+@dataclass(frozen=True)
+class ARXFit:
+    """y_t = c + sum_i phi_i y_{t-i} + beta . x_t, fitted by least squares; x [T, K] are covariates
+    known in advance, so each forecast step reads their value at that step."""
+
+    constant: float
+    phi: np.ndarray
+    beta: np.ndarray
+    exog: np.ndarray  # [T, K], the whole series'
+
+    def forecasts(self, values, origins, horizon):
+        lags = len(self.phi)
+        history = np.stack([values[t - lags : t] for t in origins])
+        steps = []
+        for h in range(horizon):
+            step = self.constant + history[:, ::-1] @ self.phi + self.exog[origins + h] @ self.beta
+            steps.append(step)
+            history = np.concatenate([history[:, 1:], step[:, None]], axis=1)
+        return np.stack(steps, axis=1)
+
+
+def _arx(exog):
+    exog = np.asarray(exog, np.float64)
+
+    def fit(values, lags, period):
+        y = np.asarray(values, np.float64)
+        rows = np.arange(lags, len(y))
+        design = np.column_stack([np.ones(len(rows)), *(y[rows - i] for i in range(1, lags + 1)), exog[rows]])
+        coef = np.linalg.lstsq(design, y[rows], rcond=None)[0]
+        return ARXFit(float(coef[0]), coef[1 : lags + 1], coef[lags + 1 :], exog)
+
+    return fit
+
+
 def _ets_forms(period):
     forms = [(False, False), (True, False)]
     return forms + [(False, True), (True, True)] if period else forms
@@ -120,7 +156,7 @@ def forecasts_from(fitted, values, origins, horizon):
     """`[len(origins), horizon]`: the fitted model's forecasts from each origin t given values[:t]
     (what `fitted.apply(values[:t]).forecast(horizon)` gives, computed in one pass)."""
     values, origins = np.asarray(values, np.float64), np.asarray(origins)
-    if isinstance(fitted, ThetaFit):
+    if isinstance(fitted, (ThetaFit, ARXFit)):
         return fitted.forecasts(values, origins, horizon)
     if hasattr(fitted, "filter_results"):  # a state-space model (ETS, ARIMA): filter once
         run = fitted.apply(values[: origins.max()]).filter_results
@@ -149,10 +185,10 @@ def _mae(forecasts, values, origins, horizon):
     return float(np.mean(np.abs(forecasts - actual)))
 
 
-def choose(family, values, train_end, origins, horizon, period=None):
+def choose(family, values, train_end, origins, horizon, period=None, families=FAMILIES):
     """Fit `family`'s candidates on values[:v], pick the lowest rolling-origin MAE over the
     validation origins v..train_end-horizon, refit it on values[:train_end], forecast `origins`."""
-    fit, candidates, describe = FAMILIES[family]
+    fit, candidates, describe = families[family]
     values = np.asarray(values, np.float64)
     validation_start = int(round(train_end * (1 - VALIDATION_FRACTION)))
     validation = np.arange(validation_start, train_end - horizon + 1)
@@ -176,6 +212,10 @@ def choose(family, values, train_end, origins, horizon, period=None):
         return Choice(family, describe(best), best_mae, forecasts_from(fitted, values, origins, horizon))
 
 
-def classical_forecasts(values, train_end, origins, horizon, period=None):
-    """Every family's chosen configuration and its forecasts from `origins`, by family name."""
-    return {family: choose(family, values, train_end, origins, horizon, period) for family in FAMILIES}
+def classical_forecasts(values, train_end, origins, horizon, period=None, known=None):
+    """Every family's chosen configuration and its forecasts from `origins`, by family name; with
+    `known` ([T, K] covariates known in advance, aligned with `values`), ARX too."""
+    families = dict(FAMILIES)
+    if known is not None:
+        families["arx"] = (_arx(known), FAMILIES["autoreg"][1], lambda p: f"ARX({p})")
+    return {family: choose(family, values, train_end, origins, horizon, period, families) for family in families}

@@ -532,12 +532,18 @@ class Forecaster(SequenceModel):
         if period:
             seasonal = np.concatenate([v[o[:, None] - period + steps % period] for _, _, o, v, _ in rows])
             result[f"seasonal_naive_period_{period}"] = measure(seasonal)
-        chosen = [classical_forecasts(v, end, o, self.horizon, period) for _, _, o, v, end in rows]
+        k = self.future_features
+        known = [r[0][:, -k:] if k else None for r in rows]  # ARX reads the known-future covariates
+        chosen = [classical_forecasts(r[3], r[4], r[2], self.horizon, period, x) for r, x in zip(rows, known)]
         for family in chosen[0]:
             forecasts = np.concatenate([c[family].forecasts for c in chosen])
             configs = [c[family].config for c in chosen]
             config = configs[0] if len(set(configs)) == 1 else "per series: " + ", ".join(configs)
             result[family] = {**measure(forecasts), "config": config}
-        result["classical_protocol"] = PROTOCOL
+        result["classical_protocol"] = PROTOCOL + (
+            "; arx: AR(p) plus the known-future covariates at each forecast step, least squares, p chosen alike"
+            if k
+            else ""
+        )
         result.update(probabilistic)
         return result
