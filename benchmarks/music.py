@@ -35,6 +35,7 @@ def candidate(run):
         "command": card["training"]["commands"][-1],
         "cell": card["config"]["cell"],
         "dropout": card["config"].get("dropout") or 0.0,
+        "transpose": int(card["data"].get("transpose") or 0),
         "best_val_nats": min(val) if val else None,
         "best_val_epoch": (val.index(min(val)) + 1) if val else None,
         "test_nats_per_token": card["metrics"]["test_nats_per_token"],
@@ -48,13 +49,15 @@ def tables(candidates, metrics):
         "Candidates (seed 0; the last 10% of the training tunes, whole tunes, as validation; up to 300 epochs, "
         "stopped 15 after the best, whose weights are kept):",
         "",
-        "| cell | dropout | best validation nats/token (epoch) | held-out nats/token (those weights) |",
-        "|---|---|---|---|",
+        "| cell | dropout | transposed (± semitones) | best validation nats/token (epoch) | "
+        "held-out nats/token (those weights) | seconds |",
+        "|---|---|---|---|---|---|",
     ]
-    for c in sorted(candidates.values(), key=lambda c: (c["cell"], c["dropout"] or 0)):
+    order = lambda c: (c["cell"], c["dropout"] or 0, c.get("transpose", 0))  # noqa: E731
+    for c in sorted(candidates.values(), key=order):
         lines.append(
-            f"| {c['cell']} | {c['dropout']} | {cell(c['best_val_nats'])} ({c['best_val_epoch']}) | "
-            f"{cell(c['test_nats_per_token'])} |"
+            f"| {c['cell']} | {c['dropout']} | {c.get('transpose', 0) or '—'} | {cell(c['best_val_nats'])} "
+            f"({c['best_val_epoch']}) | {cell(c['test_nats_per_token'])} | {cell(c.get('seconds'), 0)} |"
         )
     lines += ["", music.metrics_table(metrics, f"{NAME} (shipped)")]
     return "\n".join(lines)
