@@ -408,9 +408,10 @@ class Rows:
 
 @dataclass(frozen=True)
 class RowSet(ArraySet):
-    """An ArraySet whose `inputs` and `targets` are `Rows` over one stream: training gathers each
-    batch's rows from the stream (a memory map for a file: the page cache), never a copy of all of
-    them; slicing (`split_off_tail`, `limit`) keeps views."""
+    """An ArraySet whose `inputs` and `targets` are `Rows` over one stream: training holds the stream
+    once, as a tensor, and gathers each batch's rows from it in the graph, never a copy per example;
+    slicing (`split_off_tail`, `limit`) keeps views. (Not `tf.numpy_function`: a process that exits
+    while such a pipeline still holds a prefetched call can hang in the interpreter's shutdown.)"""
 
     def split_off_tail(self, fraction):
         cut = len(self) - max(1, int(round(len(self) * fraction)))
@@ -423,24 +424,45 @@ class RowSet(ArraySet):
         )
 
     def batches(self, batch_size, seed, initial_epoch, epochs, limit=None, max_steps=None):
-        import tensorflow as tf
 
         n = min(len(self), limit or len(self))
         ds, steps = epoch_order(n, batch_size, seed, initial_epoch, epochs, max_steps)
-        inputs, targets = self.inputs.part(slice(0, n)), self.targets.part(slice(0, n))
+        streams = {}  # one tensor per stream: inputs and targets usually share theirs
+        x = _gatherer(self.inputs.part(slice(0, n)), streams)
+        y = _gatherer(self.targets.part(slice(0, n)), streams)
+        return prefetched(ds.map(lambda idx: (x(idx), y(idx)))), steps
 
-        def rows(idx):
-            return inputs.take(idx), targets.take(idx)
 
-        def batch(idx):
-            x, y = tf.numpy_function(
-                rows, [idx], [tf.as_dtype(inputs.dtype), tf.as_dtype(targets.dtype)], stateful=False
-            )
-            x.set_shape((None, *inputs.shape[1:]))
-            y.set_shape((None, *targets.shape[1:]))
-            return x, y
+def _held(stream):
+    """`stream` (an array or a memory map) copied once into a variable. A variable, not a constant:
+    tf.data's graph rewrites would copy a captured constant into the pipeline's graph (measured: the
+    stream twice in memory); a variable is captured as a handle."""
+    import tensorflow as tf
 
-        return prefetched(ds.map(batch)), steps
+    with tf.device("/cpu:0"):
+        return tf.Variable(np.asarray(stream), trainable=False)
+
+
+def _gatherer(rows, streams):
+    """A TensorFlow function: index batch [B] -> those rows of `rows` [B, length, ...] as its dtype."""
+    import tensorflow as tf
+
+    key = id(rows.stream)
+    if key not in streams:
+        streams[key] = _held(rows.stream)
+    stream, offsets = streams[key], tf.range(rows.length, dtype=tf.int64)
+    if isinstance(rows.starts, range):
+        first, step = rows.starts.start, rows.starts.step
+        start_of = lambda idx: first + tf.cast(idx, tf.int64) * step  # noqa: E731
+    else:
+        starts = tf.constant(np.asarray(rows.starts, np.int64))
+        start_of = lambda idx: tf.gather(starts, tf.cast(idx, tf.int64))  # noqa: E731
+
+    def read(idx):
+        out = tf.gather(stream, start_of(idx)[:, None] + offsets)
+        return tf.cast(out if rows.column is None else out[..., rows.column], tf.as_dtype(rows.dtype))
+
+    return read
 
 
 @dataclass(frozen=True)
