@@ -31,7 +31,7 @@ from zoo.choices import SERIES
 from zoo.errors import DataError, InputError, UnknownNameError, did_you_mean
 
 FILLS = ("none", "ffill", "interpolate", "zero")
-CHUNK_ROWS = 500_000  # rows of a CSV file parsed at a time
+CHUNK_ROWS = 100_000  # rows of a CSV file parsed at a time
 #: the seasonal period a frequency implies (pandas offset alias prefix -> steps per season)
 PERIODS = {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 
@@ -190,18 +190,24 @@ def read_table(
             raise DataError(f"{path.name} line {_line(row)}: timestamp {_when(t[twice[0]])} appears twice{where}")
         if steps is None:
             steps = _infer_freq(t, path.name, name if id_column else None)
-        block = pd.DataFrame({c: values[c][rows] for c in (target, *covariates)}, index=pd.DatetimeIndex(t))
         try:
-            full = pd.date_range(t[0], t[-1], freq=steps)
+            grid = _Grid(t[0], t[-1], steps)
         except ValueError as exc:
             raise InputError(f"--freq {steps}: not a pandas frequency ({exc})") from None
-        on_grid = _on_grid(t, full, steps)
+        on_grid = grid.holds(t)
         if not on_grid.all():
             row = rows[np.argmin(on_grid)]
             raise DataError(
                 f"{path.name} line {_line(row)}: timestamp {_when(t[np.argmin(on_grid)])} is not on the "
                 f"{steps} grid that starts at {_when(t[0])}; give the right --freq"
             )
+        columns = [values[c][rows] for c in (target, *covariates)]
+        if grid.size == len(t) and not any(np.isnan(c).any() for c in columns):  # nothing to fill: no copies
+            series.append(np.stack(columns, axis=1))
+            times.append(t)
+            continue
+        block = pd.DataFrame(dict(zip((target, *covariates), columns)), index=pd.DatetimeIndex(t))
+        full = grid.stamps()
         if len(full) != len(t):
             if fill == "none":
                 present = pd.DatetimeIndex(t)
@@ -228,15 +234,31 @@ def read_table(
     return Table(str(path), digest, time, target, covariates, id_column, str(steps), fill, series, times, names, filled)
 
 
-def _on_grid(t, full, steps):
-    """Which timestamps `t` (sorted datetime64[ns]) lie on the grid `full`: by arithmetic for fixed
-    steps (days, hours, minutes...), by lookup for calendar ones (months, weeks)."""
-    import pandas as pd
+class _Grid:
+    """The timestamps from `start` to `stop` at the frequency `steps`: its size and which stamps lie
+    on it by arithmetic for fixed steps (days, hours, minutes...), without listing them; by lookup
+    for calendar steps (months, weeks). ValueError for a frequency pandas does not know."""
 
-    offset = pd.tseries.frequencies.to_offset(steps)
-    if isinstance(offset, pd.offsets.Tick):
-        return (t - t[0]).astype(np.int64) % offset.nanos == 0
-    return pd.DatetimeIndex(t).isin(full)
+    def __init__(self, start, stop, steps):
+        import pandas as pd
+
+        self.start, self.stop, self.steps = start, stop, steps
+        offset = pd.tseries.frequencies.to_offset(steps)
+        self.tick = offset.nanos if isinstance(offset, pd.offsets.Tick) else None
+        self.listed = None if self.tick else self.stamps()
+        self.size = (int((stop - start).astype(np.int64)) // self.tick + 1) if self.tick else len(self.listed)
+
+    def stamps(self):
+        import pandas as pd
+
+        return pd.date_range(self.start, self.stop, freq=self.steps)
+
+    def holds(self, t):
+        import pandas as pd
+
+        if self.tick:
+            return (t - self.start).astype(np.int64) % self.tick == 0
+        return pd.DatetimeIndex(t).isin(self.listed)
 
 
 def _lines(path, block=1 << 22):
