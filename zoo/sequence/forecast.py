@@ -492,13 +492,13 @@ class Forecaster(SequenceModel):
 
         info = test_set.info
         period = info["period"]
-        rows = []  # per series: (series [T, F], actual, origins, target values, train_end)
+        rows = []  # per series: (series [T, F], actual, origins, train_end)
         for values, end in zip(info["series"], info["train_ends"]):
             origins = np.arange(max(end, self.window), len(values) - self.horizon + 1)
             actual = values[origins[:, None] + np.arange(self.horizon), 0]
-            rows.append((values, actual, origins, values[:, 0], end))
+            rows.append((values, actual, origins, end))
         actual = np.concatenate([r[1] for r in rows])
-        scale = np.concatenate([np.full(len(r[2]), mase_scale(r[3], r[4], period)) for r in rows])
+        scale = np.concatenate([np.full(len(o), mase_scale(v[:, 0], end, period)) for v, _, o, end in rows])
         measure = lambda forecasts: errors(forecasts, actual, scale)  # noqa: E731
         probabilistic = {}
         ours = np.concatenate([self.forecast_from(r[0], r[2], bool(self.quantiles)) for r in rows])
@@ -518,8 +518,8 @@ class Forecaster(SequenceModel):
                 }
             }
         steps = np.arange(self.horizon)
-        naive = np.concatenate([np.repeat(v[o - 1][:, None], self.horizon, axis=1) for _, _, o, v, _ in rows])
-        held = sum(len(r[3]) - r[4] for r in rows)
+        naive = np.concatenate([np.repeat(v[o - 1, 0][:, None], self.horizon, axis=1) for v, _, o, _ in rows])
+        held = sum(len(v) - end for v, _, _, end in rows)
         many = f" of {len(rows)} series" if len(rows) > 1 else ""
         result = {
             "protocol": f"rolling origin over the held-out {held} values{many} "
@@ -530,11 +530,13 @@ class Forecaster(SequenceModel):
             "naive": measure(naive),
         }
         if period:
-            seasonal = np.concatenate([v[o[:, None] - period + steps % period] for _, _, o, v, _ in rows])
+            seasonal = np.concatenate([v[o[:, None] - period + steps % period, 0] for v, _, o, _ in rows])
             result[f"seasonal_naive_period_{period}"] = measure(seasonal)
         k = self.future_features
-        known = [r[0][:, -k:] if k else None for r in rows]  # ARX reads the known-future covariates
-        chosen = [classical_forecasts(r[3], r[4], r[2], self.horizon, period, x) for r, x in zip(rows, known)]
+        chosen = [  # ARX reads the known-future covariates
+            classical_forecasts(v[:, 0], end, o, self.horizon, period, v[:, -k:] if k else None)
+            for v, _, o, end in rows
+        ]
         for family in chosen[0]:
             forecasts = np.concatenate([c[family].forecasts for c in chosen])
             configs = [c[family].config for c in chosen]

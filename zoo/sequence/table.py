@@ -245,12 +245,15 @@ class _Grid:
         self.start, self.stop, self.steps = start, stop, steps
         offset = pd.tseries.frequencies.to_offset(steps)
         self.tick = offset.nanos if isinstance(offset, pd.offsets.Tick) else None
+        self.listed = None
         self.listed = None if self.tick else self.stamps()
         self.size = (int((stop - start).astype(np.int64)) // self.tick + 1) if self.tick else len(self.listed)
 
     def stamps(self):
         import pandas as pd
 
+        if self.listed is not None:  # a calendar grid is listed once, in __init__
+            return self.listed
         return pd.date_range(self.start, self.stop, freq=self.steps)
 
     def holds(self, t):
