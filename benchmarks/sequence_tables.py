@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.readme_block import rewrite  # noqa: E402
 
-BASELINES = ("naive", "seasonal naive", "autoreg", "ets", "arima", "theta")
+BASELINES = ("naive", "seasonal naive", "autoreg", "ets", "arima", "theta", "linear on every column")
 
 
 def cards(architecture="forecaster"):
@@ -33,6 +33,8 @@ def cards(architecture="forecaster"):
 
 
 def cell(row, best):
+    if row == "n/a":
+        return "n/a"
     if row is None:
         return "—"
     mae = f"{row['mae']:.2f}"
@@ -48,8 +50,9 @@ def table():
     for card in cards():
         m = card["metrics"]
         seasonal = next((v for k, v in m.items() if k.startswith("seasonal_naive")), None)
-        rows = [m["model"], m["naive"], seasonal, *(m.get(k) for k in ("autoreg", "ets", "arima", "theta"))]
-        best = min(r["mae"] for r in rows if r)
+        linear = m.get("linear") if card["config"].get("features", 1) > 1 else "n/a"  # target only: AR is it
+        rows = [m["model"], m["naive"], seasonal, *(m.get(k) for k in ("autoreg", "ets", "arima", "theta")), linear]
+        best = min(r["mae"] for r in rows if isinstance(r, dict))
         horizon = card["config"]["horizon"]
         data = f"{card['data']['dataset']}, {horizon} steps"
         lines.append(f"| `{card['name']}` | {data} | " + " | ".join(cell(r, best) for r in rows) + " |")
@@ -57,7 +60,9 @@ def table():
     lines.append(
         "*MAE (MASE) from every held-out origin, from each entry's card (`python benchmarks/sequence_tables.py "
         "--write-readme`); — : not in that card (measured before the baseline was added; `python -m zoo.evaluate "
-        "NAME` measures it now).*"
+        "NAME` measures it now). Linear on every column: one least-squares regression per step on the last p values "
+        "of the target and its covariates (the strongest simple model reading what the network reads); n/a for a "
+        "target-only entry, where AR is that model.*"
     )
     return "\n".join(lines)
 

@@ -120,6 +120,30 @@ def test_arx_recovers_a_regression_on_known_future_covariates():
     assert chosen["arx"].config.startswith("ARX(") and "arx" not in classical_forecasts(y, 240, origins, 5)
 
 
+def test_direct_linear_forecast_reads_past_covariates_and_nothing_after_the_origin():
+    from zoo.sequence.classical import classical_forecasts
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    y = np.zeros(300)
+    for t in range(1, 300):  # the covariate acts with one step's delay: its past predicts the next value
+        y[t] = 1 + 0.5 * y[t - 1] + 2 * x[t - 1]
+    columns = np.stack([y, x], axis=1)
+    origins = np.arange(240, 295)
+    chosen = classical_forecasts(y, 240, origins, 5, columns=columns)
+    np.testing.assert_allclose(chosen["linear"].forecasts[:, 0], y[origins], atol=1e-6)  # step 1 is exact
+    assert chosen["linear"].config.startswith("direct linear (") and "x 2 columns" in chosen["linear"].config
+    assert np.mean(np.abs(chosen["linear"].forecasts[:, 0] - y[origins])) < np.mean(
+        np.abs(chosen["autoreg"].forecasts[:, 0] - y[origins])
+    )
+    # what lies at or after an origin does not change that origin's forecast
+    later = columns.copy()
+    later[260:] = rng.normal(size=later[260:].shape)
+    again = classical_forecasts(later[:, 0], 240, origins, 5, columns=later)
+    np.testing.assert_array_equal(again["linear"].forecasts[:21], chosen["linear"].forecasts[:21])
+    assert "linear" not in classical_forecasts(y, 240, origins, 5, columns=y[:, None])  # target only: AR covers it
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name, flags, message",

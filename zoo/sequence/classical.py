@@ -16,6 +16,10 @@ the network, which is also trained once and then only fed each origin's history.
              method, theta = 2; Hyndman & Billah 2003), alpha from a grid; not deseasonalised
     ARX      only with covariates known in advance: AR(p) plus a linear term in those covariates at
              the step forecast, least squares (the regression a forecaster would try first)
+    linear   only with covariates: a direct linear forecast, one least-squares regression per step
+             h of y_{t+h} on the last p values of every column (target and covariates) before t,
+             plus the known-future covariates at t+h where there are some. It needs no forecast of
+             the covariates (an iterated ARX would), and reads what the network reads.
 
 Why statsmodels and not statsforecast's AutoETS/AutoARIMA/AutoTheta: statsmodels is already a
 dependency (the bundled series come with it), its fitted state-space models filter new history
@@ -133,6 +137,46 @@ def _arx(exog):
     return fit
 
 
+@dataclass(frozen=True)
+class DirectFit:
+    """y_{t+h} = c_h + w_h . (the last p rows of every column before t) [+ b_h . x_{t+h}], h = 1..H."""
+
+    lags: int
+    coef: np.ndarray  # [H, 1 + lags * F (+ K)]
+    columns: np.ndarray  # [T, F], the whole series'
+    known: np.ndarray | None  # [T, K] or None
+
+    def forecasts(self, values, origins, horizon):
+        return np.stack([_direct_design(self, origins, h) @ self.coef[h] for h in range(horizon)], axis=1)
+
+
+def _direct_design(fit, origins, h):
+    past = fit.columns[origins[:, None] - np.arange(1, fit.lags + 1)]  # [N, lags, F]
+    parts = [np.ones((len(origins), 1)), past.reshape(len(origins), -1)]
+    if fit.known is not None:
+        parts.append(fit.known[origins + h])
+    return np.concatenate(parts, axis=1)
+
+
+def _direct(columns, known, horizon):
+    columns = np.asarray(columns, np.float64)
+    known = None if known is None else np.asarray(known, np.float64)
+
+    def fit(values, lags, period):
+        n = len(values)  # fitted on rows whose targets all lie in values[:n]
+        rows = np.arange(lags, n - horizon + 1)
+        if len(rows) <= lags * columns.shape[1] + 1:
+            raise ValueError(f"too few training rows for {lags} lags")
+        shell = DirectFit(lags, np.zeros(0), columns, known)
+        y = np.asarray(values, np.float64)
+        coef = np.stack(
+            [np.linalg.lstsq(_direct_design(shell, rows, h), y[rows + h], rcond=None)[0] for h in range(horizon)]
+        )
+        return DirectFit(lags, coef, columns, known)
+
+    return fit
+
+
 def _ets_forms(period):
     forms = [(False, False), (True, False)]
     return forms + [(False, True), (True, True)] if period else forms
@@ -156,7 +200,7 @@ def forecasts_from(fitted, values, origins, horizon):
     """`[len(origins), horizon]`: the fitted model's forecasts from each origin t given values[:t]
     (what `fitted.apply(values[:t]).forecast(horizon)` gives, computed in one pass)."""
     values, origins = np.asarray(values, np.float64), np.asarray(origins)
-    if isinstance(fitted, (ThetaFit, ARXFit)):
+    if isinstance(fitted, (ThetaFit, ARXFit, DirectFit)):
         return fitted.forecasts(values, origins, horizon)
     if hasattr(fitted, "filter_results"):  # a state-space model (ETS, ARIMA): filter once
         run = fitted.apply(values[: origins.max()]).filter_results
@@ -212,10 +256,18 @@ def choose(family, values, train_end, origins, horizon, period=None, families=FA
         return Choice(family, describe(best), best_mae, forecasts_from(fitted, values, origins, horizon))
 
 
-def classical_forecasts(values, train_end, origins, horizon, period=None, known=None):
+def classical_forecasts(values, train_end, origins, horizon, period=None, known=None, columns=None):
     """Every family's chosen configuration and its forecasts from `origins`, by family name; with
-    `known` ([T, K] covariates known in advance, aligned with `values`), ARX too."""
+    `known` ([T, K] covariates known in advance, aligned with `values`), ARX too; with `columns`
+    ([T, F], F > 1: the target first, then its covariates), the direct linear forecast too."""
     families = dict(FAMILIES)
     if known is not None:
         families["arx"] = (_arx(known), FAMILIES["autoreg"][1], lambda p: f"ARX({p})")
+    if columns is not None and np.shape(columns)[1] > 1:
+        width = np.shape(columns)[1]
+        families["linear"] = (
+            _direct(columns, known, horizon),
+            FAMILIES["autoreg"][1],
+            lambda p: f"direct linear ({p} lags x {width} columns)",
+        )
     return {family: choose(family, values, train_end, origins, horizon, period, families) for family in families}

@@ -487,7 +487,8 @@ class Forecaster(SequenceModel):
         """MAE / RMSE / MASE of every forecast from every origin after the training part, against the
         naive (last value repeated) and seasonal-naive (same phase one period earlier) forecasts and
         the classical models of `zoo.sequence.classical` (each configured on the validation part of
-        each series' training values; they read the target only)."""
+        each series' training values; they read the target only, except ARX and the direct linear
+        forecast, which read the covariates)."""
         from zoo.sequence.classical import PROTOCOL, classical_forecasts
 
         info = test_set.info
@@ -533,8 +534,8 @@ class Forecaster(SequenceModel):
             seasonal = np.concatenate([v[o[:, None] - period + steps % period, 0] for v, _, o, _ in rows])
             result[f"seasonal_naive_period_{period}"] = measure(seasonal)
         k = self.future_features
-        chosen = [  # ARX reads the known-future covariates
-            classical_forecasts(v[:, 0], end, o, self.horizon, period, v[:, -k:] if k else None)
+        chosen = [  # ARX reads the known-future covariates, the direct linear forecast every column
+            classical_forecasts(v[:, 0], end, o, self.horizon, period, v[:, -k:] if k else None, columns=v)
             for v, _, o, end in rows
         ]
         for family in chosen[0]:
@@ -542,10 +543,21 @@ class Forecaster(SequenceModel):
             configs = [c[family].config for c in chosen]
             config = configs[0] if len(set(configs)) == 1 else "per series: " + ", ".join(configs)
             result[family] = {**measure(forecasts), "config": config}
-        result["classical_protocol"] = PROTOCOL + (
-            "; arx: AR(p) plus the known-future covariates at each forecast step, least squares, p chosen alike"
-            if k
-            else ""
+        result["classical_protocol"] = (
+            PROTOCOL
+            + (
+                "; arx: AR(p) plus the known-future covariates at each forecast step, least squares, p chosen alike"
+                if k
+                else ""
+            )
+            + (
+                "; linear: one least-squares regression per forecast step on the last p values of every column "
+                "(target and covariates)"
+                + (" and the known-future covariates at that step" if k else "")
+                + ", p chosen alike"
+                if self.features > 1
+                else ""
+            )
         )
         result.update(probabilistic)
         return result
