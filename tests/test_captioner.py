@@ -34,6 +34,23 @@ def test_number_words_and_pairs_from_the_right_split():
         assert left == 0 and right == 0  # both halves are held-out digits
 
 
+def test_shifted_training_pairs_move_each_digit_and_leave_the_held_out_pairs_alone():
+    from zoo.sequence.captioner import load_pairs, shifted
+
+    image = np.zeros((1, 5, 5, 1), np.uint8)
+    image[0, 2, 2] = 9
+    moved = shifted(np.repeat(image, 3, axis=0), np.array([[1, -2], [0, 0], [-2, 2]]))
+    assert moved[0, 3, 0] == 9 and moved[1, 2, 2] == 9 and moved[2, 0, 4] == 9 and moved.sum() == 27
+    plain, more = load_pairs("mnist-pairs", "train", pairs=40), load_pairs("mnist-pairs", "train", pairs=40, shift=2)
+    np.testing.assert_array_equal(plain.info["labels"], more.info["labels"])  # the same pairs, moved
+    assert not np.array_equal(plain.inputs, more.inputs) and more.recipe()["shift"] == 2
+    np.testing.assert_allclose(plain.inputs.sum((1, 2, 3)), more.inputs.sum((1, 2, 3)), rtol=0.05)
+    test = load_pairs("mnist-pairs", "test", pairs=40, shift=2)  # held out: always the same 2,000
+    np.testing.assert_array_equal(test.inputs, load_number_pairs("test").inputs)
+    with pytest.raises(InputError, match="choose 0..13"):
+        load_number_pairs("train", pairs=4, shift=14)
+
+
 def test_step_endpoints_equal_the_teacher_forced_decoder_and_greedy_is_consistent():
     model = ImageCaptioner(image_shape=(12, 20, 1), width=3, units=8, cell="lstm", depth=2, seed=2)
     rng = np.random.default_rng(0)

@@ -257,6 +257,20 @@ def test_flag_combinations_are_refused_without_tensorflow(args, message, tmp_pat
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train.captioner", "--shift", "14"], "--shift: must be 0 to 13 (half a 28-pixel digit), got 14"),
+        (["train.captioner", "--pairs", "0"], "--pairs: must be a positive integer, got 0"),
+    ],
+)
+def test_bad_flag_values_are_refused_without_tensorflow(args, message, tmp_path):
+    out = tmp_path / "run"
+    r = without_tensorflow(*args, "--out", str(out))
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not out.exists()
+
+
 def test_a_resume_that_changes_the_recipe_is_refused_without_tensorflow(tmp_path):
     """--resume's refusals need only the checkpoint's record: they come before TensorFlow loads (they
     used to come after its import and the data), and the run is left as it was."""

@@ -29,12 +29,30 @@ def add_arguments(p):
         metavar="CLASSIFIER",
         help="with --encoder classifier: start the encoder from this classifier's convolutions (e.g. classifier-mnist)",
     )
+    add_data_arguments(p)
+
+
+def add_data_arguments(p):
+    p.add_argument(
+        "--pairs",
+        type=harness.positive_int,
+        default=12000,
+        help="training pairs drawn from the 4,000 training digits (the 2,000 held-out pairs never change)",
+    )
+    p.add_argument(
+        "--shift",
+        type=harness.pixel_shift,
+        default=0,
+        metavar="PX",
+        help="move each training digit by its own random offset of up to PX pixels (drawn once, with the pairs' "
+        "fixed seed; 0 = none)",
+    )
 
 
 def load_data(args, split):
     from zoo.sequence.captioner import load_pairs
 
-    return load_pairs(args.dataset, split)
+    return load_pairs(args.dataset, split, pairs=args.pairs, shift=args.shift)
 
 
 def check(args):

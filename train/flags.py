@@ -23,6 +23,7 @@ from zoo.checks import (  # noqa: F401  (the flag types trainers use, as harness
     dropout_rate,
     fraction,
     non_negative_float,
+    pixel_shift,
     positive_float,
     positive_int,
     probability,

@@ -42,6 +42,7 @@ from train.flags import (  # noqa: F401  (what trainer modules use, as harness.N
     image_to_image_config,
     non_negative_float,
     parser,
+    pixel_shift,
     positive_float,
     positive_int,
     probability,

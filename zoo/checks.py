@@ -129,6 +129,7 @@ dropout_rate = zero_to_one
 fraction = _checked(float, lambda v: 0 < v < 1, "a number between 0 and 1", "strictly between 0 and 1")
 probability = _checked(float, lambda v: 0 < v <= 1, "a number in (0, 1]", "in (0, 1]")
 semitones = _checked(int, lambda v: 0 <= v <= 6, "a whole number of semitones", "0 to 6")
+pixel_shift = _checked(int, lambda v: 0 <= v <= 13, "a whole number of pixels", "0 to 13 (half a 28-pixel digit)")
 
 
 def _nearest_existing(path):

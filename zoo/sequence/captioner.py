@@ -47,17 +47,26 @@ WORD_CHARACTERS = "".join(sorted(set("".join(number_words(n) for n in range(100)
 CAPTION_LENGTH = max(len(number_words(n)) for n in range(100)) + 1  # and <end>
 
 
-def load_number_pairs(split, pairs=None, seed=0):
+def load_number_pairs(split, pairs=None, seed=0, shift=0):
     """ArraySet of (images [N, 28, 56, 1] float32 in [0, 1], caption ids [N, CAPTION_LENGTH]); `info`:
-    the two digit labels of every image and the captions."""
+    the two digit labels of every image and the captions. `pairs` defaults to 12,000 training and
+    2,000 test pairs. `shift` > 0 moves each digit of a pair by its own random offset of up to `shift`
+    pixels across and down (zero-filled): an augmentation drawn once with the seed, so every pair is
+    a new image (the test split is never shifted; `shift` is for training data)."""
     from zoo.data import load_images, scale_images
     from zoo.sequence.seq2seq import encode_texts
 
+    shift = checks.count(shift, "shift", at_least=0)
+    if shift >= 14:
+        raise InputError(f"shift moves a 28-pixel digit by up to that many pixels: choose 0..13, got {shift}")
     digits = load_images("mnist5k", split)
-    pairs = pairs or (12000 if split == "train" else 2000)
+    pairs = checks.count(pairs or (12000 if split == "train" else 2000), "pairs")
     rng = np.random.default_rng([seed, 0 if split == "train" else 1])
     left, right = rng.integers(len(digits), size=pairs), rng.integers(len(digits), size=pairs)
-    images = scale_images(np.concatenate([digits.images[left], digits.images[right]], axis=2))
+    halves = [digits.images[left], digits.images[right]]
+    if shift:
+        halves = [shifted(h, rng.integers(-shift, shift + 1, size=(pairs, 2))) for h in halves]
+    images = scale_images(np.concatenate(halves, axis=2))
     labels = np.stack([digits.labels[left], digits.labels[right]], axis=1)
     captions = [number_words(10 * a + b) for a, b in labels]
     targets = encode_texts(captions, WORD_CHARACTERS, CAPTION_LENGTH, end=True)
@@ -65,14 +74,29 @@ def load_number_pairs(split, pairs=None, seed=0):
         "labels": labels,
         "captions": captions,
         "description": f"pairs of MNIST-5k {split} digits side by side -> the number in English words",
+        "pairs": pairs,
+        "shift": shift,
     }
     return ArraySet("mnist-pairs", split, np.asarray(images, np.float32), targets, info)
 
 
-def load_pairs(name, split):
+def shifted(images, offsets):
+    """Each image `[H, W, C]` of `images` moved by its (down, across) offset in pixels, zero-filled."""
+    out = np.zeros_like(images)
+    h, w = images.shape[1:3]
+    for i, (dy, dx) in enumerate(offsets):
+        out[i, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
+            i, max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
+        ]
+    return out
+
+
+def load_pairs(name, split, pairs=None, shift=0):
     if name != "mnist-pairs":
         raise UnknownNameError(f"unknown captioning dataset '{name}'; the zoo has 'mnist-pairs'")
-    return load_number_pairs(split)
+    if split != "train":
+        pairs, shift = None, 0  # the held-out pairs are the same for every run
+    return load_number_pairs(split, pairs=pairs, shift=shift)
 
 
 ENCODERS = ("strided", "classifier")
