@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from gan_recipe import cpu_flags  # noqa: E402
 
 POLICY = "color,translation,cutout"
+DEFAULT_STEPS = 2000
 ARMS = {
     "none": ["--augment", "none"],
     "diffaugment": ["--augment", POLICY],
@@ -69,7 +70,8 @@ def plan(total, fraction, steps, batch=32):
 
 
 def run(args, fraction, arm, seed, images, epochs, out):
-    folder = out / f"{args.dataset}-{args.image_size}-f{fraction:g}-{arm}-s{seed}"
+    budget = "" if args.steps == DEFAULT_STEPS else f"-{args.steps}steps"
+    folder = out / f"{args.dataset}-{args.image_size}-f{fraction:g}-{arm}-s{seed}{budget}"
     result_file = folder / "evaluation.json"
     if result_file.is_file():
         return json.loads(result_file.read_text())
@@ -100,6 +102,7 @@ def run(args, fraction, arm, seed, images, epochs, out):
         "seed": seed,
         "epochs": epochs,
         "steps": epochs * math.ceil(images / 32),
+        "budget": args.steps,
         "command": " ".join(["python", *command[1:]]).replace(str(out), "runs/small-data"),
         "train_seconds": round(seconds, 1),
         "fid": metrics["fid"],
@@ -117,12 +120,13 @@ def table(records):
     """Markdown: FID mean ± std per (fraction, arm), the change against `none` at the same fraction."""
     groups = {}
     for r in records:
-        groups.setdefault((r["fraction"], r["images"]), {}).setdefault(r["arm"], []).append(r)
+        group = (r.get("budget", DEFAULT_STEPS), r["fraction"], r["images"])
+        groups.setdefault(group, {}).setdefault(r["arm"], []).append(r)
     rows = [
         "| training images | arm | FID mean ± std (per seed) | vs none | floor | steps | minutes (median) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (fraction, images), arms in sorted(groups.items(), reverse=True):
+    for (_, fraction, images), arms in sorted(groups.items(), key=lambda g: (g[0][0], -g[0][1])):
         none = statistics.mean(r["fid"] for r in arms["none"]) if "none" in arms else None
         for arm in ARMS:
             group = sorted(arms.get(arm, []), key=lambda r: r["seed"])
@@ -147,7 +151,7 @@ def main(argv=None):
     p.add_argument("--fractions", default="1,0.25,0.1")
     p.add_argument("--arms", default=",".join(ARMS))
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--steps", type=int, default=2000, help="generator steps of every run (about)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="generator steps of every run (about)")
     p.add_argument("--out", default="runs/small-data")
     p.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "small_data.json"))
     p.add_argument("--write-readme", action="store_true")
@@ -179,10 +183,20 @@ def main(argv=None):
                     f"(floor {record['fid_floor']:.1f}, {record['train_seconds']:.0f} s)",
                     flush=True,
                 )
-    key = lambda r: (r["dataset"], r["image_size"], r["fraction"], r["arm"], r["seed"])  # noqa: E731
+    key = lambda r: (  # noqa: E731
+        r["dataset"],
+        r["image_size"],
+        r.get("budget", DEFAULT_STEPS),
+        r["fraction"],
+        r["arm"],
+        r["seed"],
+    )
     mine = {key(r) for r in records}
     kept = [r for r in (json.loads(results.read_text()) if results.is_file() else []) if key(r) not in mine]
-    records = sorted(kept + records, key=lambda r: (-r["fraction"], list(ARMS).index(r["arm"]), r["seed"]))
+    records = sorted(
+        kept + records,
+        key=lambda r: (r.get("budget", DEFAULT_STEPS), -r["fraction"], list(ARMS).index(r["arm"]), r["seed"]),
+    )
     results.write_text(json.dumps(records, indent=2) + "\n")
     publish(records, args.write_readme)
 
