@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -93,6 +94,15 @@ def test_encoded_text_is_the_text_once_cached_and_made_again_when_the_file_chang
     (texts / "book" / "a.txt").write_text(POEM * 6 + "Ω", encoding="utf-8")  # a new character
     ids, vocabulary, sha256_after, *_ = textfile.encoded(name)
     assert "Ω" in vocabulary and sha256_after != sha256 and textfile.decode(ids, vocabulary) == textfile.read(name)[0]
+    # the same size and the modification time set back: the ctime still tells
+    path = texts / "book" / "a.txt"
+    before, swapped = path.stat(), path.read_text(encoding="utf-8").replace("a", "b", 1)
+    time.sleep(0.01)
+    path.write_text(swapped, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    ids, vocabulary, sha256_swapped, *_ = textfile.encoded(name)
+    assert sha256_swapped != sha256_after and textfile.decode(ids, vocabulary) == textfile.read(name)[0]
 
 
 def test_more_than_256_characters_take_two_bytes_each(tmp_path):

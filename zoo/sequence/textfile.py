@@ -12,8 +12,11 @@ Large files are streamed, never read whole: `encoded` decodes the files in block
 (once for the vocabulary and fingerprint, once to write the character ids), into one array of
 1 byte per character (2 past 256 distinct characters, 4 past 65,536) kept as a `.npy` file in
 `$ZOO_CACHE_DIR/text` and read back as a memory map. The training split, the held-out split and a
-later evaluation read that file instead of the text; it is made again when a file's size or
-modification time changes (a content change that keeps both would go unseen).
+later evaluation read that file instead of the text; it is made again when a file's size,
+modification time, inode or status-change time (ctime) changes. Any write updates the ctime and no
+tool sets it back (`touch -d` and `os.utime` set the modification time only), so a content change
+that keeps the size and restores the modification time is still seen; copying or moving the files
+in also makes the ids again.
 """
 
 from __future__ import annotations
@@ -171,14 +174,20 @@ def decode(ids, vocabulary):
     return code_points(vocabulary)[np.asarray(ids, np.int64)].astype("<u4").tobytes().decode("utf-32-le")
 
 
+def _identity(path):
+    """What changes whenever a file's content may have: size, mtime, inode and ctime (see the docstring)."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+
+
 def encoded(name, block=BLOCK):
     """(ids, vocabulary, sha256, characters, files) of `text:PATH`: the ids a memory-mapped 1-D array
     (see the module docstring); `sha256` is `fingerprint` of the text `read` would return."""
     from zoo.atomic import cache_dir, replacing, write_json
 
     files = files_of(name)
-    stats = [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
-    key = hashlib.sha256(json.dumps([p for p, _, _ in stats]).encode()).hexdigest()[:24]
+    stats = [[str(p), *_identity(p)] for p in files]
+    key = hashlib.sha256(json.dumps([row[0] for row in stats]).encode()).hexdigest()[:24]
     folder = cache_dir() / "text"
     meta_path, ids_path = folder / f"{key}.json", folder / f"{key}.npy"
     if meta_path.is_file() and ids_path.is_file():
