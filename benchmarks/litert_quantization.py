@@ -7,14 +7,15 @@ Metric per family, on the same held-out data as the card: generators FID (evalua
 CycleGAN FID of MNIST -> UCI translations (emoji styles: PSNR of Noto -> Twemoji against the true
 pairs), autoencoders held-out reconstruction MSE, classifiers
 accuracy, the forecaster MAE, image-to-image models their held-out PSNR, text -> image the FID of
-its drawings of the held-out emoji names. The language model's
-held-out bits/char needs every step's logits, which its exported `next_char_logits` does not return:
-its row shows sizes and output differences.
+its drawings of the held-out emoji names, the language models (characters, notes) their held-out
+bits/char or nats/token read one token per call of the file's `step` signature from the zero state
+(`step_nats`: the card's figure when the file is exact).
 Each card gets "litert_variants"; the README table between the markers is rewritten.
 """
 
 import dataclasses
 import json
+import math
 import os
 import sys
 import tempfile
@@ -54,6 +55,11 @@ def through_litert(model, path):
 
 def metric(name, model, classifier):
     """(metric name, value) of the family, chosen from what the model declares (zoo.contract), or (None, None)."""
+    if "step" in model.endpoints():  # language models: every held-out token read through the file's `step`
+        nats, count = model.step_nats(*model.held_out_chunks(model.data("test")))
+        if "test_bits_per_char" in registry.card(name)["metrics"]:
+            return "held-out bits/char", nats / count / math.log(2.0)
+        return "held-out nats/token", nats / count
     if model.data_kind == "paired":  # image-to-image: the card's held-out PSNR, every output through the file
         return "held-out PSNR dB", model.held_out_metrics(model.data("test"))["psnr"]
     if "generate" in model.endpoints():  # text -> image: FID of its drawings of the held-out prompts

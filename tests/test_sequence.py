@@ -217,6 +217,23 @@ def test_step_endpoint_in_a_loop_equals_the_full_sequence_at_every_position(cell
     assert model.decode(forced[2:-1].argmax(-1)) == text
 
 
+def test_step_nats_read_through_the_step_endpoint_equal_the_teacher_forced_loss():
+    """The held-out NLL an export's `step` gives (`step_nats`, used to score LiteRT files) is the
+    network's teacher-forced cross-entropy, chunk by chunk from the zero state, batched or not."""
+    import keras
+
+    model = char_lm("lstm", depth=2)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, len(VOCAB), size=(5, 9)).astype(np.int32)
+    inputs, targets = ids[:, :-1], ids[:, 1:]
+    expected = float(
+        keras.ops.sum(keras.losses.sparse_categorical_crossentropy(targets, model(inputs), from_logits=True))
+    )
+    for batch in (512, 2):
+        nats, count = model.step_nats(inputs, targets, batch=batch)
+        assert count == targets.size and nats == pytest.approx(expected, rel=1e-5)
+
+
 def test_step_endpoint_refuses_a_state_of_the_wrong_shape():
     step = char_lm("lstm").endpoints()["step"]
     with pytest.raises(InputError, match=r"state' must have shape \[N, 12\]"):

@@ -303,11 +303,36 @@ class CharLanguageModel(SequenceModel):
             return {}
         return {"next_char_logits": {"ids": chunks.inputs[:n]}}
 
+    def held_out_chunks(self, test_set):
+        """(inputs, targets) `[N, T]` ids that the held-out figure scores: the test chunks, at most
+        SCORED_CHARACTERS targets (a bounded evaluation); each chunk read from the zero state."""
+        rows = min(len(test_set), SCORED_CHARACTERS // test_set.inputs.shape[1])
+        return np.asarray(test_set.inputs[:rows]), np.asarray(test_set.targets[:rows])
+
+    def step_nats(self, inputs, targets, batch=512):
+        """(summed negative log-likelihood in nats, tokens) of `targets` given `inputs` `[N, T]`, read one
+        token per call of the `step` endpoint from the zero state: the figure an export's `step` gives
+        (the held-out figure again, measured through whatever runs that endpoint)."""
+        step = self.endpoint("step").fn
+        nats, count = 0.0, 0
+        for i in range(0, len(inputs), batch):
+            ids, wanted = np.asarray(inputs[i : i + batch], np.int32), np.asarray(targets[i : i + batch])
+            state = self.initial_state(len(ids))
+            for t in range(ids.shape[1]):
+                out = step(ids=tf.constant(ids[:, t]), state=tf.constant(state))
+                logits, state = np.asarray(out["logits"], np.float64), np.asarray(out["next_state"], np.float32)
+                shifted = logits - logits.max(axis=1, keepdims=True)
+                log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+                nats -= float(log_probs[np.arange(len(ids)), wanted[:, t]].sum())
+            count += wanted.size
+        return nats, count
+
     def held_out_metrics(self, test_set):
-        rows = min(len(test_set), SCORED_CHARACTERS // test_set.inputs.shape[1])  # a bounded evaluation
+        chunks, answers = self.held_out_chunks(test_set)
+        rows = len(chunks)
         nats, count = 0.0, 0
         for i in range(0, rows, 64):
-            inputs, targets = test_set.inputs[i : min(i + 64, rows)], test_set.targets[i : min(i + 64, rows)]
+            inputs, targets = chunks[i : i + 64], answers[i : i + 64]
             ce = keras.losses.sparse_categorical_crossentropy(targets, self(tf.constant(inputs)), from_logits=True)
             nats += float(tf.reduce_sum(ce))
             count += int(np.prod(ce.shape))

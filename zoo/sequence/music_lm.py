@@ -115,6 +115,13 @@ class MusicLanguageModel(CharLanguageModel):
         (0: greedy); a `zoo.music.Piece`."""
         return music.compose(lambda *a: CharLanguageModel.generate(self, *a), seconds, seed, temperature, mode)
 
+    def held_out_chunks(self, test_set=None):
+        """(inputs, targets) `[1, L]`: the held-out tunes as one stream, every token after the first."""
+        from zoo.data import chorales
+
+        ids = np.array([[self.lookup[c] for c in "".join(chorales.texts("test"))]], np.int32)
+        return ids[:, :-1], ids[:, 1:]
+
     def held_out_metrics(self, test_set):
         from zoo.data import chorales
 
@@ -122,11 +129,10 @@ class MusicLanguageModel(CharLanguageModel):
         # the n-grams see exactly the training tokens the network saw (transposed copies included)
         test_texts = chorales.texts("test")
         train_stream, test_stream = "".join(chorale_texts("train", self.transpose)), "".join(test_texts)
-        ids = tf.constant([[self.lookup[c] for c in test_stream]], tf.int32)
-        logits = self(ids[:, :-1])[0]
-        log_probs = tf.nn.log_softmax(logits, axis=-1).numpy()
-        scored = len(test_stream) - 1
-        nats = -float(log_probs[np.arange(scored), ids[0, 1:].numpy()].sum()) / scored
+        inputs, targets = self.held_out_chunks()
+        log_probs = tf.nn.log_softmax(self(tf.constant(inputs))[0], axis=-1).numpy()
+        scored = targets.shape[1]
+        nats = -float(log_probs[np.arange(scored), targets[0]].sum()) / scored
         grams = {n: music.NGram(n, vocabulary).fit(train_stream) for n in (1, 2, 3, 4)}
         baselines = {f"{n}-gram": grams[n].nats(test_stream) / scored for n in grams}
         best = min(baselines, key=baselines.get)
