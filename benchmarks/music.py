@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from readme_block import rewrite  # noqa: E402
+from readme_block import kept_runs, rewrite  # noqa: E402
 
 from zoo import music  # noqa: E402
 
@@ -70,11 +70,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     import zoo
 
-    found = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    for run in args.run:
-        found[Path(run).name] = candidate(run)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(found, indent=2) + "\n")
+    found = kept_runs(RESULTS, args.run, candidate)
     model = zoo.load(NAME)
     block = tables(found, model.card["metrics"])
     print(block)

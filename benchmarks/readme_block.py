@@ -29,3 +29,16 @@ def rewrite(name, block, readme=None):
         re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{block}\n{end}", text, flags=re.S)
     )
     return True
+
+
+def kept_runs(results, runs, read):
+    """The candidates kept in the JSON file `results` (by run folder name), with each folder of `runs`
+    read by `read(folder)` and added or replaced; the file is written back."""
+    import json
+
+    found = json.loads(results.read_text()) if results.is_file() else {}
+    for run in runs:
+        found[Path(run).name] = read(run)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(found, indent=2) + "\n")
+    return found
