@@ -54,7 +54,7 @@ def candidate(run):
     }
 
 
-def table(found, baseline):
+def table(found, baseline, shipped_command):
     pct = lambda v: "—" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     lines = [
         "| encoder | training pairs | shift (px) | epochs | steps | held-out exact match | "
@@ -63,7 +63,10 @@ def table(found, baseline):
     ]
     for c in found.values():  # in the order measured
         minutes = "—" if c.get("seconds") is None else f"{c['seconds'] / 60:.0f}"
-        shipped = (" (the entry)" if c.get("shipped") else "") + (" †" if c.get("recorded") else "")
+        entry = " (**the entry**)" if c["command"] == shipped_command else ""
+        shipped = (
+            entry + (" (the previous entry)" if c.get("previous_entry") else "") + (" †" if c.get("recorded") else "")
+        )
         lines.append(
             f"| {c['encoder']}{shipped} | {c['pairs']:,} | {c['shift']} | {c['epochs']} | {c['steps']:,} | "
             f"{pct(c['test_exact_match'])} | {pct(c['train_token_accuracy'])} | {minutes} |"
@@ -71,7 +74,7 @@ def table(found, baseline):
     recorded = sorted({c["recorded"] for c in found.values() if c.get("recorded")})
     lines += [
         "",
-        "*Seed 0, batch 64, `--encoder classifier` rows otherwise as the entry's command; the 2,000 held-out pairs "
+        "*Seed 0, batch 64 (each row's command is in benchmarks/results/captioner.json); the 2,000 held-out pairs "
         "are the same for every row; minutes on a 2-core machine, often beside other runs. `classifier-mnist` "
         f"reading each half: {pct(baseline['exact_match'])} "
         f"({pct(baseline['digits_right'])} of single digits). `python benchmarks/captioner.py --run RUN --write-docs`"
@@ -88,7 +91,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     found = kept_runs(RESULTS, args.run, candidate)
     card = json.loads((ROOT / "zoo" / "pretrained" / f"{NAME}.json").read_text())
-    block = table(found, card["metrics"]["classifier_baseline"])
+    block = table(found, card["metrics"]["classifier_baseline"], card["training"]["commands"][-1])
     print(block)
     if args.write_docs and not rewrite("captioner", block):
         print("docs have no captioner markers", file=sys.stderr)
