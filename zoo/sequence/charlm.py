@@ -313,6 +313,8 @@ class CharLanguageModel(SequenceModel):
         """(summed negative log-likelihood in nats, tokens) of `targets` given `inputs` `[N, T]`, read one
         token per call of the `step` endpoint from the zero state: the figure an export's `step` gives
         (the held-out figure again, measured through whatever runs that endpoint)."""
+        from zoo.serving.decoding import log_softmax
+
         step = self.endpoint("step").fn
         nats, count = 0.0, 0
         for i in range(0, len(inputs), batch):
@@ -320,9 +322,7 @@ class CharLanguageModel(SequenceModel):
             state = self.initial_state(len(ids))
             for t in range(ids.shape[1]):
                 out = step(ids=tf.constant(ids[:, t]), state=tf.constant(state))
-                logits, state = np.asarray(out["logits"], np.float64), np.asarray(out["next_state"], np.float32)
-                shifted = logits - logits.max(axis=1, keepdims=True)
-                log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+                log_probs, state = log_softmax(out["logits"]), np.asarray(out["next_state"], np.float32)
                 nats -= float(log_probs[np.arange(len(ids)), wanted[:, t]].sum())
             count += wanted.size
         return nats, count
