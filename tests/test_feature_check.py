@@ -123,3 +123,68 @@ def test_a_feature_network_that_learned_nothing_is_refused_through_the_command(t
     else:
         assert r.returncode == 0, r.stderr
     assert "| floor: real train vs real test |" in r.stdout and "floor: the same metrics for real images" in r.stdout
+
+
+class PatchGenerator:
+    """A stand-in generator: fixed samples, and train / test splits, for the network-free judge."""
+
+    architecture = "stand-in"
+
+    def __init__(self, train, test, samples):
+        self.splits, self.samples = {"train": train, "test": test}, samples
+
+    def data(self, split):
+        return self.splits[split]
+
+    def sample(self, n, seed=0):
+        return self.samples[:n]
+
+
+def _smooth(n, seed):
+    """Blurred noise images in [0, 1], 32x32 grey: a patch distribution with some structure."""
+    from scipy import ndimage
+
+    noise = np.random.default_rng(seed).random((n, 32, 32, 1))
+    return np.clip(0.5 + 3 * (ndimage.gaussian_filter(noise, (0, 2.5, 2.5, 0)) - 0.5), 0, 1)
+
+
+def test_the_network_free_judge_reads_noise_far_above_its_floor_and_sees_copying(monkeypatch):
+    from zoo.evaluation import patches
+
+    to_set = lambda x, split: ImageSet("smooth", split, np.floor(x * 255 + 0.5).astype(np.uint8), np.zeros(len(x), int))  # noqa: E731
+    train, test = to_set(_smooth(60, 0), "train"), to_set(_smooth(60, 1), "test")
+    describe = lambda data: f"{data.name} {data.split}"  # noqa: E731
+    like = patches.evaluate_patches(PatchGenerator(train, test, _smooth(60, 2)), 60, describe)
+    noise = patches.evaluate_patches(
+        PatchGenerator(train, test, np.random.default_rng(3).random((60, 32, 32, 1))), 60, describe
+    )
+    copies = patches.evaluate_patches(PatchGenerator(train, test, train.images / 255.0), 60, describe)
+    floor = like["floor"]["swd"]
+    assert like["swd"] < 2 * floor and noise["swd"] > 4 * floor and like["feature_check"]["ratio"] >= patches.SEES_NOISE
+    assert copies["nearest_train_rms"] < 1e-6 and copies["floor"]["nearest_train_rms"] > 0.05  # copying shows
+    assert like["protocol"]["reference"] == "smooth test; its first 60 images" and "warnings" not in like
+    monkeypatch.setattr(patches, "SEES_NOISE", 1e9)  # a judge that cannot see the noise: refused, or flagged
+    with pytest.raises(sanity.WeakFeatures, match="cannot see Gaussian noise.*--accept-weak-features"):
+        patches.evaluate_patches(PatchGenerator(train, test, _smooth(60, 2)), 60, describe)
+    flagged = patches.evaluate_patches(PatchGenerator(train, test, _smooth(60, 2)), 60, describe, accept_weak=True)
+    assert "cannot see Gaussian noise" in flagged["warnings"][0]
+
+
+@pytest.mark.slow
+def test_an_unlabelled_folder_is_judged_without_a_network_through_the_command(tmp_path):
+    """One folder of images, no classes: no feature network fits, so the default is one line saying
+    what to do (swd among it); `--feature-network swd` prints the SWD table with its floor row and
+    saves the protocol and the judge's check."""
+    _shapes(tmp_path / "shapes")
+    folder = tmp_path / "shapes" / "circles"
+    common = ["--dataset", f"folder:{folder}", "--batch-size", "16", "--quiet", "--no-export"]
+    assert run_cli("train.dcgan", *common, "--epochs", "1", "--out", str(tmp_path / "gan")).returncode == 0
+    r = run_cli("zoo.evaluate", str(tmp_path / "gan"))
+    assert r.returncode == 2 and "--feature-network swd" in r.stderr.strip().splitlines()[-1], r.stderr
+    json_file = tmp_path / "m.json"
+    r = run_cli("zoo.evaluate", str(tmp_path / "gan"), "--feature-network", "swd", "--json", str(json_file))
+    assert r.returncode == 0, r.stderr
+    assert "| floor: real train vs real test |" in r.stdout and "sliced Wasserstein" in r.stdout
+    saved = json.loads(json_file.read_text())
+    assert saved["swd"] > 0 and saved["floor"]["swd"] > 0 and saved["feature_check"]["n"] == 8  # 20% of 40 to test
+    assert set(saved["swd_levels"]) == {"32", "16"} and "nearest_train_rms" in saved["protocol"]

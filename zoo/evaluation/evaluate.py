@@ -8,6 +8,7 @@ from different protocols are not comparable):
                the space of a feature network chosen for the data (see zoo.evaluation.features); Inception
                score and label entropy only where that network's classes are the data's classes;
                conditional GANs: class accuracy; CycleGAN: FID per direction and label kept
+               `--feature-network swd`: no network, no labels (zoo.evaluation.patches)
   others       their own held-out figures (accuracy, reconstruction error, forecast error, ...)
 """
 
@@ -93,7 +94,8 @@ def evaluate(model, samples=1000, feature_network=None, judge=None, progress=Non
     zoo.evaluation.features.choose), else the default for the model's data. A feature network that
     cannot separate the data is refused (`sanity.WeakFeatures`) unless `accept_weak`; then its
     warnings stand in the result. `progress(text)` hears each stage."""
-    from zoo.evaluation import features
+    from zoo.errors import InputError
+    from zoo.evaluation import features, patches
 
     say = progress or (lambda text: None)
     result = {}
@@ -103,6 +105,14 @@ def evaluate(model, samples=1000, feature_network=None, judge=None, progress=Non
     scored = [kind for kind in ("samples", "translation") if kind in model.evaluation]
     if not scored:
         return result
+    if feature_network == patches.NAME and judge is None:  # no network: patch statistics
+        if scored != ["samples"]:
+            raise InputError(
+                f"--feature-network {patches.NAME} scores a generator's samples; {model.architecture} has none"
+            )
+        say(f"sampling images and comparing their patches with the test split's ({patches.NAME})")
+        found = patches.evaluate_patches(model, samples, describe_split, accept_weak)
+        return {**result, "samples": found} if "held_out" in model.evaluation else {**result, **found}
     judge = _network(judge) if judge is not None else features.choose(model.recipe, feature_network)
     if "samples" in model.evaluation:
         say(f"sampling {samples:,} images and scoring them against the test split in {judge.name}")
@@ -355,8 +365,9 @@ def main(argv=None):
         "--feature-network",
         default=None,
         metavar="NET",
-        help="feature space for generators: a classifier entry or run folder, inception or inception:FILE "
-        "(default: classifier-mnist for digit data, else local Inception-V3 weights)",
+        help="feature space for generators: a classifier entry or run folder, inception or inception:FILE, or swd "
+        "(no network, no labels: sliced Wasserstein distance on image patches) (default: classifier-mnist for "
+        "digit data, classifier-emoji for emoji, else local Inception-V3 weights)",
     )
     p.add_argument("--json", default=None, help="also write the metrics (with the protocol) to this JSON file")
     p.add_argument(
@@ -423,6 +434,10 @@ def main(argv=None):
         print(f"protocol: {result['protocol']}; {result['music_protocol']}")
     elif "a_to_b_fid" in numbers:  # a translation model, beside its baselines and floors
         print(translation_table(translation_rows(result, args.name)))
+    elif "swd" in numbers:  # no feature network: patch statistics beside their floor
+        from zoo.evaluation.patches import table
+
+        print(table(result, args.name))
     elif "fid" in numbers:
         rows = {args.name: numbers}
         if "floor" in result:

@@ -147,7 +147,7 @@ HOW_TO_UNLABELLED = (
     "this data has no classes to train a classifier on (real pairs, or one class): pass --feature-network "
     "with a classifier trained on labelled images like these (python -m train.classifier --dataset "
     "folder:DIR with one folder per class), or put Inception-V3 weights ({file}) in ~/.keras/models/ or "
-    "$ZOO_INCEPTION_WEIGHTS"
+    "$ZOO_INCEPTION_WEIGHTS, or pass --feature-network swd (no network: image patches' statistics)"
 )
 
 
@@ -225,6 +225,10 @@ def _no_inception(recipe):
 def for_monitor(recipe, requested=None):
     """The feature network the collapse monitor may use while training, or None (then it watches
     data-free signals only). Never Inception: too slow to run every epoch on a CPU."""
+    from zoo.evaluation import patches
+
+    if requested == patches.NAME:  # no network: the monitor watches data-free signals only
+        return None
     try:
         network = choose(recipe, requested, allow_inception=False)
     except DataError:

@@ -8,6 +8,8 @@
   precision_recall      improved precision / recall (Kynkaanniemi et al. 2019), k-NN manifolds
   label_entropy         entropy of the predicted-label histogram / log(classes): 1 = all classes equally
   duplicate_fraction    share of samples with a near-identical other sample (RMS pixel difference)
+  nearest_rms           each image's RMS pixel distance to its nearest reference image (memorisation)
+  sliced_wasserstein    SWD (Karras et al. 2018) on Laplacian-pyramid patches: needs no feature network
   psnr, ssim, image_quality
                         paired images against their ground truth (L1, PSNR, SSIM)
 Which features, how many samples and which reference set make a number comparable: see
@@ -96,12 +98,80 @@ def label_entropy(probabilities):
     return float(-(q * np.log(q)).sum() / np.log(p.shape[1])) + 0.0  # (+ 0.0: one class gives 0.0, not -0.0)
 
 
+def nearest_rms(images, reference=None):
+    """[N] RMS pixel difference from each image to its nearest image of `reference` (default: its
+    nearest *other* image of `images`)."""
+    flat = np.asarray(images, np.float64).reshape(len(images), -1)
+    others = flat if reference is None else np.asarray(reference, np.float64).reshape(len(reference), -1)
+    distances = _pairwise(flat, others) / np.sqrt(flat.shape[1])
+    if reference is None:
+        np.fill_diagonal(distances, np.inf)
+    return distances.min(1)
+
+
 def duplicate_fraction(images, threshold=0.02):
     """Share of images whose nearest other image differs by less than `threshold` RMS per pixel."""
-    flat = np.asarray(images, np.float64).reshape(len(images), -1)
-    distances = _pairwise(flat, flat) / np.sqrt(flat.shape[1])
-    np.fill_diagonal(distances, np.inf)
-    return float(np.mean(distances.min(1) < threshold))
+    return float(np.mean(nearest_rms(images) < threshold))
+
+
+# --- label-free: no feature network ------------------------------------------------------------------
+_BINOMIAL = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0  # cv2.pyrDown's 5x5 kernel
+
+
+def _blur(images, gain=1.0):
+    from scipy import ndimage
+
+    return ndimage.convolve(images, _BINOMIAL[None, :, :, None] * gain, mode="mirror")
+
+
+def laplacian_pyramid(images, levels):
+    """[finest band-pass, ..., coarsest low-pass] of `[N, H, W, C]` images (cv2.pyrDown / pyrUp)."""
+    pyramid = [np.asarray(images, np.float64)]
+    for _ in range(levels - 1):
+        down = _blur(pyramid[-1])[:, ::2, ::2]
+        up = np.zeros_like(pyramid[-1])
+        up[:, ::2, ::2] = down
+        pyramid[-1] = pyramid[-1] - _blur(up, 4.0)
+        pyramid.append(down)
+    return pyramid
+
+
+def _descriptors(level, per_image, size, rng):
+    """`per_image` random size x size x C patches per image, each channel standardised over the set."""
+    n, h, w, c = level.shape
+    r = size // 2
+    ys = rng.integers(r, h - r, (n, per_image))[..., None, None] + np.arange(-r, r + 1)[:, None]
+    xs = rng.integers(r, w - r, (n, per_image))[..., None, None] + np.arange(-r, r + 1)[None, :]
+    patches = level[np.arange(n)[:, None, None, None], ys, xs]  # [n, per_image, size, size, C]
+    patches = patches.reshape(-1, size, size, c)
+    patches = (patches - patches.mean((0, 1, 2))) / np.maximum(patches.std((0, 1, 2)), 1e-12)
+    return patches.reshape(len(patches), -1)
+
+
+def sliced_wasserstein(images_a, images_b, min_side=16, patch=7, per_image=128, repeats=4, directions=128, seed=0):
+    """Sliced Wasserstein distance between two equally large image sets, x 1e3 (Karras et al. 2018,
+    ProGAN's SWD): per level of a Laplacian pyramid (from the full size down to `min_side`), 128
+    random 7x7 patches per image, each channel standardised within its set, projected on 4 x 128
+    random unit directions; the mean absolute difference of the sorted projections. Needs no
+    feature network and no labels. Returns {side: distance} and "mean" over the levels."""
+    a, b = np.asarray(images_a, np.float64), np.asarray(images_b, np.float64)
+    if a.shape != b.shape or a.ndim != 4:
+        raise ValueError(f"sliced_wasserstein needs two [N, H, W, C] sets of one shape, got {a.shape} and {b.shape}")
+    levels = 1
+    while min(a.shape[1:3]) // 2**levels >= min_side:
+        levels += 1
+    rng = np.random.default_rng(seed)
+    found = {}
+    for level_a, level_b in zip(laplacian_pyramid(a, levels), laplacian_pyramid(b, levels)):
+        da, db = _descriptors(level_a, per_image, patch, rng), _descriptors(level_b, per_image, patch, rng)
+        distances = []
+        for _ in range(repeats):
+            dirs = rng.standard_normal((da.shape[1], directions))
+            dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
+            distances.append(np.mean(np.abs(np.sort(da @ dirs, 0) - np.sort(db @ dirs, 0))))
+        found[level_a.shape[1]] = 1e3 * float(np.mean(distances))
+    found["mean"] = float(np.mean(list(found.values())))
+    return found
 
 
 # --- paired images: outputs against their ground truth ---------------------------------------------
