@@ -338,3 +338,30 @@ def test_the_small_data_study_gives_every_fraction_the_same_steps_and_valid_trai
     assert parsed["none"].augment == "" and parsed["none"].augment_adaptive is None
     assert parsed["diffaugment"].augment == parsed["adaptive"].augment == study.POLICY
     assert parsed["adaptive"].augment_adaptive == 0.6
+
+
+def test_the_100_shot_faces_study_reads_its_faces_through_the_folder_path_and_checks_its_judge(tmp_path):
+    """benchmarks/few_shot_faces.py: the 100 faces of lfw_subset go through the user's folder reader
+    at 32x32; the judge reads non-faces far above the floor of two halves of the faces."""
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("few_shot_faces", ROOT / "benchmarks" / "few_shot_faces.py")
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    faces, non_faces = study.real_sets(study.write_faces(tmp_path / "data"))
+    assert faces.shape == non_faces.shape == (100, 32, 32, 1)
+    reference = study.floor_of(faces, non_faces)
+    assert reference["non_faces"] > 4 * reference["floor"] and reference["noise_0.05"] > reference["floor"]
+    record = {
+        "budget": 2000,
+        "arm": "none",
+        "seed": 0,
+        "swd": 44.0,
+        "nearest": 0.15,
+        "steps": 2000,
+        "train_seconds": 60,
+    }
+    rendered = study.table([record, {**record, "arm": "diffaugment", "swd": 66.0}], reference)
+    assert "| diffaugment | 66.0 (66.0) | +50% |" in rendered and "Floor (two halves of the 100 faces)" in rendered
