@@ -248,16 +248,15 @@ def main(argv=None):
         from readme_block import rewrite
 
         rewrite("faces-100shot", text)
-        write_grid(out, args.steps)
+        write_grid(out, args.steps, faces)
 
 
-def write_grid(out, steps):
+def write_grid(out, steps, faces):
     """Real faces, then 16 samples of each arm's seed-0 run, one row of 16 each, at 3x."""
     import zoo
     from zoo.images import grid, save_png
 
     budget = "" if steps == DEFAULT_STEPS else f"-{steps}steps"
-    faces, _ = real_sets(out / "data")
     rows = [faces[:16]]
     for arm in ARMS:
         folder = out / f"faces100-{arm}-s0{budget}"

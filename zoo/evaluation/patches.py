@@ -60,10 +60,10 @@ def evaluate_patches(model, samples, describe, accept_weak=False):
     result = {
         "protocol": {**PROTOCOL, "reference": describe(test_set) + f"; its first {n:,} images"},
         **_scored(metrics.sliced_wasserstein(images, reference), images, train_all, metrics),
+        "duplicate_fraction": metrics.duplicate_fraction(images),
         "floor": _scored(floor, reference, train_all, metrics),
         "feature_check": check,
     }
-    del result["floor"]["duplicate_fraction"]
     if check["ratio"] < SEES_NOISE:
         warning = (
             f"with {n:,} images a side the sliced Wasserstein judge cannot see Gaussian noise σ {NOISE} (the floor "
@@ -80,7 +80,6 @@ def _scored(found, images, train_images, metrics):
         "swd": found["mean"],
         "swd_levels": {str(side): value for side, value in found.items() if side != "mean"},
         "nearest_train_rms": float(np.median(metrics.nearest_rms(images, train_images))),
-        "duplicate_fraction": metrics.duplicate_fraction(images),
     }
 
 
